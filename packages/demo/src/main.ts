@@ -1,0 +1,104 @@
+import { connect, drawBoxes, type ResultEvent, type ResultMessage, type SightlineSession } from '@sightline/client';
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const video = $<HTMLVideoElement>('video');
+const overlay = $<HTMLCanvasElement>('overlay');
+const apiKey = $<HTMLInputElement>('apiKey');
+const processor = $<HTMLSelectElement>('processor');
+const model = $<HTMLSelectElement>('model');
+const minScore = $<HTMLInputElement>('minScore');
+const startBtn = $<HTMLButtonElement>('start');
+const stopBtn = $<HTMLButtonElement>('stop');
+
+let session: SightlineSession | undefined;
+let latest: ResultMessage | undefined;
+let latestAt = 0;
+const rtts: number[] = [];
+const arrivals: number[] = [];
+
+interface DemoConfig {
+  basePath: string;
+  devKey?: string;
+}
+const params = new URLSearchParams(location.search);
+const config: DemoConfig = await fetch('demo-config.json').then((r) => r.json() as Promise<DemoConfig>).catch(() => ({ basePath: '' }));
+apiKey.value = params.get('key') ?? localStorage.getItem('sightline.key') ?? config.devKey ?? '';
+if (params.get('processor')) processor.value = params.get('processor')!;
+minScore.oninput = () => ($('minScoreOut').textContent = Number(minScore.value).toFixed(2));
+minScore.oninput(new Event('input'));
+
+function setState(s: string): void {
+  const el = $('state');
+  el.textContent = s;
+  el.className = `pill ${s}`;
+  document.body.dataset.state = s;
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+function onResult(e: ResultEvent): void {
+  latest = e.message;
+  latestAt = performance.now();
+  arrivals.push(latestAt);
+  while (arrivals.length && arrivals[0]! < latestAt - 2000) arrivals.shift();
+  if (e.rttMs !== undefined) {
+    rtts.push(e.rttMs);
+    if (rtts.length > 300) rtts.shift();
+    $('rtt').textContent = `${e.rttMs.toFixed(1)} ms`;
+    $('rttP').textContent = `${pct(rtts, 50).toFixed(1)} / ${pct(rtts, 95).toFixed(1)} ms`;
+  }
+  $('fps').textContent = (arrivals.length / 2).toFixed(1);
+  $('inf').textContent = `${e.message.timing.inference_ms.toFixed(1)} ms`;
+  $('dropped').textContent = String(e.message.dropped);
+  $('boxes').textContent = String(e.message.boxes.length);
+  $('last').textContent = JSON.stringify(e.message, null, 1);
+  (window as unknown as { sightlineResults: number }).sightlineResults = ((window as unknown as { sightlineResults?: number }).sightlineResults ?? 0) + 1;
+}
+
+function paint(): void {
+  // Boxes older than 500 ms are stale: stop showing them.
+  drawBoxes(overlay, video, latest && performance.now() - latestAt < 500 ? latest : undefined);
+  requestAnimationFrame(paint);
+}
+requestAnimationFrame(paint);
+
+startBtn.onclick = async () => {
+  startBtn.disabled = true;
+  $('error').textContent = '';
+  setState('connecting');
+  try {
+    localStorage.setItem('sightline.key', apiKey.value);
+    const p = processor.value === 'face' ? { model: model.value, min_score: Number(minScore.value) } : {};
+    session = await connect({
+      url: location.origin + config.basePath,
+      apiKey: apiKey.value,
+      processor: processor.value,
+      params: p,
+      media: { video: { width: 640, height: 480 }, audio: false },
+    });
+    video.srcObject = session.stream;
+    session.on('result', onResult);
+    session.on('state', setState);
+    session.on('error', (e) => ($('error').textContent = `${e.code}: ${e.message}`));
+    stopBtn.disabled = false;
+  } catch (err) {
+    setState('failed');
+    $('error').textContent = err instanceof Error ? err.message : String(err);
+    startBtn.disabled = false;
+  }
+};
+
+stopBtn.onclick = async () => {
+  stopBtn.disabled = true;
+  await session?.close();
+  session = undefined;
+  latest = undefined;
+  video.srcObject = null;
+  startBtn.disabled = false;
+  setState('idle');
+};
+
+if (params.get('autostart') === '1') startBtn.click();

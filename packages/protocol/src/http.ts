@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** Processor names: lowercase words joined by '-', as registered on the server. */
+export const ProcessorName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'processor names are lowercase letters, digits, "-" and "_"');
+
+/** Free-form processor parameters; each processor validates them with its own schema. */
+export const ProcessorParams = z.record(z.string(), z.unknown());
+
+/**
+ * POST {base}/webrtc/offer body. `sdp`, `type` and `user_id` are the seed API's contract;
+ * `user_id` may be null (the seed's Python client sends `None` when it has no user).
+ */
+export const OfferRequest = z.object({
+  sdp: z.string().min(1, 'sdp is empty'),
+  type: z.literal('offer', { error: 'type must be "offer"' }),
+  user_id: z.string().max(256).nullish(),
+  processor: ProcessorName.optional(),
+  params: ProcessorParams.optional(),
+});
+export type OfferRequest = z.infer<typeof OfferRequest>;
+
+/** Reply to an offer. `sdp` and `type` are the seed's contract; `session_id` names the session for DELETE. */
+export const OfferResponse = z.object({
+  sdp: z.string(),
+  type: z.literal('answer'),
+  session_id: z.string(),
+  processor: z.string(),
+});
+export type OfferResponse = z.infer<typeof OfferResponse>;
+
+/** GET {base}/webrtc/health */
+export const HealthResponse = z.object({ status: z.string() });
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/** GET /readyz */
+export const ReadyResponse = z.object({
+  ready: z.boolean(),
+  workers: z.number().int(),
+  models: z.array(z.string()),
+  sessions: z.number().int(),
+  max_sessions: z.number().int(),
+});
+export type ReadyResponse = z.infer<typeof ReadyResponse>;
+
+/** Final counters of a session, returned by DELETE {base}/webrtc/sessions/:id */
+export const SessionSummary = z.object({
+  session_id: z.string(),
+  processor: z.string(),
+  user_id: z.string().nullable(),
+  frames_received: z.number().int(),
+  frames_processed: z.number().int(),
+  frames_dropped: z.number().int(),
+  results_sent: z.number().int(),
+  results_undelivered: z.number().int(),
+  end_reason: z.string().nullable(),
+});
+export type SessionSummary = z.infer<typeof SessionSummary>;

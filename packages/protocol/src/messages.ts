@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ErrorCode } from './errors.js';
+
+/** One detection. `box` is [x, y, width, height] in pixels of the frame as the server received it. */
+export const Box = z.object({
+  class: z.string(),
+  score: z.number().optional(),
+  box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+});
+export type Box = z.infer<typeof Box>;
+
+/** Server-side timing of one frame, in milliseconds. `received_ms` is a Unix epoch time. */
+export const Timing = z.object({
+  received_ms: z.number(),
+  queue_ms: z.number(),
+  inference_ms: z.number(),
+  total_ms: z.number(),
+});
+export type Timing = z.infer<typeof Timing>;
+
+/**
+ * Server → client, one per processed frame. `frame_id` is the index of the frame among the frames the
+ * server decoded on this session (0, 1, 2, …); `dropped` counts frames replaced before processing so far.
+ */
+export const ResultMessage = z.object({
+  type: z.literal('result'),
+  frame_id: z.number().int().nonnegative(),
+  boxes: z.array(Box),
+  width: z.number().int(),
+  height: z.number().int(),
+  processor: z.string(),
+  timing: Timing,
+  dropped: z.number().int().nonnegative(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type ResultMessage = z.infer<typeof ResultMessage>;
+
+/** Server → client when something the client sent, or the processing of a frame, failed. */
+export const ErrorMessage = z.object({
+  type: z.literal('error'),
+  code: ErrorCode,
+  message: z.string(),
+  frame_id: z.number().int().optional(),
+});
+export type ErrorMessage = z.infer<typeof ErrorMessage>;
+
+/** Server → client reply to `ping`, for clock-free RTT measurement on the DataChannel. */
+export const PongMessage = z.object({
+  type: z.literal('pong'),
+  id: z.union([z.string(), z.number()]).optional(),
+  server_ms: z.number(),
+});
+export type PongMessage = z.infer<typeof PongMessage>;
+
+export const ServerMessage = z.discriminatedUnion('type', [ResultMessage, ErrorMessage, PongMessage]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+/** Client → server on any DataChannel of the session. */
+export const PingMessage = z.object({
+  type: z.literal('ping'),
+  id: z.union([z.string().max(64), z.number()]).optional(),
+});
+export type PingMessage = z.infer<typeof PingMessage>;
+
+export const ClientMessage = z.discriminatedUnion('type', [PingMessage]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+/** Largest DataChannel message the server reads from a client; larger ones get an `invalid_message` error. */
+export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;

@@ -1,0 +1,85 @@
+import cors from '@fastify/cors';
+import type { ReadyResponse } from '@sightline/protocol';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import type { SessionManager } from '../session/session-manager.js';
+import { demoRoutes } from './demo-routes.js';
+import { ApiError, Errors } from './errors.js';
+import { healthRoutes } from './health-routes.js';
+import type { KeyStore } from './key-store.js';
+import { webrtcRoutes } from './webrtc-routes.js';
+
+export interface AppOptions {
+  keys: KeyStore;
+  sessions: SessionManager;
+  basePath: string;
+  defaultProcessor: string;
+  /** `*` or a list of allowed origins. */
+  corsOrigins: '*' | string[];
+  readiness: () => ReadyResponse;
+  demoDir: string;
+  devKey?: string;
+  logLevel?: string;
+  /** Largest request body; bigger ones get 413. */
+  bodyLimit?: number;
+}
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** Builds the HTTP app (no listening): route groups as plugins, one error table, JSON errors everywhere. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({
+    bodyLimit,
+    logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel ?? 'info', redact: ['req.headers["api-key"]', 'req.headers.authorization'] },
+    // Per-request lines only at debug/trace: a busy server logs sessions, not every health probe.
+    logController: new LogController({ disableRequestLogging: opts.logLevel !== 'debug' && opts.logLevel !== 'trace' }),
+  });
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(cors, {
+    origin: opts.corsOrigins === '*' ? '*' : opts.corsOrigins,
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'api-key', 'authorization'],
+    exposedHeaders: ['retry-after'],
+    maxAge: 600,
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    const apiErr = toApiError(err, bodyLimit, req.headers['content-type']);
+    if (apiErr.status >= 500 && apiErr.code === 'internal') req.log.error({ err }, 'unhandled error');
+    void reply.code(apiErr.status).headers(apiErr.headers).send(apiErr.body());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = Errors.notFound(`route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`);
+    void reply.code(404).send(e.body());
+  });
+
+  const base = opts.basePath;
+  await app.register(healthRoutes, { readiness: opts.readiness });
+  await app.register(webrtcRoutes, {
+    prefix: base,
+    keys: opts.keys,
+    sessions: opts.sessions,
+    defaultProcessor: opts.defaultProcessor,
+    isReady: () => opts.readiness().ready,
+  });
+  await app.register(demoRoutes, { dir: opts.demoDir, basePath: base, ...(opts.devKey ? { devKey: opts.devKey } : {}) });
+  return app;
+}
+
+function toApiError(err: FastifyError | ApiError, bodyLimit: number, contentType: string | undefined): ApiError {
+  if (err instanceof ApiError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return Errors.bodyTooLarge(bodyLimit);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return Errors.unsupportedMediaType(contentType);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return Errors.invalidJson('body is empty');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return Errors.invalidBody('content-length does not match the body');
+  }
+  if (err.statusCode === 400 && (err.name === 'SyntaxError' || /JSON/i.test(err.message))) return Errors.invalidJson(err.message);
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new ApiError('invalid_body', err.statusCode, err.message);
+  return Errors.internal();
+}

@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+
+export interface DemoRoutesOptions {
+  /** Folder with the built demo page; when missing, `/` explains how to build it. */
+  dir: string;
+  basePath: string;
+  /** The generated development key, handed only to pages loaded from this machine. */
+  devKey?: string;
+}
+
+const isLoopback = (ip: string): boolean => ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+
+/** The demo page at `/`, and the little config it reads at start. */
+export const demoRoutes: FastifyPluginAsync<DemoRoutesOptions> = async (app, opts) => {
+  app.get('/demo-config.json', async (req) => ({
+    basePath: opts.basePath,
+    ...(opts.devKey && isLoopback(req.ip) ? { devKey: opts.devKey } : {}),
+  }));
+  if (existsSync(opts.dir)) {
+    await app.register(fastifyStatic, { root: opts.dir, prefix: '/', index: ['index.html'], wildcard: false });
+  } else {
+    app.get('/', async (_req, reply) =>
+      reply.type('text/plain').send(`The demo page is not built (${opts.dir} is missing). Run: npm run build\n`),
+    );
+  }
+};

@@ -1,0 +1,79 @@
+import { OfferRequest, type OfferResponse } from '@sightline/protocol';
+import type { FastifyPluginAsync } from 'fastify';
+import { checkOfferSdp } from '../engine/sdp-check.js';
+import { InvalidOfferError } from '../engine/media-engine.js';
+import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
+import { AtCapacityError, type SessionManager } from '../session/session-manager.js';
+import { authenticate } from './auth.js';
+import { Errors } from './errors.js';
+import type { KeyStore } from './key-store.js';
+
+export interface WebrtcRoutesOptions {
+  keys: KeyStore;
+  sessions: SessionManager;
+  defaultProcessor: string;
+  isReady: () => boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    keyId?: string;
+  }
+}
+
+/** The seed's signaling API: offer/answer, health, and ending a session. Mounted under the base path. */
+export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app, opts) => {
+  const { keys, sessions } = opts;
+
+  app.get('/webrtc/health', async () => ({ status: 'WebRTC API healthy' }));
+
+  app.post('/webrtc/offer', {
+    onRequest: async (req) => {
+      req.keyId = authenticate(req, keys);
+    },
+    handler: async (req, reply) => {
+      const body = req.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw Errors.invalidBody('body must be a JSON object');
+      if ((body as { type?: unknown }).type !== 'offer') throw Errors.notAnOffer();
+      const parsed = OfferRequest.safeParse(body);
+      if (!parsed.success) {
+        throw Errors.invalidBody(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+      }
+      const offer = parsed.data;
+      const sdpProblem = checkOfferSdp(offer.sdp);
+      if (sdpProblem) throw Errors.invalidSdp(sdpProblem);
+      if (!opts.isReady()) throw Errors.notReady('server is starting or draining; try again shortly');
+      const processor = offer.processor ?? opts.defaultProcessor;
+      try {
+        const { session, answerSdp } = await sessions.create({
+          keyId: req.keyId!,
+          userId: offer.user_id ?? null,
+          processor,
+          params: offer.params,
+          offerSdp: offer.sdp,
+        });
+        req.log.info({ session_id: session.id, processor, user_id: session.userId }, 'session started');
+        const res: OfferResponse = { sdp: answerSdp, type: 'answer', session_id: session.id, processor };
+        return reply.send(res);
+      } catch (err) {
+        if (err instanceof UnknownProcessorError) throw Errors.unknownProcessor(err.message);
+        if (err instanceof InvalidParamsError) throw Errors.invalidParams(err.message);
+        if (err instanceof AtCapacityError) throw Errors.atCapacity(err.message);
+        if (err instanceof InvalidOfferError) throw Errors.invalidSdp(err.message);
+        throw err;
+      }
+    },
+  });
+
+  app.delete<{ Params: { id: string } }>('/webrtc/sessions/:id', {
+    onRequest: async (req) => {
+      req.keyId = authenticate(req, keys);
+    },
+    handler: async (req) => {
+      const session = sessions.get(req.params.id);
+      // A session of another key is reported as absent: ids of other tenants are not confirmed.
+      if (!session || session.keyId !== req.keyId) throw Errors.notFound(`session "${req.params.id.slice(0, 64)}"`);
+      return sessions.end(session.id, 'deleted');
+    },
+  });
+};

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * The `sightline` command. `sightline serve [options]` runs the server; every option also reads an environment
+ * variable (see `sightline serve --help`).
+ */
+import { ConfigError, loadConfig, usage } from '../config.js';
+import { createServer } from '../server.js';
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    console.log(usage());
+    return;
+  }
+  if (command !== 'serve') {
+    console.error(`unknown command "${command}"\n\n${usage()}`);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = loadConfig(rest);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`sightline: ${err.message}\n\n${usage()}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const server = await createServer(config);
+  const address = await server.listen();
+  const base = config.basePath;
+  const shown = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  console.log(`sightline listening on ${address}`);
+  console.log(`  demo page:  ${shown}/`);
+  console.log(`  offer:      POST ${shown}${base}/webrtc/offer   (processor: ${config.processor})`);
+  if (server.devKey) {
+    console.log(`  no API key configured (SIGHTLINE_API_KEYS); generated a development key for this run:`);
+    console.log(`  api-key:    ${server.devKey}`);
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down');
+    // wrtc crashes in native teardown if the process exits on its own: close everything, then exit explicitly.
+    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`sightline: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,110 @@
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+
+/** Everything the server can be told, from flags or environment. Times in milliseconds. */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  basePath: string;
+  processor: string;
+  apiKeys: string[];
+  keysFile: string | undefined;
+  maxSessions: number;
+  workers: number;
+  intraOpThreads: number;
+  corsOrigins: '*' | string[];
+  iceGatheringTimeoutMs: number;
+  connectTimeoutMs: number;
+  disconnectedTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+interface OptionSpec {
+  flag: string;
+  env: string;
+  kind: 'string' | 'int';
+  help: string;
+  default: () => string;
+}
+
+/** The contract: each flag, its environment variable and its default. */
+export const OPTIONS: Record<keyof ServerConfig, OptionSpec> = {
+  port: { flag: 'port', env: 'SIGHTLINE_PORT', kind: 'int', help: 'HTTP port', default: () => '8080' },
+  host: { flag: 'host', env: 'SIGHTLINE_HOST', kind: 'string', help: 'address to listen on', default: () => '0.0.0.0' },
+  basePath: { flag: 'base-path', env: 'SIGHTLINE_BASE_PATH', kind: 'string', help: 'prefix of the API routes, e.g. /skin', default: () => '' },
+  processor: { flag: 'processor', env: 'SIGHTLINE_PROCESSOR', kind: 'string', help: 'processor for offers that name none', default: () => 'face' },
+  apiKeys: { flag: 'api-keys', env: 'SIGHTLINE_API_KEYS', kind: 'string', help: 'comma-separated API keys', default: () => '' },
+  keysFile: { flag: 'keys-file', env: 'SIGHTLINE_KEYS_FILE', kind: 'string', help: 'file of API keys (one a line, or a JSON array)', default: () => '' },
+  maxSessions: { flag: 'max-sessions', env: 'SIGHTLINE_MAX_SESSIONS', kind: 'int', help: 'concurrent sessions before 503', default: () => '16' },
+  workers: { flag: 'workers', env: 'SIGHTLINE_WORKERS', kind: 'int', help: 'inference worker threads', default: () => String(availableParallelism()) },
+  intraOpThreads: { flag: 'intra-op-threads', env: 'SIGHTLINE_INTRA_OP_THREADS', kind: 'int', help: 'onnxruntime threads per worker', default: () => '1' },
+  corsOrigins: { flag: 'cors-origins', env: 'SIGHTLINE_CORS_ORIGINS', kind: 'string', help: '"*" or comma-separated allowed origins', default: () => '*' },
+  iceGatheringTimeoutMs: { flag: 'ice-gathering-timeout-ms', env: 'SIGHTLINE_ICE_GATHERING_TIMEOUT_MS', kind: 'int', help: 'longest wait for ICE gathering before answering', default: () => '3000' },
+  connectTimeoutMs: { flag: 'connect-timeout-ms', env: 'SIGHTLINE_CONNECT_TIMEOUT_MS', kind: 'int', help: 'a session that does not connect within this ends', default: () => '30000' },
+  disconnectedTimeoutMs: { flag: 'disconnected-timeout-ms', env: 'SIGHTLINE_DISCONNECTED_TIMEOUT_MS', kind: 'int', help: 'a session disconnected this long ends', default: () => '10000' },
+  shutdownTimeoutMs: { flag: 'shutdown-timeout-ms', env: 'SIGHTLINE_SHUTDOWN_TIMEOUT_MS', kind: 'int', help: 'longest clean shutdown before forcing exit', default: () => '5000' },
+  logLevel: { flag: 'log-level', env: 'SIGHTLINE_LOG_LEVEL', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent', default: () => 'info' },
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const options = Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const }]));
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
+  } catch (err) {
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
+  const raw = (key: keyof ServerConfig): string => {
+    const o = OPTIONS[key];
+    return values[o.flag] ?? env[o.env] ?? o.default();
+  };
+  const int = (key: keyof ServerConfig, min: number, max: number): number => {
+    const s = raw(key);
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`--${OPTIONS[key].flag} / ${OPTIONS[key].env} must be an integer from ${min} to ${max} (got ${JSON.stringify(s)})`);
+    }
+    return n;
+  };
+  const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  const cors = raw('corsOrigins').trim();
+  return {
+    port: int('port', 0, 65535),
+    host: raw('host'),
+    basePath: normaliseBasePath(raw('basePath')),
+    processor: raw('processor'),
+    apiKeys: list(raw('apiKeys')),
+    keysFile: raw('keysFile') || undefined,
+    maxSessions: int('maxSessions', 1, 100_000),
+    workers: int('workers', 1, 256),
+    intraOpThreads: int('intraOpThreads', 1, 256),
+    corsOrigins: cors === '*' ? '*' : list(cors),
+    iceGatheringTimeoutMs: int('iceGatheringTimeoutMs', 100, 60_000),
+    connectTimeoutMs: int('connectTimeoutMs', 1000, 600_000),
+    disconnectedTimeoutMs: int('disconnectedTimeoutMs', 0, 600_000),
+    shutdownTimeoutMs: int('shutdownTimeoutMs', 0, 600_000),
+    logLevel: raw('logLevel'),
+  };
+}
+
+/** '' or '/a/b' (leading slash, no trailing slash). */
+export function normaliseBasePath(p: string): string {
+  const trimmed = p.trim().replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  if (!/^\/?[A-Za-z0-9._~\-/]+$/.test(trimmed)) throw new ConfigError(`--base-path must be a URL path like /skin (got ${JSON.stringify(p)})`);
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+export function usage(): string {
+  const rows = Object.values(OPTIONS).map((o) => `  --${o.flag.padEnd(26)} ${o.env.padEnd(36)} ${o.help} (default: ${o.default() || 'none'})`);
+  return ['Usage: sightline serve [options]', '', '  flag                         environment variable', ...rows].join('\n');
+}

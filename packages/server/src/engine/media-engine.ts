@@ -1,0 +1,56 @@
+/**
+ * The small interface the rest of the server sees of a WebRTC stack. @roamhq/wrtc implements it today
+ * (wrtc-engine.ts); another engine (node-datachannel, werift) can be added beside it.
+ */
+import type { I420Frame } from '../models/i420.js';
+
+export interface IceServerConfig {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface PeerOptions {
+  iceServers: IceServerConfig[];
+  /** Longest wait for ICE gathering before answering with the candidates found so far. */
+  iceGatheringTimeoutMs: number;
+}
+
+/** Connection states as in RTCPeerConnection.connectionState. */
+export type PeerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+/** A DataChannel the client opened. */
+export interface EngineChannel {
+  readonly label: string;
+  readonly open: boolean;
+  readonly bufferedAmount: number;
+  /** Sends a text message; returns false when the channel is not open. */
+  send(text: string): boolean;
+  onMessage: ((data: string | ArrayBuffer) => void) | undefined;
+  onOpen: (() => void) | undefined;
+  onClose: (() => void) | undefined;
+}
+
+/** One server-side peer connection. Typed callback fields, set by the owner; `close()` is idempotent. */
+export interface EnginePeer {
+  /** Applies the client's offer and returns the answer SDP once ICE gathering completes (or times out). */
+  answer(offerSdp: string): Promise<string>;
+  readonly state: PeerState;
+  onVideoFrame: ((frame: I420Frame) => void) | undefined;
+  onChannel: ((channel: EngineChannel) => void) | undefined;
+  onStateChange: ((state: PeerState) => void) | undefined;
+  close(): void;
+}
+
+export interface MediaEngine {
+  readonly name: string;
+  createPeer(opts: PeerOptions): EnginePeer;
+}
+
+/** Thrown by `answer()` when the engine rejects the offer SDP. */
+export class InvalidOfferError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidOfferError';
+  }
+}

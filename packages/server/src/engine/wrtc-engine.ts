@@ -1,0 +1,161 @@
+import wrtc from '@roamhq/wrtc';
+import type { I420Frame } from '../models/i420.js';
+import {
+  InvalidOfferError,
+  type EngineChannel,
+  type EnginePeer,
+  type MediaEngine,
+  type PeerOptions,
+  type PeerState,
+} from './media-engine.js';
+
+// @roamhq/wrtc ships no types; these are the parts we use.
+interface WrtcDataChannel {
+  label: string;
+  readyState: string;
+  bufferedAmount: number;
+  binaryType: string;
+  send(data: string): void;
+  close(): void;
+  onmessage: ((e: { data: string | ArrayBuffer }) => void) | null;
+  onopen: (() => void) | null;
+  onclose: (() => void) | null;
+}
+interface WrtcTrack {
+  kind: string;
+  stop(): void;
+}
+interface WrtcVideoSink {
+  onframe: ((e: { frame: I420Frame }) => void) | null;
+  stop(): void;
+}
+interface WrtcPeerConnection {
+  connectionState: PeerState;
+  iceGatheringState: string;
+  localDescription: { sdp: string; type: string } | null;
+  setRemoteDescription(d: { type: string; sdp: string }): Promise<void>;
+  createAnswer(): Promise<{ type: string; sdp: string }>;
+  setLocalDescription(d: { type: string; sdp: string }): Promise<void>;
+  close(): void;
+  ontrack: ((e: { track: WrtcTrack }) => void) | null;
+  ondatachannel: ((e: { channel: WrtcDataChannel }) => void) | null;
+  onconnectionstatechange: (() => void) | null;
+  onicegatheringstatechange: (() => void) | null;
+}
+const { RTCPeerConnection, nonstandard } = wrtc as unknown as {
+  RTCPeerConnection: new (config: object) => WrtcPeerConnection;
+  nonstandard: { RTCVideoSink: new (track: WrtcTrack) => WrtcVideoSink };
+};
+
+class WrtcChannel implements EngineChannel {
+  onMessage: EngineChannel['onMessage'];
+  onOpen: EngineChannel['onOpen'];
+  onClose: EngineChannel['onClose'];
+  constructor(readonly dc: WrtcDataChannel) {
+    dc.binaryType = 'arraybuffer';
+    dc.onmessage = (e) => this.onMessage?.(e.data);
+    dc.onopen = () => this.onOpen?.();
+    dc.onclose = () => this.onClose?.();
+  }
+  get label(): string {
+    return this.dc.label;
+  }
+  get open(): boolean {
+    return this.dc.readyState === 'open';
+  }
+  get bufferedAmount(): number {
+    return this.dc.bufferedAmount;
+  }
+  send(text: string): boolean {
+    if (this.dc.readyState !== 'open') return false;
+    try {
+      this.dc.send(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+class WrtcPeer implements EnginePeer {
+  onVideoFrame: EnginePeer['onVideoFrame'];
+  onChannel: EnginePeer['onChannel'];
+  onStateChange: EnginePeer['onStateChange'];
+  readonly #pc: WrtcPeerConnection;
+  readonly #opts: PeerOptions;
+  readonly #sinks = new Set<WrtcVideoSink>();
+  readonly #channels = new Set<WrtcChannel>();
+  #closed = false;
+
+  constructor(opts: PeerOptions) {
+    this.#opts = opts;
+    this.#pc = new RTCPeerConnection({ iceServers: opts.iceServers });
+    this.#pc.ontrack = ({ track }) => {
+      if (this.#closed || track.kind !== 'video') return;
+      const sink = new nonstandard.RTCVideoSink(track);
+      sink.onframe = ({ frame }) => this.onVideoFrame?.(frame);
+      this.#sinks.add(sink);
+    };
+    this.#pc.ondatachannel = ({ channel }) => {
+      if (this.#closed) return;
+      const ch = new WrtcChannel(channel);
+      this.#channels.add(ch);
+      this.onChannel?.(ch);
+    };
+    this.#pc.onconnectionstatechange = () => this.onStateChange?.(this.#pc.connectionState);
+  }
+
+  get state(): PeerState {
+    return this.#closed ? 'closed' : this.#pc.connectionState;
+  }
+
+  async answer(offerSdp: string): Promise<string> {
+    try {
+      await this.#pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    } catch (err) {
+      throw new InvalidOfferError(err instanceof Error ? err.message : String(err));
+    }
+    const answer = await this.#pc.createAnswer();
+    const gathered = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.#opts.iceGatheringTimeoutMs);
+      this.#pc.onicegatheringstatechange = () => {
+        if (this.#pc.iceGatheringState === 'complete') {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+    });
+    await this.#pc.setLocalDescription(answer);
+    if (this.#pc.iceGatheringState !== 'complete') await gathered;
+    this.#pc.onicegatheringstatechange = null;
+    if (this.#closed) throw new Error('peer closed while answering');
+    const sdp = this.#pc.localDescription?.sdp;
+    if (!sdp) throw new Error('engine produced no local description');
+    return sdp;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Order matters with wrtc: stop every sink before closing the connection (native teardown).
+    for (const s of this.#sinks) {
+      s.onframe = null;
+      s.stop();
+    }
+    this.#sinks.clear();
+    for (const ch of this.#channels) {
+      ch.onMessage = ch.onOpen = ch.onClose = undefined;
+      ch.dc.onmessage = ch.dc.onopen = ch.dc.onclose = null;
+    }
+    this.#channels.clear();
+    this.#pc.ontrack = this.#pc.ondatachannel = this.#pc.onconnectionstatechange = null;
+    this.#pc.close();
+    this.onVideoFrame = this.onChannel = this.onStateChange = undefined;
+  }
+}
+
+/** The @roamhq/wrtc (libwebrtc) engine. */
+export const wrtcEngine: MediaEngine = {
+  name: 'wrtc',
+  createPeer: (opts) => new WrtcPeer(opts),
+};

@@ -1,0 +1,122 @@
+import type { ErrorMessage, ResultMessage } from '@sightline/protocol';
+import type { I420Frame } from '../models/i420.js';
+import { LatestFrameSlot } from './latest-frame-slot.js';
+import type { Processor, ProcessorContext, VideoFrame } from './processor.js';
+
+export interface FramePipelineOptions {
+  processor: Processor<unknown>;
+  params: unknown;
+  ctx: ProcessorContext;
+  onResult: (msg: ResultMessage) => void;
+  onError: (msg: ErrorMessage) => void;
+}
+
+/** Counters of one pipeline; every frame received ends up processed, failed or dropped (or is in the slot). */
+export interface PipelineCounters {
+  received: number;
+  processed: number;
+  failed: number;
+  dropped: number;
+}
+
+interface Slotted {
+  frame: VideoFrame;
+  enqueuedAt: number;
+}
+
+const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/**
+ * One session's frames → processor → results. Frames are numbered in decode order. The latest-frame slot keeps at
+ * most one frame waiting while the processor is busy; a newer frame replaces it and the replaced one is counted
+ * as dropped. There is no other queue.
+ */
+export class FramePipeline {
+  readonly #opts: FramePipelineOptions;
+  readonly #slot = new LatestFrameSlot<Slotted>();
+  #received = 0;
+  #processed = 0;
+  #failed = 0;
+  #droppedAfterClose = 0;
+  #closed = false;
+
+  constructor(opts: FramePipelineOptions) {
+    this.#opts = opts;
+  }
+
+  get processorName(): string {
+    return this.#opts.processor.name;
+  }
+
+  get counters(): PipelineCounters {
+    return {
+      received: this.#received,
+      processed: this.#processed,
+      failed: this.#failed,
+      dropped: this.#slot.dropped + this.#droppedAfterClose,
+    };
+  }
+
+  /** Hands a decoded frame to the pipeline. Never blocks, never queues more than one frame. */
+  push(frame: I420Frame): void {
+    const vf: VideoFrame = { width: frame.width, height: frame.height, data: frame.data, frameId: this.#received++, receivedAt: Date.now() };
+    if (this.#closed) {
+      this.#droppedAfterClose++;
+      return;
+    }
+    const { start } = this.#slot.offer({ frame: vf, enqueuedAt: performance.now() });
+    if (start) void this.#drain(start);
+  }
+
+  async #drain(first: Slotted): Promise<void> {
+    let item: Slotted | undefined = first;
+    while (item && !this.#closed) {
+      await this.#processOne(item);
+      item = this.#closed ? undefined : this.#slot.complete();
+    }
+  }
+
+  async #processOne({ frame, enqueuedAt }: Slotted): Promise<void> {
+    const { processor, params, ctx } = this.#opts;
+    const started = performance.now();
+    const { frameId, width, height, receivedAt } = frame;
+    try {
+      const out = await processor.process(frame, params, ctx);
+      if (this.#closed) return;
+      const done = performance.now();
+      this.#processed++;
+      this.#opts.onResult({
+        type: 'result',
+        frame_id: frameId,
+        boxes: out.boxes,
+        width,
+        height,
+        processor: processor.name,
+        timing: {
+          received_ms: receivedAt,
+          queue_ms: round2(started - enqueuedAt),
+          inference_ms: round2(out.inferenceMs ?? done - started),
+          total_ms: round2(done - enqueuedAt),
+        },
+        dropped: this.#slot.dropped,
+        ...(out.data ? { data: out.data } : {}),
+      });
+    } catch (err) {
+      if (this.#closed) return;
+      this.#failed++;
+      this.#opts.onError({
+        type: 'error',
+        code: 'processing_failed',
+        message: `processor "${processor.name}" failed on frame ${frameId}: ${err instanceof Error ? err.message : String(err)}`,
+        frame_id: frameId,
+      });
+    }
+  }
+
+  /** Stops processing; a frame still waiting counts as dropped. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#slot.clear();
+  }
+}

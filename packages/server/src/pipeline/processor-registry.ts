@@ -1,0 +1,56 @@
+import type { Processor } from './processor.js';
+
+export class UnknownProcessorError extends Error {
+  constructor(readonly processor: string, readonly known: string[]) {
+    super(`unknown processor "${processor}"; available: ${known.join(', ')}`);
+    this.name = 'UnknownProcessorError';
+  }
+}
+
+export class InvalidParamsError extends Error {
+  constructor(readonly processor: string, detail: string) {
+    super(`invalid params for processor "${processor}": ${detail}`);
+    this.name = 'InvalidParamsError';
+  }
+}
+
+/** Processors by name. Sessions resolve their processor and validate params here. */
+export class ProcessorRegistry {
+  readonly #byName = new Map<string, Processor<unknown>>();
+
+  register(p: Processor<any>): this {
+    if (this.#byName.has(p.name)) throw new Error(`processor "${p.name}" is already registered`);
+    this.#byName.set(p.name, p as Processor<unknown>);
+    return this;
+  }
+
+  get(name: string): Processor<unknown> {
+    const p = this.#byName.get(name);
+    if (!p) throw new UnknownProcessorError(name, this.names());
+    return p;
+  }
+
+  has(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
+  names(): string[] {
+    return [...this.#byName.keys()];
+  }
+
+  /** Every model any registered processor needs. */
+  models(): string[] {
+    return [...new Set([...this.#byName.values()].flatMap((p) => p.models))];
+  }
+
+  /** Resolves a processor and its params (defaults applied), or throws a named error. */
+  resolve(name: string, params: unknown): { processor: Processor<unknown>; params: unknown } {
+    const processor = this.get(name);
+    const parsed = processor.params.safeParse(params ?? {});
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ');
+      throw new InvalidParamsError(name, detail);
+    }
+    return { processor, params: parsed.data };
+  }
+}

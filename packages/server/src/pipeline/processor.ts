@@ -1,0 +1,46 @@
+import type { Box } from '@sightline/protocol';
+import type { z } from 'zod';
+import type { I420Frame } from '../models/i420.js';
+import type { InferencePool } from '../models/inference-pool.js';
+
+/** A decoded frame as it enters the pipeline. */
+export interface VideoFrame extends I420Frame {
+  /** Index among the frames this session decoded: 0, 1, 2, … */
+  frameId: number;
+  /** Unix epoch ms when the frame reached the pipeline. */
+  receivedAt: number;
+}
+
+/** What a processor may use. */
+export interface ProcessorContext {
+  pool: InferencePool;
+  sessionId: string;
+}
+
+/** What a processor returns for one frame. */
+export interface ProcessorOutput {
+  boxes: Box[];
+  /** Any extra JSON the processor wants to send with the result. */
+  data?: Record<string, unknown>;
+  /** Time spent in the model, if one ran. */
+  inferenceMs?: number;
+}
+
+/**
+ * The developer API: a named frame processor with a zod params schema (defaults included). `process` may run
+ * on the main thread only when it is cheap; model work goes through `ctx.pool`. The frame's buffer may be handed
+ * to a worker, so a processor must not keep it after `process` resolves.
+ */
+export interface Processor<P = Record<string, unknown>> {
+  readonly name: string;
+  readonly description: string;
+  readonly params: z.ZodType<P>;
+  /** Models this processor runs; every worker loads them before the server reports ready. */
+  readonly models: readonly string[];
+  process(frame: VideoFrame, params: P, ctx: ProcessorContext): Promise<ProcessorOutput> | ProcessorOutput;
+}
+
+/** Type helper: infers P from the schema. */
+export function defineProcessor<S extends z.ZodType>(p: Processor<z.output<S>> & { params: S }): Processor<z.output<S>> {
+  return p;
+}

@@ -1,0 +1,116 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { SessionSummary } from '@sightline/protocol';
+import type { MediaEngine, PeerOptions } from '../engine/media-engine.js';
+import type { InferencePool } from '../models/inference-pool.js';
+import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
+import { Session, type EndReason } from './session.js';
+
+export interface SessionManagerOptions {
+  engine: MediaEngine;
+  registry: ProcessorRegistry;
+  pool: InferencePool;
+  peer: PeerOptions;
+  maxSessions: number;
+  disconnectedTimeoutMs: number;
+  connectTimeoutMs: number;
+  maxBufferedBytes?: number;
+  /** Called when a session ends, with its final counters. */
+  onSessionEnd?: (summary: SessionSummary) => void;
+}
+
+export class AtCapacityError extends Error {
+  constructor(max: number) {
+    super(`server at capacity (${max} sessions); try again later`);
+    this.name = 'AtCapacityError';
+  }
+}
+
+export interface CreateSessionRequest {
+  keyId: string;
+  userId: string | null;
+  processor: string;
+  params: unknown;
+  offerSdp: string;
+}
+
+/** Makes, tracks and ends sessions. The only place that knows how many there are. */
+export class SessionManager {
+  readonly #opts: SessionManagerOptions;
+  readonly #sessions = new Map<string, Session>();
+  #starting = 0;
+  #closed = false;
+
+  constructor(opts: SessionManagerOptions) {
+    this.#opts = opts;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  get maxSessions(): number {
+    return this.#opts.maxSessions;
+  }
+
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  /**
+   * Validates processor and params, then opens a peer and answers the offer. Throws AtCapacityError,
+   * UnknownProcessorError, InvalidParamsError or InvalidOfferError; nothing is left behind when it throws.
+   */
+  async create(req: CreateSessionRequest): Promise<{ session: Session; answerSdp: string }> {
+    if (this.#closed) throw new AtCapacityError(0);
+    const { processor, params } = this.#opts.registry.resolve(req.processor, req.params);
+    if (this.#sessions.size + this.#starting >= this.#opts.maxSessions) throw new AtCapacityError(this.#opts.maxSessions);
+    this.#starting++;
+    const peer = this.#opts.engine.createPeer(this.#opts.peer);
+    const session = new Session({
+      id: randomUUID(),
+      keyId: req.keyId,
+      userId: req.userId,
+      processor,
+      params,
+      peer,
+      ctx: { pool: this.#opts.pool },
+      disconnectedTimeoutMs: this.#opts.disconnectedTimeoutMs,
+      connectTimeoutMs: this.#opts.connectTimeoutMs,
+      maxBufferedBytes: this.#opts.maxBufferedBytes ?? 1 << 20,
+    });
+    try {
+      const answerSdp = await session.answer(req.offerSdp);
+      if (this.#closed) throw new AtCapacityError(0);
+      this.#sessions.set(session.id, session);
+      session.onClose = (s) => {
+        this.#sessions.delete(s.id);
+        this.#opts.onSessionEnd?.(s.summary());
+      };
+      return { session, answerSdp };
+    } catch (err) {
+      session.close('error');
+      throw err;
+    } finally {
+      this.#starting--;
+    }
+  }
+
+  /** Ends one session; returns its final counters, or undefined if there is none with that id. */
+  end(id: string, reason: EndReason): SessionSummary | undefined {
+    const s = this.#sessions.get(id);
+    if (!s) return undefined;
+    s.close(reason);
+    return s.summary();
+  }
+
+  /** Ends every session and refuses new ones. */
+  closeAll(reason: EndReason = 'shutdown'): void {
+    this.#closed = true;
+    for (const s of [...this.#sessions.values()]) s.close(reason);
+  }
+}
+
+/** A stable, non-secret id for an API key (to tie sessions to keys without holding the key). */
+export function keyIdOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,180 @@
+import { ClientMessage, MAX_CLIENT_MESSAGE_BYTES, type ServerMessage, type SessionSummary } from '@sightline/protocol';
+import type { EngineChannel, EnginePeer, PeerState } from '../engine/media-engine.js';
+import { FramePipeline } from '../pipeline/frame-pipeline.js';
+import type { Processor, ProcessorContext } from '../pipeline/processor.js';
+
+export interface SessionOptions {
+  id: string;
+  /** Which API key opened it (a hash prefix, never the key). */
+  keyId: string;
+  userId: string | null;
+  processor: Processor<unknown>;
+  params: unknown;
+  peer: EnginePeer;
+  ctx: Omit<ProcessorContext, 'sessionId'>;
+  /** How long `disconnected` may last before the session ends. */
+  disconnectedTimeoutMs: number;
+  /** How long after the answer the peer may take to connect. */
+  connectTimeoutMs: number;
+  /** Results are not sent while a channel has more than this many bytes buffered; they are counted instead. */
+  maxBufferedBytes: number;
+}
+
+export type EndReason = 'client_closed' | 'failed' | 'disconnected' | 'connect_timeout' | 'deleted' | 'shutdown' | 'error';
+
+/**
+ * One client: its peer connection, its DataChannels and its frame pipeline. Created by SessionManager; ends once,
+ * releasing everything, on close/failed, on `disconnected` lasting too long, on DELETE or at shutdown.
+ */
+export class Session {
+  readonly id: string;
+  readonly keyId: string;
+  readonly userId: string | null;
+  readonly createdAt = Date.now();
+  /** Called once when the session ends. */
+  onClose: ((session: Session, reason: EndReason) => void) | undefined;
+
+  readonly #opts: SessionOptions;
+  readonly #peer: EnginePeer;
+  readonly #pipeline: FramePipeline;
+  readonly #channels: EngineChannel[] = [];
+  #resultsSent = 0;
+  #undelivered = 0;
+  #endReason: EndReason | null = null;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: SessionOptions) {
+    this.#opts = opts;
+    this.id = opts.id;
+    this.keyId = opts.keyId;
+    this.userId = opts.userId;
+    this.#peer = opts.peer;
+    this.#pipeline = new FramePipeline({
+      processor: opts.processor,
+      params: opts.params,
+      ctx: { ...opts.ctx, sessionId: opts.id },
+      onResult: (m) => this.#deliver(m, true),
+      onError: (m) => this.#deliver(m, false),
+    });
+    this.#peer.onVideoFrame = (frame) => this.#pipeline.push(frame);
+    this.#peer.onChannel = (ch) => this.#adoptChannel(ch);
+    this.#peer.onStateChange = (state) => this.#onPeerState(state);
+  }
+
+  get closed(): boolean {
+    return this.#endReason !== null;
+  }
+
+  get processorName(): string {
+    return this.#pipeline.processorName;
+  }
+
+  /** Applies the offer and returns the answer SDP; starts the connect timeout. */
+  async answer(offerSdp: string): Promise<string> {
+    const sdp = await this.#peer.answer(offerSdp);
+    if (!this.closed && this.#peer.state !== 'connected') {
+      this.#arm(this.#opts.connectTimeoutMs, 'connect_timeout');
+    }
+    return sdp;
+  }
+
+  summary(): SessionSummary {
+    const c = this.#pipeline.counters;
+    return {
+      session_id: this.id,
+      processor: this.#pipeline.processorName,
+      user_id: this.userId,
+      frames_received: c.received,
+      frames_processed: c.processed,
+      frames_dropped: c.dropped,
+      results_sent: this.#resultsSent,
+      results_undelivered: this.#undelivered,
+      end_reason: this.#endReason,
+    };
+  }
+
+  /** Ends the session: pipeline stopped, sinks stopped, connection closed. Idempotent. */
+  close(reason: EndReason): void {
+    if (this.#endReason !== null) return;
+    this.#endReason = reason;
+    clearTimeout(this.#timer);
+    this.#pipeline.close();
+    this.#peer.close();
+    this.#channels.length = 0;
+    const cb = this.onClose;
+    this.onClose = undefined;
+    cb?.(this, reason);
+  }
+
+  #arm(ms: number, reason: EndReason): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.close(reason), ms);
+    this.#timer.unref();
+  }
+
+  #onPeerState(state: PeerState): void {
+    switch (state) {
+      case 'connected':
+        clearTimeout(this.#timer);
+        return;
+      case 'disconnected':
+        this.#arm(this.#opts.disconnectedTimeoutMs, 'disconnected');
+        return;
+      case 'failed':
+        this.close('failed');
+        return;
+      case 'closed':
+        this.close('client_closed');
+        return;
+      default:
+        return;
+    }
+  }
+
+  #adoptChannel(ch: EngineChannel): void {
+    this.#channels.push(ch);
+    ch.onMessage = (data) => this.#onClientMessage(ch, data);
+    ch.onClose = () => {
+      const i = this.#channels.indexOf(ch);
+      if (i >= 0) this.#channels.splice(i, 1);
+    };
+  }
+
+  /** Results go to the channel labelled "results" (the seed's), else to the first channel the client opened. */
+  #resultsChannel(): EngineChannel | undefined {
+    return this.#channels.find((c) => c.label === 'results' && c.open) ?? this.#channels.find((c) => c.open);
+  }
+
+  #deliver(msg: ServerMessage, isResult: boolean, to?: EngineChannel): void {
+    const ch = to ?? this.#resultsChannel();
+    const ok = ch !== undefined && ch.bufferedAmount <= this.#opts.maxBufferedBytes && ch.send(JSON.stringify(msg));
+    if (!isResult) return;
+    if (ok) this.#resultsSent++;
+    else this.#undelivered++;
+  }
+
+  #onClientMessage(ch: EngineChannel, data: string | ArrayBuffer): void {
+    const reply = (code: 'invalid_message' | 'unsupported_message', message: string): void =>
+      this.#deliver({ type: 'error', code, message }, false, ch);
+    if (typeof data !== 'string') return reply('unsupported_message', 'binary messages are not accepted on this session');
+    if (data.length > MAX_CLIENT_MESSAGE_BYTES) return reply('invalid_message', `message over ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      return reply('invalid_message', 'message is not JSON');
+    }
+    const parsed = ClientMessage.safeParse(json);
+    if (!parsed.success) {
+      const type = (json as { type?: unknown } | null)?.type;
+      return typeof type === 'string' && type !== 'ping'
+        ? reply('unsupported_message', `unknown message type "${type.slice(0, 32)}"; supported: ping`)
+        : reply('invalid_message', parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; '));
+    }
+    switch (parsed.data.type) {
+      case 'ping':
+        this.#deliver({ type: 'pong', ...(parsed.data.id !== undefined ? { id: parsed.data.id } : {}), server_ms: Date.now() }, false, ch);
+        return;
+    }
+  }
+}
