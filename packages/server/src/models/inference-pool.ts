@@ -37,7 +37,18 @@ class PoolWorker {
   constructor(readonly worker: Worker) {}
 }
 
-const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './inference-worker.ts' : './inference-worker.js', import.meta.url);
+/**
+ * The worker entry. Built code runs dist/models/inference-worker.js. Running from TypeScript sources (tests, tsx),
+ * worker threads do not get tsx's loader, so a tiny ES module registers it first and then imports the .ts entry.
+ */
+function workerEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./inference-worker.js', import.meta.url);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./inference-worker.ts', import.meta.url).href;
+  const src = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(src)}`);
+}
+const workerUrl = workerEntry();
 
 function startWorker(init: WorkerInit, timeoutMs: number): Promise<Worker> {
   return new Promise((resolve, reject) => {

@@ -137,6 +137,9 @@ export class Session {
     ch.onClose = () => {
       const i = this.#channels.indexOf(ch);
       if (i >= 0) this.#channels.splice(i, 1);
+      // A client that opened DataChannels and closed them all has gone (closing its peer connection closes them
+      // at once, long before ICE notices); waiting for ICE consent to fail would hold the slot ~15 s.
+      if (this.#channels.length === 0) this.close('client_closed');
     };
   }
 

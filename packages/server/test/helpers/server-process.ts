@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { repoRoot } from './paths.js';
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  proc: ChildProcess;
+  /** Everything the server printed so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Runs the built `sightline serve` as a real child process on a free port (--port 0) and waits for /readyz.
+ * Needs `npm run build` first (the test script does it).
+ */
+export async function startServerProcess(args: string[] = [], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, [`${repoRoot}packages/server/dist/cli/main.js`, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+    env: { ...process.env, SIGHTLINE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + timeoutMs;
+  let url = '';
+  while (!url) {
+    const m = /sightline listening on (http:\/\/[^\s]+)/.exec(out);
+    if (m) url = m[1]!;
+    else if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
+    else if (Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+  while ((await fetch(`${url}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
+    if (Date.now() > deadline) throw new Error(`server never became ready:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    port: Number(new URL(url).port),
+    proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+import { createServer, type SightlineServer } from '../../src/server.js';
+import { exitWhenDone } from '../helpers/exit.js';
+import { iou, readPngAsI420 } from '../helpers/images.js';
+import { NodePeer } from '../helpers/node-peer.js';
+import { ASTRONAUT_FACE, astronautPng } from '../helpers/paths.js';
+
+const KEY = 'k';
+const astronaut = readPngAsI420(astronautPng);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
+  let server: SightlineServer;
+  const peers: NodePeer[] = [];
+
+  async function open(body: Record<string, unknown> = {}, peerOpts: { video?: boolean; label?: string } = {}) {
+    const peer = new NodePeer(peerOpts);
+    peers.push(peer);
+    const r = await server.app.inject({
+      method: 'POST',
+      url: '/webrtc/offer',
+      headers: { 'content-type': 'application/json', 'api-key': KEY },
+      payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', ...body }),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    await peer.accept(r.json().sdp);
+    await peer.channelOpen();
+    return { peer, id: r.json().session_id as string };
+  }
+
+  before(async () => {
+    server = await createServer(
+      loadConfig(['--workers', '2', '--log-level', 'silent', '--disconnected-timeout-ms', '1000'], { SIGHTLINE_API_KEYS: KEY }),
+    );
+  });
+  after(async () => {
+    for (const p of peers) p.close();
+    await server.close();
+    exitWhenDone();
+  });
+
+  test('face results: one box on the face per frame, frame ids in decode order, timings and counters', async () => {
+    const { peer, id } = await open();
+    peer.startSending(astronaut, 30);
+    await sleep(2500);
+    peer.stopSending();
+    await sleep(300);
+    const results = peer.messages.filter((m) => m.type === 'result');
+    assert.ok(results.length >= 30, `only ${results.length} results`);
+    const ids = results.map((m) => m.frame_id as number);
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'frame ids increase');
+    assert.equal(new Set(ids).size, ids.length, 'no frame answered twice');
+    let good = 0;
+    for (const m of results) {
+      const boxes = m.boxes as Array<{ class: string; box: number[] }>;
+      assert.equal(m.width, 512);
+      assert.equal(m.height, 512);
+      if (boxes.length === 1 && boxes[0]!.class === 'face') {
+        const [x, y, w, h] = boxes[0]!.box as [number, number, number, number];
+        if (iou({ x, y, w, h }, ASTRONAUT_FACE) >= 0.5) good++;
+      }
+    }
+    assert.ok(good / results.length >= 0.9, `${good}/${results.length} results hold the face`);
+    const last = results.at(-1)!;
+    const timing = last.timing as Record<string, number>;
+    assert.ok(timing.inference_ms! > 0 && timing.total_ms! >= timing.inference_ms!);
+    assert.ok(Math.abs(timing.received_ms! - Date.now()) < 10_000);
+    const summary = server.sessions.get(id)!.summary();
+    const c = summary;
+    assert.equal(c.frames_received, c.frames_processed + c.frames_dropped, JSON.stringify(c));
+    assert.equal(c.results_sent, results.length);
+    assert.equal(last.dropped, c.frames_dropped);
+  });
+
+  test('params reach the processor: front model, and min_score 1 gives no boxes', async () => {
+    const { peer } = await open({ params: { model: 'front', min_score: 1 } });
+    peer.startSending(astronaut, 15);
+    const r = await peer.waitFor((m) => m.type === 'result');
+    peer.stopSending();
+    assert.deepEqual(r.boxes, []);
+  });
+
+  test('the stats processor reports mean luma', async () => {
+    const { peer } = await open({ processor: 'stats' });
+    peer.startSending(astronaut, 15);
+    const r = await peer.waitFor((m) => m.type === 'result');
+    peer.stopSending();
+    const luma = (r.data as { mean_luma: number }).mean_luma;
+    assert.ok(luma > 60 && luma < 200, String(luma));
+    assert.equal(r.processor, 'stats');
+  });
+
+  test('DataChannel control: ping → pong; bad messages get error messages and the session lives on', async () => {
+    const { peer } = await open({ processor: 'null' }, { label: 'any-label' });
+    peer.channel.send(JSON.stringify({ type: 'ping', id: 7 }));
+    const pong = await peer.waitFor((m) => m.type === 'pong');
+    assert.equal(pong.id, 7);
+    peer.channel.send('not json');
+    const e1 = await peer.waitFor((m) => m.type === 'error' && m.code === 'invalid_message');
+    assert.match(String(e1.message), /not JSON/);
+    peer.channel.send(JSON.stringify({ type: 'teleport' }));
+    const e2 = await peer.waitFor((m) => m.type === 'error' && m.code === 'unsupported_message');
+    assert.match(String(e2.message), /teleport/);
+    peer.channel.send('x'.repeat(20_000));
+    await peer.waitFor((m) => m.type === 'error' && /bytes/.test(String(m.message)));
+    // Results still flow on a channel with any label.
+    peer.startSending(astronaut, 15);
+    await peer.waitFor((m) => m.type === 'result');
+    peer.stopSending();
+  });
+
+  test('a crashed inference worker fails its frame with an error message, is replaced, and results resume', async () => {
+    const { peer, id } = await open();
+    peer.startSending(astronaut, 30);
+    await peer.waitFor((m) => m.type === 'result');
+    const restarts = server.pool.restarts;
+    await server.pool.killOneWorker();
+    await server.pool.killOneWorker();
+    const seen = peer.messages.length;
+    await peer.waitFor((m) => m.type === 'result' && peer.messages.indexOf(m) > seen, 15_000);
+    peer.stopSending();
+    await sleep(300);
+    assert.ok(server.pool.restarts >= restarts + 2);
+    const c = server.sessions.get(id)!.summary();
+    const errors = peer.messages.filter((m) => m.type === 'error' && m.code === 'processing_failed');
+    // Every frame is accounted for: processed, failed with an error sent, or counted as dropped.
+    assert.equal(c.frames_received, c.frames_processed + c.frames_dropped + errors.length, JSON.stringify({ c, errors: errors.length }));
+    assert.equal((await server.app.inject('/readyz')).json().workers, 2);
+  });
+
+  test('a session ends when its client closes, and its slot is freed', async () => {
+    const { peer, id } = await open({ processor: 'null' });
+    assert.ok(server.sessions.get(id));
+    peer.close();
+    const deadline = Date.now() + 15_000;
+    while (server.sessions.get(id) && Date.now() < deadline) await sleep(50);
+    assert.equal(server.sessions.get(id), undefined);
+  });
+
+  test('server close ends every session', async () => {
+    await open({ processor: 'null' });
+    assert.ok(server.sessions.size >= 1);
+    server.sessions.closeAll('shutdown');
+    assert.equal(server.sessions.size, 0);
+  });
+});

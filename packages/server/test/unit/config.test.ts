@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig, normaliseBasePath, OPTIONS, usage } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  test('defaults: port 8080, processor face, no base path, no keys', () => {
+    const c = loadConfig([], {});
+    assert.equal(c.port, 8080);
+    assert.equal(c.processor, 'face');
+    assert.equal(c.basePath, '');
+    assert.deepEqual(c.apiKeys, []);
+    assert.equal(c.corsOrigins, '*');
+  });
+
+  test('flags win over environment variables', () => {
+    const c = loadConfig(['--port', '9000', '--base-path', '/skin'], { SIGHTLINE_PORT: '7000', SIGHTLINE_BASE_PATH: '/x', SIGHTLINE_PROCESSOR: 'null' });
+    assert.equal(c.port, 9000);
+    assert.equal(c.basePath, '/skin');
+    assert.equal(c.processor, 'null');
+  });
+
+  test('SIGHTLINE_API_KEYS is a comma list', () => {
+    assert.deepEqual(loadConfig([], { SIGHTLINE_API_KEYS: ' a, b ,,c ' }).apiKeys, ['a', 'b', 'c']);
+  });
+
+  test('CORS origins: * or a list', () => {
+    assert.deepEqual(loadConfig(['--cors-origins', 'https://a.example,https://b.example'], {}).corsOrigins, ['https://a.example', 'https://b.example']);
+  });
+
+  test('every option has a flag and a SIGHTLINE_ environment variable, listed in --help', () => {
+    const help = usage();
+    for (const o of Object.values(OPTIONS)) {
+      assert.match(o.env, /^SIGHTLINE_[A-Z_]+$/);
+      assert.ok(help.includes(`--${o.flag}`) && help.includes(o.env), o.flag);
+    }
+  });
+
+  test('bad numbers and unknown flags are clear errors', () => {
+    assert.throws(() => loadConfig(['--port', 'eighty'], {}), (e: Error) => e instanceof ConfigError && /--port/.test(e.message));
+    assert.throws(() => loadConfig(['--max-sessions', '0'], {}), ConfigError);
+    assert.throws(() => loadConfig(['--nope', '1'], {}), ConfigError);
+  });
+
+  test('base paths are normalised', () => {
+    assert.equal(normaliseBasePath('skin/'), '/skin');
+    assert.equal(normaliseBasePath('/a/b//'), '/a/b');
+    assert.equal(normaliseBasePath('/'), '');
+    assert.throws(() => normaliseBasePath('/has space'), ConfigError);
+  });
+});

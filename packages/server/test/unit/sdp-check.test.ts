@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { checkOfferSdp } from '../../src/engine/sdp-check.js';
+
+const good = [
+  'v=0',
+  'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'm=video 9 UDP/TLS/RTP/SAVPF 96',
+  'c=IN IP4 0.0.0.0',
+  'a=ice-ufrag:abcd',
+  'a=ice-pwd:abcdefghijklmnopqrstuvwx',
+  'a=fingerprint:sha-256 00:11',
+  'a=mid:0',
+  'a=sendonly',
+  'a=rtpmap:96 VP8/90000',
+  '',
+].join('\r\n');
+
+describe('checkOfferSdp', () => {
+  test('accepts an offer with a media section', () => assert.equal(checkOfferSdp(good), undefined));
+  test('accepts LF line endings', () => assert.equal(checkOfferSdp(good.replaceAll('\r\n', '\n')), undefined));
+  test('rejects text that is not SDP', () => assert.match(checkOfferSdp('hello world')!, /v=0/));
+  test('rejects a line that is not key=value', () => assert.match(checkOfferSdp(good.replace('s=-', 'garbage')), /not "<letter>=<value>"/));
+  test('rejects an offer without media sections', () => {
+    const noMedia = good.split('\r\n').filter((l) => !l.startsWith('m=')).join('\r\n');
+    assert.match(checkOfferSdp(noMedia)!, /no media section/);
+  });
+  test('rejects an offer without fingerprint', () => {
+    assert.match(checkOfferSdp(good.replace(/a=fingerprint:.*\r\n/, ''))!, /fingerprint/);
+  });
+  test('rejects an offer without ICE credentials', () => {
+    assert.match(checkOfferSdp(good.replace(/a=ice-ufrag:.*\r\n/, ''))!, /ice-ufrag/);
+  });
+});
