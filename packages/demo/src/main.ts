@@ -11,6 +11,9 @@ const startBtn = $<HTMLButtonElement>('start');
 const stopBtn = $<HTMLButtonElement>('stop');
 
 let session: SightlineSession | undefined;
+/** For the console and for tests: the live session and the latest results (bounded). */
+const debug = { session: undefined as SightlineSession | undefined, results: [] as ResultMessage[], rtts: [] as number[], errors: [] as string[] };
+(window as unknown as { sightlineDemo: typeof debug }).sightlineDemo = debug;
 let latest: ResultMessage | undefined;
 let latestAt = 0;
 const rtts: number[] = [];
@@ -55,7 +58,10 @@ function onResult(e: ResultEvent): void {
   $('dropped').textContent = String(e.message.dropped);
   $('boxes').textContent = String(e.message.boxes.length);
   $('last').textContent = JSON.stringify(e.message, null, 1);
-  (window as unknown as { sightlineResults: number }).sightlineResults = ((window as unknown as { sightlineResults?: number }).sightlineResults ?? 0) + 1;
+  debug.results.push(e.message);
+  if (e.rttMs !== undefined) debug.rtts.push(e.rttMs);
+  if (debug.results.length > 2000) debug.results.splice(0, 1000);
+  if (debug.rtts.length > 2000) debug.rtts.splice(0, 1000);
 }
 
 function paint(): void {
@@ -79,13 +85,18 @@ startBtn.onclick = async () => {
       params: p,
       media: { video: { width: 640, height: 480 }, audio: false },
     });
+    debug.session = session;
     video.srcObject = session.stream;
     session.on('result', onResult);
     session.on('state', setState);
-    session.on('error', (e) => ($('error').textContent = `${e.code}: ${e.message}`));
+    session.on('error', (e) => {
+      debug.errors.push(`${e.code}: ${e.message}`);
+      $('error').textContent = `${e.code}: ${e.message}`;
+    });
     stopBtn.disabled = false;
   } catch (err) {
     setState('failed');
+    debug.errors.push(String(err));
     $('error').textContent = err instanceof Error ? err.message : String(err);
     startBtn.disabled = false;
   }

@@ -9,7 +9,7 @@ export const astronautPng = `${fixtures}astronaut.png`;
 export function artifactsDir(sub: string): string {
   const dir = `${repoRoot}.artifacts/${sub}`;
   mkdirSync(dir, { recursive: true });
-  return dir;
+  return `${dir}/`;
 }
 
 /** The hand-measured face in astronaut.png: x, y, w, h. */

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything the tests need — Debian packages when missing (chromium, ffmpeg, coturn, and the seed's Python
+# client: aiortc, aiohttp, opencv, av, dotenv), the npm dependencies — builds, and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+/usr/bin/python3 -c 'import aiortc, aiohttp, cv2, av, dotenv' >/dev/null 2>&1 ||
+  need+=(python3-aiortc python3-aiohttp python3-opencv python3-av python3-dotenv)
+if ((${#need[@]})); then
+  echo "installing Debian packages: ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# onnxruntime-node's install script would download GPU binaries; its CPU binaries ship in the package.
+export ONNXRUNTIME_NODE_INSTALL=skip
+npm ci --no-audit --no-fund
+npm run build
+
+mapfile -t files < <(find packages -path '*/node_modules' -prune -o -path '*/dist' -prune -o -name '*.test.ts' -print | sort)
+# One file at a time: the browser and seed-client tests need the machine's cores to themselves.
+node --import tsx --test --test-concurrency=1 "${files[@]}"
