@@ -207,13 +207,17 @@ export class InferencePool {
     }
   }
 
-  /** For tests and operators: kill one worker as a crash would. */
-  async killOneWorker(): Promise<void> {
-    await this.#workers[0]?.worker.terminate();
+  /** Fault injection for tests and operators: makes one worker fail as an uncaught error would. */
+  crashOneWorker(): void {
+    const w = this.#workers[0];
+    if (w) w.worker.postMessage({ type: 'crash' } satisfies ToWorker);
   }
 
-  /** Fails every pending run, stops every worker. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Fails every pending run and stops every worker. Workers are asked to finish their current run and exit:
+   * terminating a thread while onnxruntime has a run in flight aborts the process. Idempotent.
+   */
+  async close(exitTimeoutMs = 5000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const workers = this.#workers.splice(0);
@@ -221,6 +225,15 @@ export class InferencePool {
       for (const p of w.pending.values()) p.reject(new PoolUnavailableError('inference pool closed'));
       w.pending.clear();
     }
-    await Promise.all(workers.map((w) => w.worker.terminate()));
+    await Promise.all(
+      workers.map(async ({ worker }) => {
+        const exited = new Promise<boolean>((resolve) => {
+          worker.once('exit', () => resolve(true));
+          setTimeout(() => resolve(false), exitTimeoutMs).unref();
+        });
+        worker.postMessage({ type: 'close' } satisfies ToWorker);
+        if (!(await exited)) await worker.terminate();
+      }),
+    );
   }
 }

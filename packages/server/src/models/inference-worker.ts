@@ -54,7 +54,11 @@ async function handle(msg: ToWorker): Promise<void> {
     }
     case 'close':
       for (const m of models.values()) await m.close();
+      models.clear();
       port.close();
       return;
+    case 'crash':
+      // Between runs on purpose: ending a thread while onnxruntime has a run in flight aborts the whole process.
+      throw new Error('inference worker crashed on request');
   }
 }

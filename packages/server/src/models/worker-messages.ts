@@ -25,7 +25,10 @@ export interface RunOutput {
 /** Main thread → worker. */
 export type ToWorker =
   | { type: 'run'; id: number; model: string; frame: I420Frame; minScore: number }
-  | { type: 'close' };
+  /** Finish the current run, release the models, exit. */
+  | { type: 'close' }
+  /** Fault injection for tests and operators: fail as an uncaught error would, between runs. */
+  | { type: 'crash' };
 
 /** Worker → main thread. */
 export type FromWorker =

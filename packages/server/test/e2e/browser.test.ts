@@ -35,9 +35,11 @@ describe('browser end to end (Debian Chromium, fake camera playing the astronaut
     browser = await launchChromium(clip);
   });
   after(async () => {
-    await browser?.close();
+    // The phone-size page is still connected: SIGTERM must end its session and exit cleanly (code 0).
     const code = await server?.stop();
+    await browser?.close();
     assert.equal(code, 0, `server exit code ${code}:\n${server?.output().slice(-2000)}`);
+    assert.match(server.output(), /"end_reason":"shutdown"/);
   });
 
   test('the demo page boxes the face: ≥ 90% of results hold one face box on the face', async () => {
@@ -104,6 +106,6 @@ describe('browser end to end (Debian Chromium, fake camera playing the astronaut
     await page.screenshot({ path: `${shots}demo-phone.png`, fullPage: true });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     assert.equal(overflow, false, 'no horizontal scrolling on a phone');
-    await page.close();
+    // Left connected on purpose: after() checks that shutdown ends a live session cleanly.
   });
 });
