@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { checkOfferSdp } from '../engine/sdp-check.js';
 import { InvalidOfferError } from '../engine/media-engine.js';
 import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
-import { AtCapacityError, type SessionManager } from '../session/session-manager.js';
+import { AtCapacityError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { Errors } from './errors.js';
 import type { KeyStore } from './key-store.js';
@@ -60,6 +60,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
         if (err instanceof InvalidParamsError) throw Errors.invalidParams(err.message);
         if (err instanceof AtCapacityError) throw Errors.atCapacity(err.message);
         if (err instanceof InvalidOfferError) throw Errors.invalidSdp(err.message);
+        if (err instanceof ShuttingDownError) throw Errors.notReady(err.message);
         throw err;
       }
     },

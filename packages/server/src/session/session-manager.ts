@@ -33,6 +33,13 @@ export interface CreateSessionRequest {
   offerSdp: string;
 }
 
+export class ShuttingDownError extends Error {
+  constructor() {
+    super('server is shutting down; connect to another instance or retry shortly');
+    this.name = 'ShuttingDownError';
+  }
+}
+
 /** Makes, tracks and ends sessions. The only place that knows how many there are. */
 export class SessionManager {
   readonly #opts: SessionManagerOptions;
@@ -58,10 +65,10 @@ export class SessionManager {
 
   /**
    * Validates processor and params, then opens a peer and answers the offer. Throws AtCapacityError,
-   * UnknownProcessorError, InvalidParamsError or InvalidOfferError; nothing is left behind when it throws.
+   * UnknownProcessorError, InvalidParamsError, InvalidOfferError or ShuttingDownError; nothing is left behind when it throws.
    */
   async create(req: CreateSessionRequest): Promise<{ session: Session; answerSdp: string }> {
-    if (this.#closed) throw new AtCapacityError(0);
+    if (this.#closed) throw new ShuttingDownError();
     const { processor, params } = this.#opts.registry.resolve(req.processor, req.params);
     if (this.#sessions.size + this.#starting >= this.#opts.maxSessions) throw new AtCapacityError(this.#opts.maxSessions);
     this.#starting++;
@@ -80,7 +87,7 @@ export class SessionManager {
     });
     try {
       const answerSdp = await session.answer(req.offerSdp);
-      if (this.#closed) throw new AtCapacityError(0);
+      if (this.#closed) throw new ShuttingDownError();
       this.#sessions.set(session.id, session);
       session.onClose = (s) => {
         this.#sessions.delete(s.id);
