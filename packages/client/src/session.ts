@@ -1,4 +1,4 @@
-import type { ErrorBody, OfferResponse, ResultMessage, ServerMessage } from '@sightline/protocol';
+import type { AckMessage, ErrorBody, OfferResponse, ResultMessage, ServerMessage } from '@sightline/protocol';
 import { SendTimeTracker, supportsEncodedStreams } from './send-time-tracker.js';
 
 export interface ConnectOptions {
@@ -46,6 +46,8 @@ export class SightlineSession {
   readonly #listeners: { [K in keyof Events]: Set<(e: Events[K]) => void> } = { result: new Set(), state: new Set(), error: new Set() };
   readonly #tracker = new SendTimeTracker();
   readonly #ownsStream: boolean;
+  readonly #pending = new Map<string | number, { resolve: (a: AckMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  #nextId = 1;
   #closed = false;
   sessionId = '';
 
@@ -66,11 +68,18 @@ export class SightlineSession {
     const ownsStream = !(media instanceof MediaStream);
     const stream = media instanceof MediaStream ? media : await navigator.mediaDevices.getUserMedia(media);
     const useEncoded = supportsEncodedStreams();
-    const pc = new RTCPeerConnection({
-      iceServers: opts.iceServers ?? [],
-      ...(useEncoded ? { encodedInsertableStreams: true } : {}),
-    } as RTCConfiguration);
-    const channel = pc.createDataChannel(opts.channelLabel ?? 'results');
+    let pc: RTCPeerConnection;
+    let channel: RTCDataChannel;
+    try {
+      pc = new RTCPeerConnection({
+        iceServers: opts.iceServers ?? [],
+        ...(useEncoded ? { encodedInsertableStreams: true } : {}),
+      } as RTCConfiguration);
+      channel = pc.createDataChannel(opts.channelLabel ?? 'results');
+    } catch (err) {
+      if (ownsStream) for (const t of stream.getTracks()) t.stop();
+      throw err;
+    }
     const url = opts.url.replace(/\/+$/, '');
     const s = new SightlineSession(pc, channel, stream, ownsStream, url, opts.apiKey);
     try {
@@ -122,21 +131,46 @@ export class SightlineSession {
     return this.#tracker.sent;
   }
 
-  /** Ends the session on the server and locally. Idempotent. */
+  /**
+   * Changes params (merged over the current ones) and/or switches processor without reconnecting. Resolves with the
+   * server's ack (the params now in force); rejects with its error.
+   */
+  setParams(params: Record<string, unknown>, processor?: string, timeoutMs = 5000): Promise<AckMessage> {
+    if (this.#closed || this.channel.readyState !== 'open') return Promise.reject(new SightlineError('not_connected', 'the session is not connected'));
+    const id = this.#nextId++;
+    return new Promise<AckMessage>((resolve, reject) => {
+      const timer = setTimeout(() => this.#settle(id, new SightlineError('timeout', `no answer to set within ${timeoutMs} ms`)), timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.channel.send(JSON.stringify({ type: 'set', id, params, ...(processor ? { processor } : {}) }));
+    });
+  }
+
+  #settle(id: string | number, err: Error | undefined, ack?: AckMessage): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    this.#pending.delete(id);
+    clearTimeout(p.timer);
+    if (err) p.reject(err);
+    else p.resolve(ack!);
+  }
+
+  /** Ends the session locally (camera released at once), then tells the server (bounded wait). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.sessionId) {
-      await fetch(`${this.url}/webrtc/sessions/${encodeURIComponent(this.sessionId)}`, {
-        method: 'DELETE',
-        headers: { 'api-key': this.apiKey },
-      }).catch(() => undefined);
-    }
     this.channel.close();
     this.pc.close();
     if (this.#ownsStream) for (const t of this.stream.getTracks()) t.stop();
     this.#emit('state', 'closed');
     for (const set of Object.values(this.#listeners)) set.clear();
+    for (const id of [...this.#pending.keys()]) this.#settle(id, new SightlineError('closed', 'the session closed'));
+    if (this.sessionId) {
+      await fetch(`${this.url}/webrtc/sessions/${encodeURIComponent(this.sessionId)}`, {
+        method: 'DELETE',
+        headers: { 'api-key': this.apiKey },
+        signal: AbortSignal.timeout(3000),
+      }).catch(() => undefined);
+    }
   }
 
   #emit<K extends keyof Events>(event: K, e: Events[K]): void {
@@ -162,7 +196,10 @@ export class SightlineSession {
         const sent = this.#tracker.take(msg.frame_id);
         this.#emit('result', { message: msg, rttMs: sent === undefined ? undefined : now - sent, receivedAt: now });
       } else if (msg.type === 'error') {
-        this.#emit('error', { code: msg.code, message: msg.message });
+        if (msg.id !== undefined && this.#pending.has(msg.id)) this.#settle(msg.id, new SightlineError(msg.code, msg.message));
+        else this.#emit('error', { code: msg.code, message: msg.message });
+      } else if (msg.type === 'ack' && msg.id !== undefined) {
+        this.#settle(msg.id, undefined, msg);
       }
     };
     this.pc.onconnectionstatechange = () => {

@@ -23,6 +23,7 @@ export const ErrorCode = z.enum([
   'invalid_message',
   'unsupported_message',
   'processing_failed',
+  'invalid_model',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

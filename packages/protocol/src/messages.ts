@@ -15,6 +15,8 @@ export const Timing = z.object({
   queue_ms: z.number(),
   inference_ms: z.number(),
   total_ms: z.number(),
+  /** Frames (of any sessions) that shared this frame's model run. */
+  batch_size: z.number().int().positive().optional(),
 });
 export type Timing = z.infer<typeof Timing>;
 
@@ -31,6 +33,8 @@ export const ResultMessage = z.object({
   processor: z.string(),
   timing: Timing,
   dropped: z.number().int().nonnegative(),
+  /** Classifiers: top labels, best first. */
+  labels: z.array(z.object({ class: z.string(), score: z.number() })).optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });
 export type ResultMessage = z.infer<typeof ResultMessage>;
@@ -41,6 +45,8 @@ export const ErrorMessage = z.object({
   code: ErrorCode,
   message: z.string(),
   frame_id: z.number().int().optional(),
+  /** The `id` of the client message this answers, if it had one. */
+  id: z.union([z.string(), z.number()]).optional(),
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
 
@@ -52,7 +58,16 @@ export const PongMessage = z.object({
 });
 export type PongMessage = z.infer<typeof PongMessage>;
 
-export const ServerMessage = z.discriminatedUnion('type', [ResultMessage, ErrorMessage, PongMessage]);
+/** Server → client: a `set` was applied; carries the processor and the full params now in force. */
+export const AckMessage = z.object({
+  type: z.literal('ack'),
+  id: z.union([z.string(), z.number()]).optional(),
+  processor: z.string(),
+  params: z.record(z.string(), z.unknown()),
+});
+export type AckMessage = z.infer<typeof AckMessage>;
+
+export const ServerMessage = z.discriminatedUnion('type', [ResultMessage, ErrorMessage, PongMessage, AckMessage]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 /** Client → server on any DataChannel of the session. */
@@ -62,7 +77,19 @@ export const PingMessage = z.object({
 });
 export type PingMessage = z.infer<typeof PingMessage>;
 
-export const ClientMessage = z.discriminatedUnion('type', [PingMessage]);
+/**
+ * Client → server: switch processor and/or params without reconnecting. `params` are merged over the current ones
+ * when the processor stays; a new processor starts from its defaults. Answered by `ack` or `error` (same `id`).
+ */
+export const SetMessage = z.object({
+  type: z.literal('set'),
+  id: z.union([z.string().max(64), z.number()]).optional(),
+  processor: z.string().min(1).max(64).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+export type SetMessage = z.infer<typeof SetMessage>;
+
+export const ClientMessage = z.discriminatedUnion('type', [PingMessage, SetMessage]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 /** Largest DataChannel message the server reads from a client; larger ones get an `invalid_message` error. */

@@ -41,9 +41,11 @@ describe('ResultMessage', () => {
 });
 
 describe('messages', () => {
-  test('ping is the only client message so far', () => {
+  test('client messages: ping and set', () => {
     assert.ok(ClientMessage.safeParse({ type: 'ping', id: 1 }).success);
-    assert.ok(!ClientMessage.safeParse({ type: 'set' }).success);
+    assert.ok(ClientMessage.safeParse({ type: 'set', params: { min_score: 0.9 } }).success);
+    assert.ok(!ClientMessage.safeParse({ type: 'set', processor: 5 }).success);
+    assert.ok(!ClientMessage.safeParse({ type: 'teleport' }).success);
   });
   test('error bodies name a known code', () => {
     assert.ok(ErrorBody.safeParse({ error: { code: 'invalid_sdp', message: 'x' } }).success);

@@ -1,9 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { ADAPTERS, type AdapterName } from './models/adapters/model-info.js';
+import type { Device } from './models/worker-messages.js';
 
 /** Everything the server can be told, from flags or environment. Times in milliseconds. */
 export interface ServerConfig {
   port: number;
+  /** Whether --processor / SIGHTLINE_PROCESSOR was given (else a --model picks detect or classify). */
+  processorExplicit: boolean;
   host: string;
   basePath: string;
   processor: string;
@@ -18,18 +22,26 @@ export interface ServerConfig {
   disconnectedTimeoutMs: number;
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** `--model` values: `path`, `name=path` or `name=path@adapter`. */
+  models: string[];
+  adapter: AdapterName | undefined;
+  labelsFile: string | undefined;
+  device: Device;
+  maxBatch: number;
+  maxDelayMs: number;
 }
 
 interface OptionSpec {
   flag: string;
   env: string;
-  kind: 'string' | 'int';
+  /** `list`: the flag may repeat; the environment variable is a comma list. */
+  kind: 'string' | 'int' | 'list';
   help: string;
   default: () => string;
 }
 
 /** The contract: each flag, its environment variable and its default. */
-export const OPTIONS: Record<keyof ServerConfig, OptionSpec> = {
+export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, OptionSpec> = {
   port: { flag: 'port', env: 'SIGHTLINE_PORT', kind: 'int', help: 'HTTP port', default: () => '8080' },
   host: { flag: 'host', env: 'SIGHTLINE_HOST', kind: 'string', help: 'address to listen on', default: () => '0.0.0.0' },
   basePath: { flag: 'base-path', env: 'SIGHTLINE_BASE_PATH', kind: 'string', help: 'prefix of the API routes, e.g. /skin', default: () => '' },
@@ -45,6 +57,12 @@ export const OPTIONS: Record<keyof ServerConfig, OptionSpec> = {
   disconnectedTimeoutMs: { flag: 'disconnected-timeout-ms', env: 'SIGHTLINE_DISCONNECTED_TIMEOUT_MS', kind: 'int', help: 'a session disconnected this long ends', default: () => '10000' },
   shutdownTimeoutMs: { flag: 'shutdown-timeout-ms', env: 'SIGHTLINE_SHUTDOWN_TIMEOUT_MS', kind: 'int', help: 'longest clean shutdown before forcing exit', default: () => '5000' },
   logLevel: { flag: 'log-level', env: 'SIGHTLINE_LOG_LEVEL', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent', default: () => 'info' },
+  models: { flag: 'model', env: 'SIGHTLINE_MODELS', kind: 'list', help: 'your ONNX model: PATH, NAME=PATH or NAME=PATH@ADAPTER (repeatable)', default: () => '' },
+  adapter: { flag: 'adapter', env: 'SIGHTLINE_ADAPTER', kind: 'string', help: 'yolo|ssd|classifier|blazeface for --model (default: detected)', default: () => '' },
+  labelsFile: { flag: 'labels', env: 'SIGHTLINE_LABELS', kind: 'string', help: 'class names for --model: one a line, JSON array, or {0: name}', default: () => '' },
+  device: { flag: 'device', env: 'SIGHTLINE_DEVICE', kind: 'string', help: 'cpu|cuda|tensorrt', default: () => 'cpu' },
+  maxBatch: { flag: 'max-batch', env: 'SIGHTLINE_MAX_BATCH', kind: 'int', help: 'largest cross-session batch (dynamic-batch models)', default: () => '8' },
+  maxDelayMs: { flag: 'max-delay-ms', env: 'SIGHTLINE_MAX_DELAY_MS', kind: 'int', help: 'longest wait for a batch to fill while a worker is idle', default: () => '0' },
 };
 
 export class ConfigError extends Error {
@@ -56,18 +74,26 @@ export class ConfigError extends Error {
 
 /** Flags win over environment variables, which win over defaults. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const options = Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const }]));
-  let values: Record<string, string | undefined>;
+  const options = Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const, multiple: o.kind === 'list' }]));
+  let values: Record<string, string | string[] | undefined>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | string[] | undefined>;
   } catch (err) {
     throw new ConfigError(err instanceof Error ? err.message : String(err));
   }
-  const raw = (key: keyof ServerConfig): string => {
+  const raw = (key: keyof typeof OPTIONS): string => {
     const o = OPTIONS[key];
-    return values[o.flag] ?? env[o.env] ?? o.default();
+    const v = values[o.flag];
+    return (Array.isArray(v) ? v.join(',') : v) ?? env[o.env] ?? o.default();
   };
-  const int = (key: keyof ServerConfig, min: number, max: number): number => {
+  const oneOf = <T extends string>(key: keyof typeof OPTIONS, allowed: readonly T[]): T => {
+    const v = raw(key);
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new ConfigError(`--${OPTIONS[key].flag} / ${OPTIONS[key].env} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+    }
+    return v as T;
+  };
+  const int = (key: keyof typeof OPTIONS, min: number, max: number): number => {
     const s = raw(key);
     const n = Number(s);
     if (!Number.isInteger(n) || n < min || n > max) {
@@ -93,6 +119,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     disconnectedTimeoutMs: int('disconnectedTimeoutMs', 0, 600_000),
     shutdownTimeoutMs: int('shutdownTimeoutMs', 0, 600_000),
     logLevel: raw('logLevel'),
+    processorExplicit: values[OPTIONS.processor.flag] !== undefined || env[OPTIONS.processor.env] !== undefined,
+    models: list(raw('models')),
+    adapter: raw('adapter') ? oneOf('adapter', ADAPTERS) : undefined,
+    labelsFile: raw('labelsFile') || undefined,
+    device: oneOf('device', ['cpu', 'cuda', 'tensorrt'] as const),
+    maxBatch: int('maxBatch', 1, 256),
+    maxDelayMs: int('maxDelayMs', 0, 1000),
   };
 }
 

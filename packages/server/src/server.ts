@@ -6,8 +6,11 @@ import { KeyStore, readKeysFile } from './api/key-store.js';
 import type { ServerConfig } from './config.js';
 import type { MediaEngine } from './engine/media-engine.js';
 import { wrtcEngine } from './engine/wrtc-engine.js';
+import { checkDevice } from './models/device-check.js';
 import { InferencePool } from './models/inference-pool.js';
-import { BUILTIN_MODELS } from './models/model-catalog.js';
+import { readLabelsFile } from './models/labels-file.js';
+import { BUILTIN_MODELS, parseModelArg } from './models/model-catalog.js';
+import type { ModelInfo } from './models/adapters/model-info.js';
 import type { ProcessorRegistry } from './pipeline/processor-registry.js';
 import { builtinProcessors } from './processors/builtin-processors.js';
 import { SessionManager } from './session/session-manager.js';
@@ -19,6 +22,8 @@ export interface SightlineServer {
   registry: ProcessorRegistry;
   /** Set when no key was configured: the one generated for this run. */
   devKey: string | undefined;
+  /** The processor for offers that name none. */
+  defaultProcessor: string;
   /** Listens; resolves with the address. */
   listen(): Promise<string>;
   /** Ends every session, stops workers and the HTTP server. Idempotent. */
@@ -27,7 +32,8 @@ export interface SightlineServer {
 
 export interface CreateServerOptions {
   engine?: MediaEngine;
-  registry?: ProcessorRegistry;
+  /** Processors to offer; default: the built-ins for the loaded models. */
+  registry?: (models: ModelInfo[]) => ProcessorRegistry;
   demoDir?: string;
 }
 
@@ -35,20 +41,46 @@ const defaultDemoDir = fileURLToPath(new URL('../../demo/dist/', import.meta.url
 
 /** Wires config → inference pool → session manager → HTTP app. Resolves once models are loaded in every worker. */
 export async function createServer(config: ServerConfig, opts: CreateServerOptions = {}): Promise<SightlineServer> {
-  const registry = opts.registry ?? builtinProcessors();
-  if (!registry.has(config.processor)) {
-    throw new Error(`--processor "${config.processor}" is not a registered processor (available: ${registry.names().join(', ')})`);
-  }
   const keyList = [...config.apiKeys, ...(config.keysFile ? readKeysFile(config.keysFile) : [])];
   const devKey = keyList.length === 0 ? `dev-${randomBytes(18).toString('base64url')}` : undefined;
   const keys = new KeyStore(devKey ? [devKey] : keyList);
 
-  const needed = new Set(registry.models());
+  checkDevice(config.device);
+  const labels = config.labelsFile ? readLabelsFile(config.labelsFile) : undefined;
+  const userModels = config.models.map((m) => parseModelArg(m, config.adapter, labels));
+  const clash = userModels.find((m) => BUILTIN_MODELS.some((b) => b.name === m.name));
+  if (clash) throw new Error(`model name "${clash.name}" is taken by a built-in model; name yours with --model NAME=PATH`);
   const pool = await InferencePool.create({
     size: config.workers,
-    models: BUILTIN_MODELS.filter((m) => needed.has(m.name)),
+    models: [...BUILTIN_MODELS, ...userModels],
     intraOpNumThreads: config.intraOpThreads,
+    device: config.device,
+    maxBatch: config.maxBatch,
+    maxDelayMs: config.maxDelayMs,
   });
+  try {
+    return await assemble(config, opts, pool, keys, devKey, userModels.map((m) => m.name));
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+}
+
+async function assemble(
+  config: ServerConfig,
+  opts: CreateServerOptions,
+  pool: InferencePool,
+  keys: KeyStore,
+  devKey: string | undefined,
+  userModelNames: string[],
+): Promise<SightlineServer> {
+  const registry = (opts.registry ?? builtinProcessors)(pool.models);
+  // With your own model and no --processor, sessions run it by default.
+  const firstUser = pool.models.find((m) => userModelNames.includes(m.name));
+  const defaultProcessor = config.processorExplicit || !firstUser ? config.processor : firstUser.kind === 'classifier' ? 'classify' : firstUser.adapter === 'blazeface' ? 'face' : 'detect';
+  if (!registry.has(defaultProcessor)) {
+    throw new Error(`--processor "${defaultProcessor}" is not a registered processor (available: ${registry.names().join(', ')})`);
+  }
   let app: FastifyInstance | undefined;
   const sessions = new SessionManager({
     engine: opts.engine ?? wrtcEngine,
@@ -65,7 +97,9 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
     keys,
     sessions,
     basePath: config.basePath,
-    defaultProcessor: config.processor,
+    defaultProcessor,
+    registry,
+    pool,
     corsOrigins: config.corsOrigins,
     demoDir: opts.demoDir ?? defaultDemoDir,
     logLevel: config.logLevel,
@@ -73,7 +107,7 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
     readiness: () => ({
       ready: !closing && !pool.closed && pool.size > 0,
       workers: pool.size,
-      models: pool.models,
+      models: pool.models.map((m) => m.name),
       sessions: sessions.size,
       max_sessions: sessions.maxSessions,
     }),
@@ -86,6 +120,7 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
     pool,
     registry,
     devKey,
+    defaultProcessor,
     listen: () => theApp.listen({ port: config.port, host: config.host }),
     close: () => {
       closed ??= (async () => {

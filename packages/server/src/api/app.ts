@@ -1,7 +1,10 @@
 import cors from '@fastify/cors';
 import type { ReadyResponse } from '@sightline/protocol';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import type { InferencePool } from '../models/inference-pool.js';
+import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { SessionManager } from '../session/session-manager.js';
+import { discoveryRoutes } from './discovery-routes.js';
 import { demoRoutes } from './demo-routes.js';
 import { ApiError, Errors } from './errors.js';
 import { healthRoutes } from './health-routes.js';
@@ -13,6 +16,8 @@ export interface AppOptions {
   sessions: SessionManager;
   basePath: string;
   defaultProcessor: string;
+  registry: ProcessorRegistry;
+  pool: InferencePool;
   /** `*` or a list of allowed origins. */
   corsOrigins: '*' | string[];
   readiness: () => ReadyResponse;
@@ -63,6 +68,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     defaultProcessor: opts.defaultProcessor,
     isReady: () => opts.readiness().ready,
   });
+  await app.register(discoveryRoutes, { prefix: base, keys: opts.keys, registry: opts.registry, pool: opts.pool, defaultProcessor: opts.defaultProcessor });
   await app.register(demoRoutes, { dir: opts.demoDir, basePath: base, ...(opts.devKey ? { devKey: opts.devKey } : {}) });
   return app;
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 
 export interface DemoRoutesOptions {
   /** Folder with the built demo page; when missing, `/` explains how to build it. */
@@ -12,11 +12,20 @@ export interface DemoRoutesOptions {
 
 const isLoopback = (ip: string): boolean => ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
 
+/**
+ * The dev key goes only to the demo page itself, loaded from this machine: a same-origin fetch (browsers mark it
+ * with Sec-Fetch-Site) from a loopback address. Another site's page fetching this URL gets no key.
+ */
+function mayHaveDevKey(req: FastifyRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  return isLoopback(req.ip) && (site === 'same-origin' || (site === undefined && req.headers.origin === undefined));
+}
+
 /** The demo page at `/`, and the little config it reads at start. */
 export const demoRoutes: FastifyPluginAsync<DemoRoutesOptions> = async (app, opts) => {
   app.get('/demo-config.json', async (req) => ({
     basePath: opts.basePath,
-    ...(opts.devKey && isLoopback(req.ip) ? { devKey: opts.devKey } : {}),
+    ...(opts.devKey && mayHaveDevKey(req) ? { devKey: opts.devKey } : {}),
   }));
   if (existsSync(opts.dir)) {
     await app.register(fastifyStatic, { root: opts.dir, prefix: '/', index: ['index.html'], wildcard: false });

@@ -37,6 +37,6 @@ export const Errors = {
     new ApiError('unsupported_media_type', 415, `content-type must be application/json (got ${type ? JSON.stringify(type) : 'none'})`),
   atCapacity: (message: string) => new ApiError('at_capacity', 503, message, { 'retry-after': '5' }),
   notReady: (message: string) => new ApiError('not_ready', 503, message),
-  iceGatheringFailed: (message: string) => new ApiError('ice_gathering_failed', 500, message),
+  iceGatheringFailed: (message: string) => new ApiError('ice_gathering_failed', 503, `could not answer the offer: ${message}`, { 'retry-after': '1' }),
   internal: () => new ApiError('internal', 500, 'internal server error'),
 } as const;

@@ -41,7 +41,13 @@ export function readKeysFile(path: string): string[] {
   const text = readFileSync(path, 'utf8');
   const trimmed = text.trim();
   if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
-    const json: unknown = JSON.parse(trimmed);
+    let json: unknown;
+    try {
+      json = JSON.parse(trimmed);
+    } catch {
+      // The parser's message quotes the file's text, keys included: name the file only.
+      throw new Error(`keys file ${path} starts like JSON but is not valid JSON`);
+    }
     const list = Array.isArray(json) ? json : (json as { keys?: unknown }).keys;
     if (!Array.isArray(list) || !list.every((k) => typeof k === 'string')) {
       throw new Error(`keys file ${path}: expected a JSON array of strings or {"keys": [...]}`);

@@ -1,9 +1,9 @@
 import { OfferRequest, type OfferResponse } from '@sightline/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { checkOfferSdp } from '../engine/sdp-check.js';
-import { InvalidOfferError } from '../engine/media-engine.js';
+import { AnswerFailedError, InvalidOfferError } from '../engine/media-engine.js';
 import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
-import { AtCapacityError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
+import { AtCapacityError, PeerClosedError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { Errors } from './errors.js';
 import type { KeyStore } from './key-store.js';
@@ -61,6 +61,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
         if (err instanceof AtCapacityError) throw Errors.atCapacity(err.message);
         if (err instanceof InvalidOfferError) throw Errors.invalidSdp(err.message);
         if (err instanceof ShuttingDownError) throw Errors.notReady(err.message);
+        if (err instanceof AnswerFailedError || err instanceof PeerClosedError) throw Errors.iceGatheringFailed(err.message);
         throw err;
       }
     },

@@ -54,3 +54,11 @@ export class InvalidOfferError extends Error {
     this.name = 'InvalidOfferError';
   }
 }
+
+/** Thrown by `answer()` when the engine could not produce an answer for a valid offer. */
+export class AnswerFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AnswerFailedError';
+  }
+}

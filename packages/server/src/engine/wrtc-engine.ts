@@ -1,6 +1,7 @@
 import wrtc from '@roamhq/wrtc';
 import type { I420Frame } from '../models/i420.js';
 import {
+  AnswerFailedError,
   InvalidOfferError,
   type EngineChannel,
   type EnginePeer,
@@ -51,11 +52,17 @@ class WrtcChannel implements EngineChannel {
   onMessage: EngineChannel['onMessage'];
   onOpen: EngineChannel['onOpen'];
   onClose: EngineChannel['onClose'];
-  constructor(readonly dc: WrtcDataChannel) {
+  constructor(
+    readonly dc: WrtcDataChannel,
+    forget: () => void,
+  ) {
     dc.binaryType = 'arraybuffer';
     dc.onmessage = (e) => this.onMessage?.(e.data);
     dc.onopen = () => this.onOpen?.();
-    dc.onclose = () => this.onClose?.();
+    dc.onclose = () => {
+      forget();
+      this.onClose?.();
+    };
   }
   get label(): string {
     return this.dc.label;
@@ -98,7 +105,7 @@ class WrtcPeer implements EnginePeer {
     };
     this.#pc.ondatachannel = ({ channel }) => {
       if (this.#closed) return;
-      const ch = new WrtcChannel(channel);
+      const ch = new WrtcChannel(channel, () => this.#channels.delete(ch));
       this.#channels.add(ch);
       this.onChannel?.(ch);
     };
@@ -115,7 +122,13 @@ class WrtcPeer implements EnginePeer {
     } catch (err) {
       throw new InvalidOfferError(err instanceof Error ? err.message : String(err));
     }
-    const answer = await this.#pc.createAnswer();
+    let answer: { type: string; sdp: string };
+    try {
+      answer = await this.#pc.createAnswer();
+    } catch (err) {
+      // Nothing in the offer could be answered (e.g. no codec in common).
+      throw new InvalidOfferError(err instanceof Error ? err.message : String(err));
+    }
     const gathered = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.#opts.iceGatheringTimeoutMs);
       this.#pc.onicegatheringstatechange = () => {
@@ -125,12 +138,16 @@ class WrtcPeer implements EnginePeer {
         }
       };
     });
-    await this.#pc.setLocalDescription(answer);
+    try {
+      await this.#pc.setLocalDescription(answer);
+    } catch (err) {
+      throw new AnswerFailedError(err instanceof Error ? err.message : String(err));
+    }
     if (this.#pc.iceGatheringState !== 'complete') await gathered;
     this.#pc.onicegatheringstatechange = null;
-    if (this.#closed) throw new Error('peer closed while answering');
+    if (this.#closed) throw new AnswerFailedError('the peer connection closed while answering');
     const sdp = this.#pc.localDescription?.sdp;
-    if (!sdp) throw new Error('engine produced no local description');
+    if (!sdp) throw new AnswerFailedError('the engine produced no local description');
     return sdp;
   }
 

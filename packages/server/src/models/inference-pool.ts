@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { ModelInfo, ModelSpec } from './adapters/model-info.js';
+import { BatchQueue } from './batch-queue.js';
+import type { DecodeParams } from './detections.js';
 import type { I420Frame } from './i420.js';
-import type { ModelSpec } from './model-catalog.js';
-import type { FromWorker, RunOutput, ToWorker, WorkerInit } from './worker-messages.js';
+import type { Device, FromWorker, ItemOutput, RunItem, ToWorker, WorkerInit } from './worker-messages.js';
 
 export interface InferencePoolOptions {
   /** Worker threads; default one per core. */
@@ -10,15 +12,20 @@ export interface InferencePoolOptions {
   models: readonly ModelSpec[];
   /** onnxruntime intra-op threads per worker; default 1. */
   intraOpNumThreads?: number;
-  /** Runs waiting or in flight across the pool before `run()` refuses more; default 8 per worker. */
+  device?: Device;
+  /** Largest cross-session batch for models with a dynamic batch dimension; default 8. */
+  maxBatch?: number;
+  /** How long a request may wait for a batch to fill while a worker is idle; default 0 (never wait). */
+  maxDelayMs?: number;
+  /** Requests waiting or in flight before `run()` refuses more; default 16 per worker. */
   maxPending?: number;
   /** How long a worker may take to load its models. */
   startTimeoutMs?: number;
-  /** Called when a worker dies and is replaced. */
+  /** Called when a worker dies (and is being replaced), or a replacement fails to start. */
   onWorkerDied?: (error: Error) => void;
 }
 
-/** Thrown by `run()` when the pool refuses work (closed, or saturated). */
+/** Thrown by `run()` when the pool refuses work (closed, saturated, or without workers). */
 export class PoolUnavailableError extends Error {
   constructor(message: string) {
     super(message);
@@ -26,14 +33,35 @@ export class PoolUnavailableError extends Error {
   }
 }
 
-interface Pending {
-  resolve: (out: RunOutput) => void;
+export interface RunResult {
+  output: ItemOutput;
+  inferenceMs: number;
+  /** How many frames shared the model run. */
+  batchSize: number;
+}
+
+/** Batch statistics since start. */
+export interface BatchStats {
+  batches: number;
+  frames: number;
+  /** batch size → how many batches had it. */
+  sizes: Record<number, number>;
+}
+
+interface Request {
+  item: RunItem;
+  resolve: (r: RunResult) => void;
   reject: (err: Error) => void;
 }
 
-/** One worker thread and the requests it owes answers to. */
+interface InFlight {
+  model: string;
+  requests: Request[];
+}
+
+/** One worker thread and the batch it is running. */
 class PoolWorker {
-  readonly pending = new Map<number, Pending>();
+  busy: InFlight | undefined;
   constructor(readonly worker: Worker) {}
 }
 
@@ -50,7 +78,7 @@ function workerEntry(): URL {
 }
 const workerUrl = workerEntry();
 
-function startWorker(init: WorkerInit, timeoutMs: number): Promise<Worker> {
+function startWorker(init: WorkerInit, timeoutMs: number): Promise<{ worker: Worker; models: ModelInfo[] }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerUrl, { workerData: init });
     const timer = setTimeout(() => {
@@ -61,10 +89,9 @@ function startWorker(init: WorkerInit, timeoutMs: number): Promise<Worker> {
     const onMessage = (m: FromWorker): void => {
       if (m.type === 'ready') {
         cleanup();
-        resolve(worker);
+        resolve({ worker, models: m.models });
       } else if (m.type === 'init-error') {
         cleanup();
-        void worker.terminate();
         reject(new Error(`inference worker failed to load models: ${m.message}`));
       }
     };
@@ -89,29 +116,42 @@ function startWorker(init: WorkerInit, timeoutMs: number): Promise<Worker> {
 }
 
 /**
- * A fixed set of worker threads, each holding every model. `run()` goes to the least-loaded worker; frames are
- * transferred, not copied, when their buffer allows it. A worker that dies fails its pending runs with an error
+ * Worker threads that each hold every model, and a scheduler in front of them. Requests queue per model and per
+ * session; an idle worker takes a batch of up to `maxBatch` (dynamic-batch models) or one request, round-robin
+ * across sessions. Frames are transferred, not copied. A worker that dies fails its in-flight batch with an error
  * (never silently) and is replaced.
  */
 export class InferencePool {
   readonly #init: WorkerInit;
-  readonly #opts: Required<Pick<InferencePoolOptions, 'size' | 'maxPending' | 'startTimeoutMs'>> & InferencePoolOptions;
+  readonly #opts: InferencePoolOptions & { maxPending: number; startTimeoutMs: number; maxDelayMs: number };
   readonly #workers: PoolWorker[] = [];
+  readonly #queues = new Map<string, BatchQueue<Request>>();
+  readonly #models = new Map<string, ModelInfo>();
+  readonly #stats: BatchStats = { batches: 0, frames: 0, sizes: {} };
+  readonly #target: number;
+  #queued = 0;
   #nextId = 1;
   #closed = false;
   #restarts = 0;
+  #timer: NodeJS.Timeout | undefined;
 
   private constructor(opts: InferencePoolOptions, size: number) {
-    this.#init = { models: [...opts.models], intraOpNumThreads: opts.intraOpNumThreads ?? 1 };
-    this.#opts = { ...opts, size, maxPending: opts.maxPending ?? size * 8, startTimeoutMs: opts.startTimeoutMs ?? 30_000 };
+    this.#init = { models: [...opts.models], intraOpNumThreads: opts.intraOpNumThreads ?? 1, device: opts.device ?? 'cpu', maxBatch: opts.maxBatch ?? 8 };
+    this.#target = size;
+    this.#opts = { ...opts, maxPending: opts.maxPending ?? size * 16, startTimeoutMs: opts.startTimeoutMs ?? 60_000, maxDelayMs: opts.maxDelayMs ?? 0 };
   }
 
-  /** Starts every worker and resolves once all have loaded their models. */
+  /** Starts every worker; resolves once all have loaded their models. */
   static async create(opts: InferencePoolOptions): Promise<InferencePool> {
     const size = Math.max(1, opts.size ?? availableParallelism());
     const pool = new InferencePool(opts, size);
-    const workers = await Promise.all(Array.from({ length: size }, () => startWorker(pool.#init, pool.#opts.startTimeoutMs)));
-    for (const w of workers) pool.#adopt(w);
+    const started = await Promise.allSettled(Array.from({ length: size }, () => startWorker(pool.#init, pool.#opts.startTimeoutMs)));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      for (const s of started) if (s.status === 'fulfilled') await s.value.worker.terminate();
+      throw failed.reason;
+    }
+    for (const s of started) if (s.status === 'fulfilled') pool.#adopt(s.value.worker, s.value.models);
     return pool;
   }
 
@@ -119,18 +159,23 @@ export class InferencePool {
     return this.#workers.length;
   }
 
-  get models(): string[] {
-    return this.#init.models.map((m) => m.name);
+  /** The loaded models, as the workers report them. */
+  get models(): ModelInfo[] {
+    return [...this.#models.values()];
+  }
+
+  model(name: string): ModelInfo | undefined {
+    return this.#models.get(name);
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  /** Runs waiting or in flight. */
+  /** Requests waiting or in flight. */
   get pending(): number {
-    let n = 0;
-    for (const w of this.#workers) n += w.pending.size;
+    let n = this.#queued;
+    for (const w of this.#workers) n += w.busy?.requests.length ?? 0;
     return n;
   }
 
@@ -139,70 +184,148 @@ export class InferencePool {
     return this.#restarts;
   }
 
-  /** Runs `model` on `frame`. The frame's buffer may be transferred to the worker: do not use it afterwards. */
-  run(model: string, frame: I420Frame, minScore: number): Promise<RunOutput> {
+  get batchStats(): BatchStats {
+    return { batches: this.#stats.batches, frames: this.#stats.frames, sizes: { ...this.#stats.sizes } };
+  }
+
+  /**
+   * Runs `model` on `frame` for `session`. The frame's buffer is transferred to a worker: do not use it afterwards.
+   */
+  run(model: string, frame: I420Frame, params: DecodeParams, session = ''): Promise<RunResult> {
     if (this.#closed) return Promise.reject(new PoolUnavailableError('inference pool is closed'));
+    if (!this.#models.has(model)) return Promise.reject(new Error(`model "${model}" is not loaded`));
     if (this.#workers.length === 0) return Promise.reject(new PoolUnavailableError('no inference worker is running'));
     if (this.pending >= this.#opts.maxPending) {
       return Promise.reject(new PoolUnavailableError(`inference pool saturated (${this.pending} runs pending)`));
     }
-    let target = this.#workers[0]!;
-    for (const w of this.#workers) if (w.pending.size < target.pending.size) target = w;
-    const id = this.#nextId++;
-    const data = frame.data;
-    const transferable = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-    const msg: ToWorker = { type: 'run', id, model, frame: { width: frame.width, height: frame.height, data }, minScore };
-    return new Promise<RunOutput>((resolve, reject) => {
-      target.pending.set(id, { resolve, reject });
-      try {
-        target.worker.postMessage(msg, transferable ? [data.buffer as ArrayBuffer] : []);
-      } catch {
-        // Some native buffers cannot be detached: fall back to a copy.
-        target.worker.postMessage({ ...msg, frame: { ...msg.frame, data: data.slice() } });
+    return new Promise<RunResult>((resolve, reject) => {
+      let q = this.#queues.get(model);
+      if (!q) {
+        q = new BatchQueue<Request>();
+        this.#queues.set(model, q);
       }
+      q.push(session, { item: { frame, params }, resolve, reject }, performance.now());
+      this.#queued++;
+      this.#pump();
     });
   }
 
-  #adopt(worker: Worker): void {
+  /** Gives idle workers batches: full ones at once; partial ones when `maxDelayMs` has passed for the oldest. */
+  #pump(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#closed) return;
+    const now = performance.now();
+    let wakeAt = Infinity;
+    for (const w of this.#workers) {
+      if (w.busy) continue;
+      let chosen: string | undefined;
+      let chosenAt = Infinity;
+      for (const [name, q] of this.#queues) {
+        const oldest = q.oldest();
+        if (oldest === undefined) continue;
+        const max = this.#models.get(name)!.maxBatch;
+        const due = q.size >= max || this.#opts.maxDelayMs <= 0 || now - oldest >= this.#opts.maxDelayMs;
+        if (!due) {
+          wakeAt = Math.min(wakeAt, oldest + this.#opts.maxDelayMs);
+          continue;
+        }
+        if (oldest < chosenAt) {
+          chosen = name;
+          chosenAt = oldest;
+        }
+      }
+      if (chosen === undefined) break;
+      this.#dispatch(w, chosen);
+    }
+    if (wakeAt < Infinity && this.#workers.some((w) => !w.busy)) {
+      this.#timer = setTimeout(() => this.#pump(), Math.max(0, wakeAt - now));
+    }
+  }
+
+  #dispatch(w: PoolWorker, model: string): void {
+    const q = this.#queues.get(model)!;
+    const requests = q.take(this.#models.get(model)!.maxBatch);
+    this.#queued -= requests.length;
+    const id = this.#nextId++;
+    w.busy = { model, requests };
+    this.#stats.batches++;
+    this.#stats.frames += requests.length;
+    this.#stats.sizes[requests.length] = (this.#stats.sizes[requests.length] ?? 0) + 1;
+    const items = requests.map((r) => r.item);
+    const transfer: ArrayBuffer[] = [];
+    for (const it of items) {
+      const d = it.frame.data;
+      if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer && !transfer.includes(d.buffer)) transfer.push(d.buffer);
+    }
+    const msg: ToWorker = { type: 'run', id, model, items };
+    try {
+      try {
+        w.worker.postMessage(msg, transfer);
+      } catch {
+        // Some native buffers cannot be detached: fall back to copies.
+        w.worker.postMessage({ ...msg, items: items.map((it) => ({ ...it, frame: { ...it.frame, data: it.frame.data.slice() } })) });
+      }
+    } catch (err) {
+      w.busy = undefined;
+      for (const r of requests) r.reject(err instanceof Error ? err : new Error(String(err)));
+      queueMicrotask(() => this.#pump());
+    }
+  }
+
+  #adopt(worker: Worker, models: ModelInfo[]): void {
+    for (const m of models) this.#models.set(m.name, m);
     const pw = new PoolWorker(worker);
     this.#workers.push(pw);
     worker.on('message', (m: FromWorker) => {
-      if (m.type === 'result' || m.type === 'error') {
-        const p = pw.pending.get(m.id);
-        if (!p) return;
-        pw.pending.delete(m.id);
-        if (m.type === 'result') p.resolve(m.output);
-        else p.reject(new Error(m.message));
+      if (m.type !== 'result' && m.type !== 'error') return;
+      const batch = pw.busy;
+      pw.busy = undefined;
+      if (batch) {
+        if (m.type === 'result') {
+          batch.requests.forEach((r, i) => r.resolve({ output: m.outputs[i]!, inferenceMs: m.inferenceMs, batchSize: batch.requests.length }));
+        } else {
+          for (const r of batch.requests) r.reject(new Error(m.message));
+        }
       }
+      this.#pump();
     });
     const died = (err: Error): void => {
       const i = this.#workers.indexOf(pw);
       if (i < 0) return;
       this.#workers.splice(i, 1);
-      for (const p of pw.pending.values()) p.reject(err);
-      pw.pending.clear();
+      for (const r of pw.busy?.requests ?? []) r.reject(err);
+      pw.busy = undefined;
       if (this.#closed) return;
       this.#restarts++;
       this.#opts.onWorkerDied?.(err);
+      if (this.#workers.length === 0) this.#failQueued(new PoolUnavailableError(`no inference worker is running (${err.message})`));
+      else this.#pump();
       void this.#replace();
     };
     worker.on('error', (err) => died(err instanceof Error ? err : new Error(String(err))));
     worker.on('exit', (code) => died(new Error(`inference worker exited with code ${code}`)));
   }
 
+  #failQueued(err: Error): void {
+    for (const q of this.#queues.values()) for (const r of q.drain()) r.reject(err);
+    this.#queued = 0;
+  }
+
   async #replace(): Promise<void> {
-    for (let attempt = 0; !this.#closed; attempt++) {
+    for (let attempt = 0; !this.#closed && this.#workers.length < this.#target; attempt++) {
       try {
-        const w = await startWorker(this.#init, this.#opts.startTimeoutMs);
+        const { worker, models } = await startWorker(this.#init, this.#opts.startTimeoutMs);
         if (this.#closed) {
-          await w.terminate();
+          await worker.terminate();
           return;
         }
-        this.#adopt(w);
+        this.#adopt(worker, models);
+        this.#pump();
         return;
       } catch (err) {
         this.#opts.onWorkerDied?.(err instanceof Error ? err : new Error(String(err)));
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)).unref());
       }
     }
   }
@@ -214,16 +337,19 @@ export class InferencePool {
   }
 
   /**
-   * Fails every pending run and stops every worker. Workers are asked to finish their current run and exit:
-   * terminating a thread while onnxruntime has a run in flight aborts the process. Idempotent.
+   * Fails every waiting and in-flight request and stops every worker. Workers are asked to finish their current
+   * run and exit: terminating a thread while onnxruntime has a run in flight aborts the process. Idempotent.
    */
   async close(exitTimeoutMs = 5000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#timer);
+    const closedErr = new PoolUnavailableError('inference pool closed');
+    this.#failQueued(closedErr);
     const workers = this.#workers.splice(0);
     for (const w of workers) {
-      for (const p of w.pending.values()) p.reject(new PoolUnavailableError('inference pool closed'));
-      w.pending.clear();
+      for (const r of w.busy?.requests ?? []) r.reject(closedErr);
+      w.busy = undefined;
     }
     await Promise.all(
       workers.map(async ({ worker }) => {

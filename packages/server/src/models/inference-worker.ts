@@ -1,30 +1,28 @@
 /**
- * Worker thread entry: loads every model once, then answers `run` requests one at a time. onnxruntime's run()
- * blocks its thread, which is why it lives here and never on the main thread.
+ * Worker thread entry: loads every model once, then answers `run` requests one batch at a time. onnxruntime's
+ * run() blocks its thread, which is why it lives here and never on the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import ort from 'onnxruntime-node';
-import { BlazeFaceModel } from './blazeface/blazeface-model.js';
+import { OnnxModel } from './adapters/onnx-model.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.js';
 
 if (!parentPort) throw new Error('inference-worker must run in a worker thread');
 const port = parentPort;
 const post = (m: FromWorker): void => port.postMessage(m);
 const init = workerData as WorkerInit;
-ort.env.logLevel = 'error';
 
-const models = new Map<string, BlazeFaceModel>();
+const models = new Map<string, OnnxModel>();
 try {
   for (const spec of init.models) {
-    models.set(spec.name, await BlazeFaceModel.load(spec.file, spec.variant, init.intraOpNumThreads));
+    models.set(spec.name, await OnnxModel.load(spec, { device: init.device, intraOpNumThreads: init.intraOpNumThreads, maxBatch: init.maxBatch }));
   }
-  post({ type: 'ready', models: [...models.keys()] });
+  post({ type: 'ready', models: [...models.values()].map((m) => m.info) });
 } catch (err) {
   post({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
   process.exit(1);
 }
 
-// One run at a time: models reuse their input buffers, and onnxruntime runs one graph per thread anyway.
+// One batch at a time: models reuse their input buffers.
 let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToWorker) => {
   chain = chain.then(() => handle(msg));
@@ -40,13 +38,8 @@ async function handle(msg: ToWorker): Promise<void> {
       }
       try {
         const t0 = performance.now();
-        const faces = await model.detect(msg.frame, msg.minScore);
-        const inferenceMs = performance.now() - t0;
-        post({
-          type: 'result',
-          id: msg.id,
-          output: { detections: faces.map((f) => ({ label: 'face', ...f })), inferenceMs },
-        });
+        const outputs = await model.run(msg.items);
+        post({ type: 'result', id: msg.id, outputs, inferenceMs: performance.now() - t0 });
       } catch (err) {
         post({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
       }

@@ -1,29 +1,32 @@
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BlazeFaceVariant } from './blazeface/blazeface-model.js';
-
-/** A model a worker can load: its name, the runtime adapter that runs it, and where its file is. */
-export interface ModelSpec {
-  name: string;
-  adapter: 'blazeface';
-  file: string;
-  variant: BlazeFaceVariant;
-}
+import { ADAPTERS, type AdapterName, type ModelSpec } from './adapters/model-info.js';
 
 // src/models and dist/models are both two levels below the package root, where models/ lives.
 const modelsDir = fileURLToPath(new URL('../../models/', import.meta.url));
 
-/** The models shipped with the server. */
+/** The models shipped with the server: BlazeFace back (256 px) and front (128 px). */
 export const BUILTIN_MODELS: readonly ModelSpec[] = [
-  {
-    name: 'blazeface-back',
-    adapter: 'blazeface',
-    file: `${modelsDir}blazeface/face_detection_back_256x256_barracuda.onnx`,
-    variant: 'back',
-  },
-  {
-    name: 'blazeface-front',
-    adapter: 'blazeface',
-    file: `${modelsDir}blazeface/face_detection_front_128x128_barracuda.onnx`,
-    variant: 'front',
-  },
+  { name: 'blazeface-back', adapter: 'blazeface', file: `${modelsDir}blazeface/face_detection_back_256x256_barracuda.onnx` },
+  { name: 'blazeface-front', adapter: 'blazeface', file: `${modelsDir}blazeface/face_detection_front_128x128_barracuda.onnx` },
 ];
+
+/**
+ * Parses a `--model` value: `path/to/best.onnx`, or `name=path`, optionally with an adapter: `name=path@yolo`.
+ * The name defaults to the file name without `.onnx`.
+ */
+export function parseModelArg(arg: string, defaultAdapter?: AdapterName, labels?: string[]): ModelSpec {
+  let rest = arg.trim();
+  let adapter: AdapterName | undefined = defaultAdapter;
+  const at = /@([a-z]+)$/.exec(rest);
+  if (at && (ADAPTERS as readonly string[]).includes(at[1]!)) {
+    adapter = at[1] as AdapterName;
+    rest = rest.slice(0, at.index);
+  }
+  const eq = rest.indexOf('=');
+  const name = eq > 0 ? rest.slice(0, eq) : basename(rest).replace(/\.onnx$/i, '');
+  const file = eq > 0 ? rest.slice(eq + 1) : rest;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`model name "${name}" must be letters, digits, ".", "_" or "-"`);
+  if (!file) throw new Error(`--model ${JSON.stringify(arg)} names no file`);
+  return { name, file, adapter, labels };
+}

@@ -1,15 +1,22 @@
+import type { DecodeParams } from './detections.js';
 import type { I420Frame } from './i420.js';
-import type { ModelSpec } from './model-catalog.js';
+import type { ModelInfo, ModelSpec } from './adapters/model-info.js';
 
 /** Data a worker starts with. */
 export interface WorkerInit {
   models: ModelSpec[];
   intraOpNumThreads: number;
+  device: Device;
+  /** Largest batch for models with a dynamic batch dimension. */
+  maxBatch: number;
 }
 
-/** What a model run returns: detections in frame pixels. */
+export type Device = 'cpu' | 'cuda' | 'tensorrt';
+
+/** A detection in frame pixels. */
 export interface Detection {
   label: string;
+  classId: number;
   score: number;
   x: number;
   y: number;
@@ -17,14 +24,21 @@ export interface Detection {
   h: number;
 }
 
-export interface RunOutput {
+/** What a model returns for one frame. */
+export interface ItemOutput {
   detections: Detection[];
-  inferenceMs: number;
+  /** Classifiers: top-k labels. */
+  labels?: Array<{ label: string; classId: number; score: number }>;
+}
+
+export interface RunItem {
+  frame: I420Frame;
+  params: DecodeParams;
 }
 
 /** Main thread → worker. */
 export type ToWorker =
-  | { type: 'run'; id: number; model: string; frame: I420Frame; minScore: number }
+  | { type: 'run'; id: number; model: string; items: RunItem[] }
   /** Finish the current run, release the models, exit. */
   | { type: 'close' }
   /** Fault injection for tests and operators: fail as an uncaught error would, between runs. */
@@ -32,7 +46,7 @@ export type ToWorker =
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { type: 'ready'; models: string[] }
+  | { type: 'ready'; models: ModelInfo[] }
   | { type: 'init-error'; message: string }
-  | { type: 'result'; id: number; output: RunOutput }
+  | { type: 'result'; id: number; outputs: ItemOutput[]; inferenceMs: number }
   | { type: 'error'; id: number; message: string };

@@ -33,6 +33,8 @@ const round2 = (v: number): number => Math.round(v * 100) / 100;
  */
 export class FramePipeline {
   readonly #opts: FramePipelineOptions;
+  #processor: Processor<unknown>;
+  #params: unknown;
   readonly #slot = new LatestFrameSlot<Slotted>();
   #received = 0;
   #processed = 0;
@@ -42,10 +44,22 @@ export class FramePipeline {
 
   constructor(opts: FramePipelineOptions) {
     this.#opts = opts;
+    this.#processor = opts.processor;
+    this.#params = opts.params;
   }
 
   get processorName(): string {
-    return this.#opts.processor.name;
+    return this.#processor.name;
+  }
+
+  get params(): unknown {
+    return this.#params;
+  }
+
+  /** Switches processor and/or params; the next frame to start uses them (a frame in process finishes as it was). */
+  setProcessor(processor: Processor<unknown>, params: unknown): void {
+    this.#processor = processor;
+    this.#params = params;
   }
 
   get counters(): PipelineCounters {
@@ -65,7 +79,13 @@ export class FramePipeline {
       return;
     }
     const { start } = this.#slot.offer({ frame: vf, enqueuedAt: performance.now() });
-    if (start) void this.#drain(start);
+    if (start) {
+      this.#drain(start).catch((err: unknown) => {
+        // onResult/onError threw: the session's sink is broken. Count the frame and keep the process alive.
+        this.#failed++;
+        console.error('sightline: frame pipeline callback failed', err);
+      });
+    }
   }
 
   async #drain(first: Slotted): Promise<void> {
@@ -77,14 +97,15 @@ export class FramePipeline {
   }
 
   async #processOne({ frame, enqueuedAt }: Slotted): Promise<void> {
-    const { processor, params, ctx } = this.#opts;
+    const processor = this.#processor;
+    const params = this.#params;
+    const { ctx } = this.#opts;
     const started = performance.now();
     const { frameId, width, height, receivedAt } = frame;
     try {
       const out = await processor.process(frame, params, ctx);
       if (this.#closed) return;
       const done = performance.now();
-      this.#processed++;
       this.#opts.onResult({
         type: 'result',
         frame_id: frameId,
@@ -97,10 +118,13 @@ export class FramePipeline {
           queue_ms: round2(started - enqueuedAt),
           inference_ms: round2(out.inferenceMs ?? done - started),
           total_ms: round2(done - enqueuedAt),
+          ...(out.batchSize !== undefined ? { batch_size: out.batchSize } : {}),
         },
         dropped: this.#slot.dropped,
+        ...(out.labels ? { labels: out.labels } : {}),
         ...(out.data ? { data: out.data } : {}),
       });
+      this.#processed++;
     } catch (err) {
       if (this.#closed) return;
       this.#failed++;
@@ -113,10 +137,11 @@ export class FramePipeline {
     }
   }
 
-  /** Stops processing; a frame still waiting counts as dropped. Idempotent. */
+  /** Stops processing; the frame waiting and the one in process (its result is not sent) count as dropped. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#slot.busy) this.#droppedAfterClose++;
     this.#slot.clear();
   }
 }

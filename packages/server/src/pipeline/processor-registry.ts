@@ -1,4 +1,13 @@
+import { z } from 'zod';
 import type { Processor } from './processor.js';
+
+/** A processor as GET /v1/processors shows it: params as JSON Schema, for generated UI controls. */
+export interface ProcessorDescription {
+  name: string;
+  description: string;
+  models: string[];
+  params: Record<string, unknown>;
+}
 
 export class UnknownProcessorError extends Error {
   constructor(readonly processor: string, readonly known: string[]) {
@@ -38,9 +47,13 @@ export class ProcessorRegistry {
     return [...this.#byName.keys()];
   }
 
-  /** Every model any registered processor needs. */
-  models(): string[] {
-    return [...new Set([...this.#byName.values()].flatMap((p) => p.models))];
+  describe(): ProcessorDescription[] {
+    return [...this.#byName.values()].map((p) => ({
+      name: p.name,
+      description: p.description,
+      models: [...p.models],
+      params: z.toJSONSchema(p.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+    }));
   }
 
   /** Resolves a processor and its params (defaults applied), or throws a named error. */

@@ -20,6 +20,10 @@ export interface ProcessorContext {
 /** What a processor returns for one frame. */
 export interface ProcessorOutput {
   boxes: Box[];
+  /** Classifiers: top labels. */
+  labels?: Array<{ class: string; score: number }>;
+  /** How many frames shared the model run (cross-session batching). */
+  batchSize?: number;
   /** Any extra JSON the processor wants to send with the result. */
   data?: Record<string, unknown>;
   /** Time spent in the model, if one ran. */
@@ -35,7 +39,7 @@ export interface Processor<P = Record<string, unknown>> {
   readonly name: string;
   readonly description: string;
   readonly params: z.ZodType<P>;
-  /** Models this processor runs; every worker loads them before the server reports ready. */
+  /** Models this processor can run (for discovery). */
   readonly models: readonly string[];
   process(frame: VideoFrame, params: P, ctx: ProcessorContext): Promise<ProcessorOutput> | ProcessorOutput;
 }

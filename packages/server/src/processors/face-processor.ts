@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineProcessor } from '../pipeline/processor.js';
-
-const round1 = (v: number): number => Math.round(v * 10) / 10;
+import { decodeParams, toProcessorOutput } from './model-output.js';
 
 /** BlazeFace face detection in the inference pool; boxes in frame pixels. */
 export const faceProcessor = defineProcessor({
@@ -15,14 +14,6 @@ export const faceProcessor = defineProcessor({
     .strict(),
   models: ['blazeface-back', 'blazeface-front'],
   async process(frame, params, ctx) {
-    const out = await ctx.pool.run(`blazeface-${params.model}`, frame, params.min_score);
-    return {
-      boxes: out.detections.map((d) => ({
-        class: d.label,
-        score: Math.round(d.score * 1000) / 1000,
-        box: [round1(d.x), round1(d.y), round1(d.w), round1(d.h)] as [number, number, number, number],
-      })),
-      inferenceMs: out.inferenceMs,
-    };
+    return toProcessorOutput(await ctx.pool.run(`blazeface-${params.model}`, frame, decodeParams({ minScore: params.min_score }), ctx.sessionId));
   },
 });

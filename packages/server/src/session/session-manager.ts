@@ -40,6 +40,14 @@ export class ShuttingDownError extends Error {
   }
 }
 
+/** The peer connection failed or closed before the answer was ready. */
+export class PeerClosedError extends Error {
+  constructor(reason: string | null) {
+    super(`the connection ended before the answer was ready (${reason ?? 'closed'})`);
+    this.name = 'PeerClosedError';
+  }
+}
+
 /** Makes, tracks and ends sessions. The only place that knows how many there are. */
 export class SessionManager {
   readonly #opts: SessionManagerOptions;
@@ -72,22 +80,25 @@ export class SessionManager {
     const { processor, params } = this.#opts.registry.resolve(req.processor, req.params);
     if (this.#sessions.size + this.#starting >= this.#opts.maxSessions) throw new AtCapacityError(this.#opts.maxSessions);
     this.#starting++;
-    const peer = this.#opts.engine.createPeer(this.#opts.peer);
-    const session = new Session({
+    let session: Session | undefined;
+    try {
+      const peer = this.#opts.engine.createPeer(this.#opts.peer);
+      session = new Session({
       id: randomUUID(),
       keyId: req.keyId,
       userId: req.userId,
       processor,
       params,
+      registry: this.#opts.registry,
       peer,
       ctx: { pool: this.#opts.pool },
       disconnectedTimeoutMs: this.#opts.disconnectedTimeoutMs,
       connectTimeoutMs: this.#opts.connectTimeoutMs,
-      maxBufferedBytes: this.#opts.maxBufferedBytes ?? 1 << 20,
-    });
-    try {
+        maxBufferedBytes: this.#opts.maxBufferedBytes ?? 1 << 20,
+      });
       const answerSdp = await session.answer(req.offerSdp);
       if (this.#closed) throw new ShuttingDownError();
+      if (session.closed) throw new PeerClosedError(session.summary().end_reason);
       this.#sessions.set(session.id, session);
       session.onClose = (s) => {
         this.#sessions.delete(s.id);
@@ -95,7 +106,7 @@ export class SessionManager {
       };
       return { session, answerSdp };
     } catch (err) {
-      session.close('error');
+      session?.close('error');
       throw err;
     } finally {
       this.#starting--;

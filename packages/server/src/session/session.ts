@@ -1,7 +1,8 @@
-import { ClientMessage, MAX_CLIENT_MESSAGE_BYTES, type ServerMessage, type SessionSummary } from '@sightline/protocol';
+import { ClientMessage, MAX_CLIENT_MESSAGE_BYTES, type ErrorMessage, type ServerMessage, type SessionSummary } from '@sightline/protocol';
 import type { EngineChannel, EnginePeer, PeerState } from '../engine/media-engine.js';
 import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
+import { InvalidParamsError, UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
 
 export interface SessionOptions {
   id: string;
@@ -10,6 +11,8 @@ export interface SessionOptions {
   userId: string | null;
   processor: Processor<unknown>;
   params: unknown;
+  /** Resolves live `set` requests. */
+  registry: ProcessorRegistry;
   peer: EnginePeer;
   ctx: Omit<ProcessorContext, 'sessionId'>;
   /** How long `disconnected` may last before the session ends. */
@@ -157,8 +160,8 @@ export class Session {
   }
 
   #onClientMessage(ch: EngineChannel, data: string | ArrayBuffer): void {
-    const reply = (code: 'invalid_message' | 'unsupported_message', message: string): void =>
-      this.#deliver({ type: 'error', code, message }, false, ch);
+    const reply = (code: ErrorMessage['code'], message: string, id?: string | number): void =>
+      this.#deliver({ type: 'error', code, message, ...(id !== undefined ? { id } : {}) }, false, ch);
     if (typeof data !== 'string') return reply('unsupported_message', 'binary messages are not accepted on this session');
     if (data.length > MAX_CLIENT_MESSAGE_BYTES) return reply('invalid_message', `message over ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
     let json: unknown;
@@ -170,14 +173,35 @@ export class Session {
     const parsed = ClientMessage.safeParse(json);
     if (!parsed.success) {
       const type = (json as { type?: unknown } | null)?.type;
-      return typeof type === 'string' && type !== 'ping'
-        ? reply('unsupported_message', `unknown message type "${type.slice(0, 32)}"; supported: ping`)
+      return typeof type === 'string' && type !== 'ping' && type !== 'set'
+        ? reply('unsupported_message', `unknown message type "${type.slice(0, 32)}"; supported: ping, set`)
         : reply('invalid_message', parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; '));
     }
     switch (parsed.data.type) {
       case 'ping':
         this.#deliver({ type: 'pong', ...(parsed.data.id !== undefined ? { id: parsed.data.id } : {}), server_ms: Date.now() }, false, ch);
         return;
+      case 'set': {
+        const { id, processor, params } = parsed.data;
+        const current = this.#pipeline.processorName;
+        const target = processor ?? current;
+        // Same processor: params merge over the current ones. Another processor: its defaults, then these params.
+        const merged = target === current ? { ...(this.#pipeline.params as Record<string, unknown>), ...params } : (params ?? {});
+        try {
+          const resolved = this.#opts.registry.resolve(target, merged);
+          this.#pipeline.setProcessor(resolved.processor, resolved.params);
+          this.#deliver(
+            { type: 'ack', ...(id !== undefined ? { id } : {}), processor: target, params: resolved.params as Record<string, unknown> },
+            false,
+            ch,
+          );
+        } catch (err) {
+          if (err instanceof UnknownProcessorError) return reply('unknown_processor', err.message, id);
+          if (err instanceof InvalidParamsError) return reply('invalid_params', err.message, id);
+          throw err;
+        }
+        return;
+      }
     }
   }
 }

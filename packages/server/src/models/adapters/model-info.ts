@@ -1,0 +1,37 @@
+import type { InputSpec } from '../preprocess.js';
+
+export type AdapterName = 'yolo' | 'ssd' | 'classifier' | 'blazeface';
+export const ADAPTERS: readonly AdapterName[] = ['yolo', 'ssd', 'classifier', 'blazeface'];
+
+export interface ValueInfo {
+  name: string;
+  shape: Array<number | string>;
+  type: string;
+}
+
+/** What is known of a loaded model; serialisable (worker → main thread, and GET /v1/models). */
+export interface ModelInfo {
+  name: string;
+  adapter: AdapterName;
+  kind: 'detector' | 'classifier';
+  /** File name only: paths of the host are not published. */
+  file: string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  input: Pick<InputSpec, 'width' | 'height' | 'layout' | 'channels' | 'dtype' | 'resize'>;
+  labels: string[] | null;
+  /** True when the model's batch dimension is dynamic: frames of several sessions can share a run. */
+  dynamicBatch: boolean;
+  maxBatch: number;
+  device: string;
+}
+
+/** A model to load: from the catalog or from `--model`. */
+export interface ModelSpec {
+  name: string;
+  file: string;
+  /** Adapter to use; detected from the model when absent. */
+  adapter?: AdapterName | undefined;
+  /** Class names; else from the model's metadata. */
+  labels?: string[] | undefined;
+}
