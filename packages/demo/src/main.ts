@@ -1,12 +1,12 @@
 import { connect, drawBoxes, type ResultEvent, type ResultMessage, type SightlineSession } from '@sightline/client';
+import { defaultsOf, renderParamControls, type PropSchema } from './param-controls.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const video = $<HTMLVideoElement>('video');
 const overlay = $<HTMLCanvasElement>('overlay');
 const apiKey = $<HTMLInputElement>('apiKey');
 const processor = $<HTMLSelectElement>('processor');
-const model = $<HTMLSelectElement>('model');
-const minScore = $<HTMLInputElement>('minScore');
+const paramsBox = $<HTMLDivElement>('params');
 const startBtn = $<HTMLButtonElement>('start');
 const stopBtn = $<HTMLButtonElement>('stop');
 
@@ -26,9 +26,46 @@ interface DemoConfig {
 const params = new URLSearchParams(location.search);
 const config: DemoConfig = await fetch('demo-config.json').then((r) => r.json() as Promise<DemoConfig>).catch(() => ({ basePath: '' }));
 apiKey.value = params.get('key') ?? localStorage.getItem('sightline.key') ?? config.devKey ?? '';
-if (params.get('processor')) processor.value = params.get('processor')!;
-minScore.oninput = () => ($('minScoreOut').textContent = Number(minScore.value).toFixed(2));
-minScore.oninput(new Event('input'));
+
+interface ProcessorInfo {
+  name: string;
+  description: string;
+  params: { properties?: Record<string, PropSchema> };
+}
+let processors: ProcessorInfo[] = [];
+/** Params chosen in the controls, per processor. */
+const chosen = new Map<string, Record<string, unknown>>();
+
+/** Pickers and controls come from GET /v1/processors (JSON Schema of each processor's params). */
+async function loadProcessors(): Promise<void> {
+  const res = await fetch(`${config.basePath}/v1/processors`, { headers: { 'api-key': apiKey.value } }).catch(() => undefined);
+  if (!res?.ok) return;
+  const body = (await res.json()) as { default: string; processors: ProcessorInfo[] };
+  processors = body.processors;
+  const want = params.get('processor') ?? body.default;
+  processor.replaceChildren(...processors.map((p) => new Option(p.name, p.name, false, p.name === want)));
+  showControls();
+}
+
+function showControls(): void {
+  const info = processors.find((p) => p.name === processor.value);
+  $('processorHelp').textContent = info?.description ?? '';
+  if (!info) return paramsBox.replaceChildren();
+  const values = chosen.get(info.name) ?? defaultsOf(info.params);
+  chosen.set(info.name, values);
+  renderParamControls(paramsBox, info.params, values, (name, value) => {
+    values[name] = value;
+    // Live: the running session switches without reconnecting.
+    session?.setParams({ [name]: value }, processor.value).catch((err: Error) => ($('error').textContent = err.message));
+  });
+}
+
+processor.onchange = () => {
+  showControls();
+  session?.setParams(chosen.get(processor.value) ?? {}, processor.value).catch((err: Error) => ($('error').textContent = err.message));
+};
+apiKey.onchange = () => void loadProcessors();
+await loadProcessors();
 
 function setState(s: string): void {
   const el = $('state');
@@ -56,7 +93,7 @@ function onResult(e: ResultEvent): void {
   $('fps').textContent = (arrivals.length / 2).toFixed(1);
   $('inf').textContent = `${e.message.timing.inference_ms.toFixed(1)} ms`;
   $('dropped').textContent = String(e.message.dropped);
-  $('boxes').textContent = String(e.message.boxes.length);
+  $('boxes').textContent = e.message.labels ? e.message.labels.map((l) => `${l.class} ${(l.score * 100).toFixed(0)}%`).join(', ') : String(e.message.boxes.length);
   $('last').textContent = JSON.stringify(e.message, null, 1);
   debug.results.push(e.message);
   if (e.rttMs !== undefined) debug.rtts.push(e.rttMs);
@@ -77,7 +114,7 @@ startBtn.onclick = async () => {
   setState('connecting');
   try {
     localStorage.setItem('sightline.key', apiKey.value);
-    const p = processor.value === 'face' ? { model: model.value, min_score: Number(minScore.value) } : {};
+    const p = chosen.get(processor.value) ?? {};
     session = await connect({
       url: location.origin + config.basePath,
       apiKey: apiKey.value,

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ModelInfo, ModelSpec } from './adapters/model-info.js';
+import type { StageTimes } from './adapters/onnx-model.js';
 import { BatchQueue } from './batch-queue.js';
 import type { DecodeParams } from './detections.js';
 import type { I420Frame } from './i420.js';
@@ -35,7 +36,10 @@ export class PoolUnavailableError extends Error {
 
 export interface RunResult {
   output: ItemOutput;
+  /** The whole batch in the worker: preprocessing, model and decoding. */
   inferenceMs: number;
+  /** The batch's stages. */
+  stages: StageTimes;
   /** How many frames shared the model run. */
   batchSize: number;
 }
@@ -59,11 +63,14 @@ interface InFlight {
   requests: Request[];
 }
 
-/** One worker thread and the batch it is running. */
+/** One worker thread and its batches: the one running and at most one queued behind it (no idle gap between). */
 class PoolWorker {
-  busy: InFlight | undefined;
+  readonly inFlight: InFlight[] = [];
   constructor(readonly worker: Worker) {}
 }
+
+/** Batches a worker may hold: one running, one waiting in its message queue. */
+const WORKER_DEPTH = 2;
 
 /**
  * The worker entry. Built code runs dist/models/inference-worker.js. Running from TypeScript sources (tests, tsx),
@@ -175,7 +182,7 @@ export class InferencePool {
   /** Requests waiting or in flight. */
   get pending(): number {
     let n = this.#queued;
-    for (const w of this.#workers) n += w.busy?.requests.length ?? 0;
+    for (const w of this.#workers) for (const b of w.inFlight) n += b.requests.length;
     return n;
   }
 
@@ -210,15 +217,17 @@ export class InferencePool {
     });
   }
 
-  /** Gives idle workers batches: full ones at once; partial ones when `maxDelayMs` has passed for the oldest. */
+  /**
+   * Gives workers batches: idle workers first, then a second batch to a busy one so it starts the next run without
+   * waiting for the main thread. A batch is due when full, or when `maxDelayMs` has passed for its oldest request.
+   */
   #pump(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#closed) return;
     const now = performance.now();
     let wakeAt = Infinity;
-    for (const w of this.#workers) {
-      if (w.busy) continue;
+    const nextDue = (): string | undefined => {
       let chosen: string | undefined;
       let chosenAt = Infinity;
       for (const [name, q] of this.#queues) {
@@ -235,10 +244,17 @@ export class InferencePool {
           chosenAt = oldest;
         }
       }
-      if (chosen === undefined) break;
-      this.#dispatch(w, chosen);
+      return chosen;
+    };
+    outer: for (let depth = 0; depth < WORKER_DEPTH; depth++) {
+      for (const w of this.#workers) {
+        if (w.inFlight.length !== depth) continue;
+        const model = nextDue();
+        if (model === undefined) break outer;
+        this.#dispatch(w, model);
+      }
     }
-    if (wakeAt < Infinity && this.#workers.some((w) => !w.busy)) {
+    if (wakeAt < Infinity && this.#workers.some((w) => w.inFlight.length === 0)) {
       this.#timer = setTimeout(() => this.#pump(), Math.max(0, wakeAt - now));
     }
   }
@@ -248,7 +264,8 @@ export class InferencePool {
     const requests = q.take(this.#models.get(model)!.maxBatch);
     this.#queued -= requests.length;
     const id = this.#nextId++;
-    w.busy = { model, requests };
+    const batch: InFlight = { model, requests };
+    w.inFlight.push(batch);
     this.#stats.batches++;
     this.#stats.frames += requests.length;
     this.#stats.sizes[requests.length] = (this.#stats.sizes[requests.length] ?? 0) + 1;
@@ -267,7 +284,7 @@ export class InferencePool {
         w.worker.postMessage({ ...msg, items: items.map((it) => ({ ...it, frame: { ...it.frame, data: it.frame.data.slice() } })) });
       }
     } catch (err) {
-      w.busy = undefined;
+      w.inFlight.splice(w.inFlight.indexOf(batch), 1);
       for (const r of requests) r.reject(err instanceof Error ? err : new Error(String(err)));
       queueMicrotask(() => this.#pump());
     }
@@ -279,11 +296,11 @@ export class InferencePool {
     this.#workers.push(pw);
     worker.on('message', (m: FromWorker) => {
       if (m.type !== 'result' && m.type !== 'error') return;
-      const batch = pw.busy;
-      pw.busy = undefined;
+      // The worker answers its batches in order.
+      const batch = pw.inFlight.shift();
       if (batch) {
         if (m.type === 'result') {
-          batch.requests.forEach((r, i) => r.resolve({ output: m.outputs[i]!, inferenceMs: m.inferenceMs, batchSize: batch.requests.length }));
+          batch.requests.forEach((r, i) => r.resolve({ output: m.outputs[i]!, inferenceMs: m.inferenceMs, stages: m.stages, batchSize: batch.requests.length }));
         } else {
           for (const r of batch.requests) r.reject(new Error(m.message));
         }
@@ -294,8 +311,7 @@ export class InferencePool {
       const i = this.#workers.indexOf(pw);
       if (i < 0) return;
       this.#workers.splice(i, 1);
-      for (const r of pw.busy?.requests ?? []) r.reject(err);
-      pw.busy = undefined;
+      for (const b of pw.inFlight.splice(0)) for (const r of b.requests) r.reject(err);
       if (this.#closed) return;
       this.#restarts++;
       this.#opts.onWorkerDied?.(err);
@@ -347,10 +363,7 @@ export class InferencePool {
     const closedErr = new PoolUnavailableError('inference pool closed');
     this.#failQueued(closedErr);
     const workers = this.#workers.splice(0);
-    for (const w of workers) {
-      for (const r of w.busy?.requests ?? []) r.reject(closedErr);
-      w.busy = undefined;
-    }
+    for (const w of workers) for (const b of w.inFlight.splice(0)) for (const r of b.requests) r.reject(closedErr);
     await Promise.all(
       workers.map(async ({ worker }) => {
         const exited = new Promise<boolean>((resolve) => {

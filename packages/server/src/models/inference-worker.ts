@@ -39,7 +39,7 @@ async function handle(msg: ToWorker): Promise<void> {
       try {
         const t0 = performance.now();
         const outputs = await model.run(msg.items);
-        post({ type: 'result', id: msg.id, outputs, inferenceMs: performance.now() - t0 });
+        post({ type: 'result', id: msg.id, outputs, inferenceMs: performance.now() - t0, stages: model.lastStages });
       } catch (err) {
         post({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
       }

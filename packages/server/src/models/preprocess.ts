@@ -29,89 +29,152 @@ export function transformFor(width: number, height: number, spec: Pick<InputSpec
   return { scaleX: s, scaleY: s, padX: (spec.width - width * s) / 2, padY: (spec.height - height * s) / 2 };
 }
 
-const clamp255 = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
+// BT.601 limited range in 16.16 fixed point: R = Y' + Rv, G = Y' - Gu - Gv, B = Y' + Bu.
+const Y_TAB = new Int32Array(256);
+const RV_TAB = new Int32Array(256);
+const GU_TAB = new Int32Array(256);
+const GV_TAB = new Int32Array(256);
+const BU_TAB = new Int32Array(256);
+for (let i = 0; i < 256; i++) {
+  Y_TAB[i] = Math.round(1.164 * (i - 16) * 65536);
+  RV_TAB[i] = Math.round(1.596 * (i - 128) * 65536);
+  GU_TAB[i] = Math.round(0.392 * (i - 128) * 65536);
+  GV_TAB[i] = Math.round(0.813 * (i - 128) * 65536);
+  BU_TAB[i] = Math.round(2.017 * (i - 128) * 65536);
+}
 
-/**
- * One pass from an I420 frame into slot `batchIndex` of a model input tensor: resize (bilinear luma, nearest chroma)
- * or letterbox, BT.601 limited-range YUV → RGB, channel order, layout, normalisation and dtype.
- */
-export function i420ToTensor(frame: I420Frame, spec: InputSpec, out: Float32Array | Uint8Array, batchIndex = 0): FrameTransform {
-  const { width: W, height: H, data } = frame;
-  const { width: OW, height: OH } = spec;
+/** Per-channel lookup tables 0-255 → (v - mean) / std, cached by statistics. */
+const lutCache = new Map<string, [Float32Array, Float32Array, Float32Array]>();
+function luts(mean: readonly number[], std: readonly number[]): [Float32Array, Float32Array, Float32Array] {
+  const key = `${mean.join()}|${std.join()}`;
+  let l = lutCache.get(key);
+  if (!l) {
+    const mk = (c: number): Float32Array => Float32Array.from({ length: 256 }, (_, v) => (v - mean[c]!) / std[c]!);
+    l = [mk(0), mk(1), mk(2)];
+    lutCache.set(key, l);
+  }
+  return l;
+}
+const IDENTITY = Float32Array.from({ length: 256 }, (_, v) => v);
+
+/** Geometry shared by both writers: column taps, row range, output offsets. */
+interface Plan {
+  t: FrameTransform;
+  x0s: Int32Array;
+  x1s: Int32Array;
+  fxs: Int32Array;
+  cxs: Int32Array;
+  oxStart: number;
+  oxEnd: number;
+  /** Offsets of the R, G, B values of output pixel 0, and the step between pixels. */
+  oR: number;
+  oG: number;
+  oB: number;
+  step: number;
+}
+
+function plan(frame: I420Frame, spec: InputSpec, batchIndex: number): Plan {
+  const { width: W, height: H } = frame;
+  const OW = spec.width;
   const t = transformFor(W, H, spec);
-  const plane = OW * OH;
-  const base = batchIndex * plane * 3;
-  const nchw = spec.layout === 'nchw';
-  // Destination offsets of R, G, B for pixel 0 and the step between pixels.
-  const [ri, gi, bi] = spec.channels === 'rgb' ? [0, 1, 2] : [2, 1, 0];
-  const cOff = nchw ? [ri * plane, gi * plane, bi * plane] : [ri, gi, bi];
-  const step = nchw ? 1 : 3;
-  const isFloat = spec.dtype === 'float32';
-  const k0 = isFloat ? 1 / spec.std[0] : 1;
-  const k1 = isFloat ? 1 / spec.std[1] : 1;
-  const k2 = isFloat ? 1 / spec.std[2] : 1;
-  const m0 = isFloat ? spec.mean[0] : 0;
-  const m1 = isFloat ? spec.mean[1] : 0;
-  const m2 = isFloat ? spec.mean[2] : 0;
-  // Per channel in R, G, B order: where it goes and how it is normalised.
-  const o0 = base + cOff[0]!;
-  const o1 = base + cOff[1]!;
-  const o2 = base + cOff[2]!;
-  const padR = (spec.pad - m0) * k0;
-  const padG = (spec.pad - m1) * k1;
-  const padB = (spec.pad - m2) * k2;
-
-  // Column tables, computed once per call (OW entries).
   const x0s = new Int32Array(OW);
   const x1s = new Int32Array(OW);
-  const fxs = new Float32Array(OW);
+  const fxs = new Int32Array(OW);
   const cxs = new Int32Array(OW);
-  const inside = new Uint8Array(OW);
+  let oxStart = OW;
+  let oxEnd = 0;
   for (let ox = 0; ox < OW; ox++) {
     const sx = (ox + 0.5 - t.padX) / t.scaleX - 0.5;
-    inside[ox] = sx >= -0.5 && sx <= W - 0.5 ? 1 : 0;
+    if (sx >= -0.5 && sx <= W - 0.5) {
+      oxStart = Math.min(oxStart, ox);
+      oxEnd = ox + 1;
+    }
     const x0 = Math.max(0, Math.min(W - 1, Math.floor(sx)));
     x0s[ox] = x0;
     x1s[ox] = Math.min(W - 1, x0 + 1);
-    fxs[ox] = Math.min(1, Math.max(0, sx - x0));
+    fxs[ox] = Math.round(Math.min(1, Math.max(0, sx - x0)) * 256);
     cxs[ox] = Math.min(W - 1, Math.max(0, Math.round(sx))) >> 1;
   }
+  const n = OW * spec.height;
+  const base = batchIndex * n * 3;
+  const nchw = spec.layout === 'nchw';
+  const [ri, gi, bi] = spec.channels === 'rgb' ? [0, 1, 2] : [2, 1, 0];
+  const unit = nchw ? n : 1;
+  return { t, x0s, x1s, fxs, cxs, oxStart, oxEnd, oR: base + ri * unit, oG: base + gi * unit, oB: base + bi * unit, step: nchw ? 1 : 3 };
+}
+
+/**
+ * One pass from an I420 frame into slot `batchIndex` of a model input tensor: resize (bilinear luma, nearest chroma)
+ * or letterbox, BT.601 limited-range YUV → RGB in fixed point, channel order, layout, normalisation by table
+ * lookup, and dtype. Float and uint8 outputs have their own loop, so each stays monomorphic.
+ */
+export function i420ToTensor(frame: I420Frame, spec: InputSpec, out: Float32Array | Uint8Array, batchIndex = 0): FrameTransform {
+  const p = plan(frame, spec, batchIndex);
+  if (spec.dtype === 'uint8') fill(frame, spec, p, out as Uint8Array, IDENTITY, IDENTITY, IDENTITY);
+  else {
+    const [lr, lg, lb] = luts(spec.mean, spec.std);
+    fill(frame, spec, p, out as Float32Array, lr, lg, lb);
+  }
+  return p.t;
+}
+
+/** The pixel loop, written once; called with a Float32Array or a Uint8Array (V8 keeps a version per kind). */
+function fill<T extends Float32Array | Uint8Array>(frame: I420Frame, spec: InputSpec, p: Plan, out: T, lr: Float32Array, lg: Float32Array, lb: Float32Array): void {
+  const { width: W, height: H, data } = frame;
+  const { width: OW, height: OH } = spec;
+  const { t, x0s, x1s, fxs, cxs, oxStart, oxEnd, oR, oG, oB, step } = p;
+  const pad = Math.max(0, Math.min(255, Math.round(spec.pad)));
+  const padR = lr[pad]!;
+  const padG = lg[pad]!;
+  const padB = lb[pad]!;
   const cw = (W + 1) >> 1;
   const uOff = W * H;
   const vOff = uOff + cw * ((H + 1) >> 1);
-
   for (let oy = 0; oy < OH; oy++) {
     const sy = (oy + 0.5 - t.padY) / t.scaleY - 0.5;
-    const rowInside = sy >= -0.5 && sy <= H - 0.5;
-    const y0 = Math.max(0, Math.min(H - 1, Math.floor(sy)));
-    const y1 = Math.min(H - 1, y0 + 1);
-    const fy = Math.min(1, Math.max(0, sy - y0));
-    const r0 = y0 * W;
-    const r1 = y1 * W;
-    const cRow = (Math.min(H - 1, Math.max(0, Math.round(sy))) >> 1) * cw;
-    let p = oy * OW * step;
-    for (let ox = 0; ox < OW; ox++, p += step) {
-      if (!rowInside || inside[ox] === 0) {
-        out[o0 + p] = padR;
-        out[o1 + p] = padG;
-        out[o2 + p] = padB;
-        continue;
+    const rowInside = sy >= -0.5 && sy <= H - 0.5 && oxStart < oxEnd;
+    const from = rowInside ? oxStart : OW;
+    const to = rowInside ? oxEnd : OW;
+    let q = oy * OW * step;
+    for (let ox = 0; ox < from; ox++, q += step) {
+      out[oR + q] = padR;
+      out[oG + q] = padG;
+      out[oB + q] = padB;
+    }
+    if (rowInside) {
+      const y0 = Math.max(0, Math.min(H - 1, Math.floor(sy)));
+      const y1 = Math.min(H - 1, y0 + 1);
+      const fy = Math.round(Math.min(1, Math.max(0, sy - y0)) * 256);
+      const r0 = y0 * W;
+      const r1 = y1 * W;
+      const cRow = (Math.min(H - 1, Math.max(0, Math.round(sy))) >> 1) * cw;
+      for (let ox = from; ox < to; ox++, q += step) {
+        const x0 = x0s[ox]!;
+        const x1 = x1s[ox]!;
+        const fx = fxs[ox]!;
+        const top = data[r0 + x0]! * (256 - fx) + data[r0 + x1]! * fx;
+        const bot = data[r1 + x0]! * (256 - fx) + data[r1 + x1]! * fx;
+        const yy = Y_TAB[(top * (256 - fy) + bot * fy + 32768) >> 16]!;
+        const ci = cRow + cxs[ox]!;
+        const u = data[uOff + ci]!;
+        const v = data[vOff + ci]!;
+        let r = (yy + RV_TAB[v]! + 32768) >> 16;
+        let g = (yy - GU_TAB[u]! - GV_TAB[v]! + 32768) >> 16;
+        let b = (yy + BU_TAB[u]! + 32768) >> 16;
+        r = r < 0 ? 0 : r > 255 ? 255 : r;
+        g = g < 0 ? 0 : g > 255 ? 255 : g;
+        b = b < 0 ? 0 : b > 255 ? 255 : b;
+        out[oR + q] = lr[r]!;
+        out[oG + q] = lg[g]!;
+        out[oB + q] = lb[b]!;
       }
-      const x0 = x0s[ox]!;
-      const x1 = x1s[ox]!;
-      const fx = fxs[ox]!;
-      const top = data[r0 + x0]! + (data[r0 + x1]! - data[r0 + x0]!) * fx;
-      const bot = data[r1 + x0]! + (data[r1 + x1]! - data[r1 + x0]!) * fx;
-      const yv = 1.164 * (top + (bot - top) * fy - 16);
-      const ci = cRow + cxs[ox]!;
-      const u = data[uOff + ci]! - 128;
-      const v = data[vOff + ci]! - 128;
-      out[o0 + p] = (clamp255(yv + 1.596 * v) - m0) * k0;
-      out[o1 + p] = (clamp255(yv - 0.392 * u - 0.813 * v) - m1) * k1;
-      out[o2 + p] = (clamp255(yv + 2.017 * u) - m2) * k2;
+      for (let ox = to; ox < OW; ox++, q += step) {
+        out[oR + q] = padR;
+        out[oG + q] = padG;
+        out[oB + q] = padB;
+      }
     }
   }
-  return t;
 }
 
 /** Frame pixels of a box given in input pixels, clamped to the frame. */

@@ -1,6 +1,7 @@
 import type { DecodeParams } from './detections.js';
 import type { I420Frame } from './i420.js';
 import type { ModelInfo, ModelSpec } from './adapters/model-info.js';
+import type { StageTimes } from './adapters/onnx-model.js';
 
 /** Data a worker starts with. */
 export interface WorkerInit {
@@ -48,5 +49,5 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; models: ModelInfo[] }
   | { type: 'init-error'; message: string }
-  | { type: 'result'; id: number; outputs: ItemOutput[]; inferenceMs: number }
+  | { type: 'result'; id: number; outputs: ItemOutput[]; inferenceMs: number; stages: StageTimes }
   | { type: 'error'; id: number; message: string };

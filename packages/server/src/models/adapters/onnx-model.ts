@@ -7,6 +7,13 @@ import type { Device, ItemOutput, RunItem } from '../worker-messages.js';
 import type { AdapterName, ModelInfo, ModelSpec, ValueInfo } from './model-info.js';
 import { blazeFaceDecoder, classifierDecoder, ssdDecoder, yoloDecoder, type OutputDecoder } from './output-decoders.js';
 
+/** Where a batch's time went. */
+export interface StageTimes {
+  preprocessMs: number;
+  modelMs: number;
+  decodeMs: number;
+}
+
 export interface LoadOptions {
   device: Device;
   intraOpNumThreads: number;
@@ -76,10 +83,14 @@ export class OnnxModel {
     return new OnnxModel(info, session, inputSpec, decoder);
   }
 
+  /** Time spent in each stage of the last `run`, ms. */
+  lastStages: StageTimes = { preprocessMs: 0, modelMs: 0, decodeMs: 0 };
+
   /** Runs a batch (at most `info.maxBatch` items); one output per item, in order. */
   async run(items: RunItem[]): Promise<ItemOutput[]> {
     const n = items.length;
     if (n === 0) return [];
+    const t0 = performance.now();
     if (n > this.info.maxBatch) throw new Error(`batch of ${n} exceeds max ${this.info.maxBatch}`);
     const { width, height, layout } = this.#spec;
     const per = width * height * 3;
@@ -87,8 +98,12 @@ export class OnnxModel {
     const dims = layout === 'nchw' ? [n, 3, height, width] : [n, height, width, 3];
     const data = this.#buffer.subarray(0, n * per);
     const tensor = this.#spec.dtype === 'uint8' ? new ort.Tensor('uint8', data as Uint8Array, dims) : new ort.Tensor('float32', data as Float32Array, dims);
+    const t1 = performance.now();
     const outputs = await this.#session.run({ [this.#inputName]: tensor });
-    return items.map((it, b) => this.#decoder.decode(outputs, b, transforms[b]!, it.frame, it.params));
+    const t2 = performance.now();
+    const decoded = items.map((it, b) => this.#decoder.decode(outputs, b, transforms[b]!, it.frame, it.params));
+    this.lastStages = { preprocessMs: t1 - t0, modelMs: t2 - t1, decodeMs: performance.now() - t2 };
+    return decoded;
   }
 
   async close(): Promise<void> {

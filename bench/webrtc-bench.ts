@@ -1,0 +1,108 @@
+/**
+ * WebRTC bench: result RTT (frame sent → result received, measured in the browser per frame) and server CPU per
+ * stream, for 1 and 4 Chromium sessions with the `null` and `face` processors. Prints a table.
+ * Everything runs on this machine: the server, Chromium (which also encodes every stream) and the fake cameras.
+ */
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../packages/server/test/helpers/chromium.js';
+import { ensurePanClip } from '../packages/server/test/helpers/clip.js';
+import { startServerProcess } from '../packages/server/test/helpers/server-process.js';
+
+const KEY = 'bench-key';
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3000);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system, all threads) used so far by a process. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+};
+
+interface Row {
+  processor: string;
+  sessions: number;
+  resultsPerSec: number;
+  p50: number;
+  p95: number;
+  cpuPerStream: number;
+  dropped: number;
+  inferenceP50: number;
+  serverP50: number;
+}
+
+async function measure(processor: string, sessions: number, clip: string): Promise<Row> {
+  const server = await startServerProcess(['--processor', processor, '--max-sessions', '8'], { SIGHTLINE_API_KEYS: KEY, SIGHTLINE_LOG_LEVEL: 'warn' });
+  const browser = await launchChromium(clip);
+  try {
+    const pages: Page[] = [];
+    for (let i = 0; i < sessions; i++) {
+      const page = await browser.context.newPage();
+      await page.goto(`${server.url}/?key=${KEY}&autostart=1&processor=${processor}`);
+      await page.waitForFunction(() => document.body.dataset.state === 'connected', undefined, { timeout: 30_000 });
+      pages.push(page);
+    }
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
+    const reset = () => Promise.all(pages.map((p) => p.evaluate(() => {
+      const d = (window as any).sightlineDemo;
+      d.results.length = 0;
+      d.rtts.length = 0;
+    })));
+    await reset();
+    const cpu0 = cpuSeconds(server.proc.pid!);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, WINDOW_MS));
+    const cpu1 = cpuSeconds(server.proc.pid!);
+    const wall = (performance.now() - t0) / 1000;
+    const data = await Promise.all(pages.map((p) => p.evaluate(() => {
+      const d = (window as any).sightlineDemo;
+      return { rtts: [...d.rtts] as number[], results: d.results.map((r: any) => ({ inf: r.timing.inference_ms, total: r.timing.total_ms, dropped: r.dropped })) as Array<{ inf: number; total: number; dropped: number }> };
+    })));
+    const rtts = data.flatMap((d) => d.rtts);
+    const results = data.flatMap((d) => d.results);
+    const firstDropped = data.map((d) => d.results[0]?.dropped ?? 0);
+    const lastDropped = data.map((d) => d.results.at(-1)?.dropped ?? 0);
+    return {
+      processor,
+      sessions,
+      resultsPerSec: results.length / wall / sessions,
+      p50: pct(rtts, 50),
+      p95: pct(rtts, 95),
+      cpuPerStream: ((cpu1 - cpu0) / wall / sessions) * 100,
+      dropped: lastDropped.reduce((a, b, i) => a + b - firstDropped[i]!, 0),
+      inferenceP50: pct(results.map((r) => r.inf), 50),
+      serverP50: pct(results.map((r) => r.total), 50),
+    };
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+/** Runs the WebRTC bench and prints its table. */
+export async function runWebrtcBench(): Promise<void> {
+const clip = ensurePanClip();
+const rows: Row[] = [];
+for (const processor of ['null', 'face']) {
+  for (const sessions of [1, 4]) {
+    process.stdout.write(`measuring ${processor} x${sessions}…\n`);
+    rows.push(await measure(processor, sessions, clip));
+  }
+}
+const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+console.log(`\nSightline bench — ${WINDOW_MS / 1000} s window after ${WARMUP_MS / 1000} s warm-up; clip 640x480 @ 30 fps; Chromium and server on one machine\n`);
+console.log('| processor | sessions | results/s per stream | RTT p50 ms | RTT p95 ms | inference p50 ms | in pipeline p50 ms | server CPU % per stream | dropped (window) |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.processor} | ${r.sessions} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.inferenceP50, 2)} | ${f(r.serverP50, 2)} | ${f(r.cpuPerStream)} | ${r.dropped} |`);
+}
+console.log('\nRTT: encoded frame leaves Chromium → its result arrives on the DataChannel (per frame, matched by frame index).');
+console.log("In pipeline: decoded frame reaches the pipeline → result built (slot wait + processing). Server CPU: all threads of the server process.");
+}

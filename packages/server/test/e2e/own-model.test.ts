@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launchChromium } from '../helpers/chromium.js';
+import { ensurePanClip } from '../helpers/clip.js';
+import { artifactsDir } from '../helpers/paths.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { EXPECTED, writeTestModels } from '../helpers/test-models.js';
+
+const KEY = 'own-model-key';
+type Result = { boxes: Array<{ class: string; score: number; box: number[] }>; processor: string };
+
+describe('your own ONNX model end to end from a browser session (sightline serve --model)', () => {
+  let server: ServerProcess;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  before(async () => {
+    const models = writeTestModels();
+    server = await startServerProcess(['--model', models.yolov8], { SIGHTLINE_API_KEYS: KEY });
+    browser = await launchChromium(ensurePanClip());
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('the demo picks the detect processor, shows its controls, and gets the model boxes in frame pixels; the slider changes params live', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/?key=${KEY}&autostart=1`);
+    await page.waitForFunction(() => document.body.dataset.state === 'connected', undefined, { timeout: 20_000 });
+    assert.equal(await page.locator('#processor').inputValue(), 'detect');
+    // Controls generated from the processor's JSON Schema.
+    assert.equal(await page.locator('#params input[name=min_score][type=range]').count(), 1);
+    assert.equal(await page.locator('#params select[name=model]').inputValue(), 'yolov8-test');
+    await page.waitForFunction(() => (window as any).sightlineDemo.results.length >= 10, undefined, { timeout: 10_000 });
+    const results: Result[] = await page.evaluate(() => (window as any).sightlineDemo.results);
+    for (const r of results) {
+      assert.equal(r.processor, 'detect');
+      assert.deepEqual(r.boxes, [
+        { class: 'cat', score: 0.9, box: [...EXPECTED.cat.box] },
+        { class: 'dog', score: 0.7, box: [...EXPECTED.dog.box] },
+      ]);
+    }
+    await page.screenshot({ path: `${artifactsDir('screenshots')}own-model.png` });
+
+    // Slider to 0.8: the session switches without reconnecting; only the cat (0.9) stays.
+    const sessionId = await page.evaluate(() => (window as any).sightlineDemo.session.sessionId);
+    await page.evaluate(() => {
+      const range = document.querySelector('#params input[name=min_score]') as HTMLInputElement;
+      range.value = '0.8';
+      range.dispatchEvent(new Event('change'));
+      (window as any).sightlineDemo.results.length = 0;
+    });
+    await page.waitForFunction(
+      () => {
+        const rs = (window as any).sightlineDemo.results as Result[];
+        return rs.length >= 5 && rs.slice(-5).every((r) => r.boxes.length === 1);
+      },
+      undefined,
+      { timeout: 5_000 },
+    );
+    const last: Result = await page.evaluate(() => (window as any).sightlineDemo.results.at(-1));
+    assert.deepEqual(last.boxes.map((b) => b.class), ['cat']);
+    assert.equal(await page.evaluate(() => (window as any).sightlineDemo.session.sessionId), sessionId);
+    assert.deepEqual(await page.evaluate(() => (window as any).sightlineDemo.errors), []);
+    await page.close();
+  });
+});
