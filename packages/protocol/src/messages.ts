@@ -17,6 +17,10 @@ export const Timing = z.object({
   total_ms: z.number(),
   /** Frames (of any sessions) that shared this frame's model run. */
   batch_size: z.number().int().positive().optional(),
+  /** Stages of that run (whole batch): resize + colour conversion, the model itself, decoding + NMS. */
+  preprocess_ms: z.number().optional(),
+  model_ms: z.number().optional(),
+  decode_ms: z.number().optional(),
 });
 export type Timing = z.infer<typeof Timing>;
 

@@ -119,6 +119,9 @@ export class FramePipeline {
           inference_ms: round2(out.inferenceMs ?? done - started),
           total_ms: round2(done - enqueuedAt),
           ...(out.batchSize !== undefined ? { batch_size: out.batchSize } : {}),
+          ...(out.stages
+            ? { preprocess_ms: round2(out.stages.preprocessMs), model_ms: round2(out.stages.modelMs), decode_ms: round2(out.stages.decodeMs) }
+            : {}),
         },
         dropped: this.#slot.dropped,
         ...(out.labels ? { labels: out.labels } : {}),

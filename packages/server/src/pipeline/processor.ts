@@ -24,6 +24,8 @@ export interface ProcessorOutput {
   labels?: Array<{ class: string; score: number }>;
   /** How many frames shared the model run (cross-session batching). */
   batchSize?: number;
+  /** Stages of the model run, ms. */
+  stages?: { preprocessMs: number; modelMs: number; decodeMs: number };
   /** Any extra JSON the processor wants to send with the result. */
   data?: Record<string, unknown>;
   /** Time spent in the model, if one ran. */

@@ -14,6 +14,7 @@ export function toProcessorOutput(run: RunResult): ProcessorOutput {
     ...(run.output.labels ? { labels: run.output.labels.map((l) => ({ class: l.label, score: r3(l.score) })) } : {}),
     inferenceMs: run.inferenceMs,
     batchSize: run.batchSize,
+    stages: run.stages,
   };
 }
 

@@ -66,6 +66,8 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     const last = results.at(-1)!;
     const timing = last.timing as Record<string, number>;
     assert.ok(timing.inference_ms! > 0 && timing.total_ms! >= timing.inference_ms!);
+    assert.ok(timing.model_ms! > 0 && timing.preprocess_ms! > 0 && timing.model_ms! <= timing.inference_ms!);
+    assert.equal(timing.batch_size, 1, 'BlazeFace has a fixed batch of 1');
     assert.ok(Math.abs(timing.received_ms! - Date.now()) < 10_000);
     const summary = server.sessions.get(id)!.summary();
     const c = summary;
