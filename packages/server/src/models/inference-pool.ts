@@ -346,7 +346,7 @@ export class InferencePool {
     }
   }
 
-  /** Fault injection for tests and operators: makes one worker fail as an uncaught error would. */
+  /** Fault injection for tests and operators: the first worker dies on its next batch, failing that batch. */
   crashOneWorker(): void {
     const w = this.#workers[0];
     if (w) w.worker.postMessage({ type: 'crash' } satisfies ToWorker);

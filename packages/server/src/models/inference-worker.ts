@@ -28,9 +28,16 @@ port.on('message', (msg: ToWorker) => {
   chain = chain.then(() => handle(msg));
 });
 
+let crashOnNextRun = false;
+
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'run': {
+      if (crashOnNextRun) {
+        // The thread dies holding this batch, as a crash mid-stream would (before onnxruntime starts: ending a
+        // thread during a run aborts the whole process).
+        throw new Error('inference worker crashed on request');
+      }
       const model = models.get(msg.model);
       if (!model) {
         post({ type: 'error', id: msg.id, message: `model "${msg.model}" is not loaded` });
@@ -51,7 +58,7 @@ async function handle(msg: ToWorker): Promise<void> {
       port.close();
       return;
     case 'crash':
-      // Between runs on purpose: ending a thread while onnxruntime has a run in flight aborts the whole process.
-      throw new Error('inference worker crashed on request');
+      crashOnNextRun = true;
+      return;
   }
 }

@@ -42,7 +42,7 @@ export type ToWorker =
   | { type: 'run'; id: number; model: string; items: RunItem[] }
   /** Finish the current run, release the models, exit. */
   | { type: 'close' }
-  /** Fault injection for tests and operators: fail as an uncaught error would, between runs. */
+  /** Fault injection for tests and operators: die on the next batch, as an uncaught error would. */
   | { type: 'crash' };
 
 /** Worker → main thread. */

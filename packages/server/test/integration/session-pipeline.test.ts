@@ -114,6 +114,7 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
   });
 
   test('a crashed inference worker fails its frame with an error message, is replaced, and results resume', async () => {
+    // One worker busy with this session: the crash hits its frames.
     const { peer, id } = await open();
     peer.startSending(astronaut, 30);
     await peer.waitFor((m) => m.type === 'result');
@@ -126,6 +127,9 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     assert.equal(server.pool.restarts, restarts + 1);
     const c = server.sessions.get(id)!.summary();
     const errors = peer.messages.filter((m) => m.type === 'error' && m.code === 'processing_failed');
+    assert.ok(errors.length >= 1, 'the frame the worker died with came back as an error result');
+    assert.match(String(errors[0]!.message), /crashed/);
+    assert.equal(typeof errors[0]!.frame_id, 'number');
     // Every frame is accounted for: processed, failed with an error sent, or counted as dropped.
     assert.equal(c.frames_received, c.frames_processed + c.frames_dropped + errors.length, JSON.stringify({ c, errors: errors.length }));
     // The replacement worker loads its models and joins the pool.
