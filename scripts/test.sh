@@ -25,4 +25,4 @@ npm run build
 
 mapfile -t files < <(find packages -path '*/node_modules' -prune -o -path '*/dist' -prune -o -name '*.test.ts' -print | sort)
 # One file at a time: the browser and seed-client tests need the machine's cores to themselves.
-node --import tsx --test --test-concurrency=1 "${files[@]}"
+node --import tsx --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"

@@ -1,4 +1,4 @@
-export { connect, SightlineSession, SightlineError, type ConnectOptions, type ResultEvent, type SessionState } from './session.js';
-export { SendTimeTracker, supportsEncodedStreams } from './send-time-tracker.js';
-export { drawBoxes } from './overlay.js';
+export { connect, SightlineSession, SightlineError, type ConnectOptions, type ResultEvent, type StatsEvent, type SessionState } from './session.js';
+export { SendTimeTracker, latencyApi, type LatencyMethod } from './send-time-tracker.js';
+export { drawBoxes, OverlayRenderer, type OverlayOptions } from './overlay.js';
 export type { ResultMessage, Box } from '@sightline/protocol';

@@ -1,12 +1,18 @@
 /**
- * Remembers when each encoded video frame left the browser, in order, so that a result for the server's k-th
- * decoded frame can be matched with the k-th frame sent (exact while no frame is lost on the way — the server
- * numbers frames in decode order). Uses Chromium's encoded streams; where missing, `available` is false.
+ * Remembers when each encoded video frame left the browser, in order, so that the result for the server's k-th
+ * decoded frame is matched with the k-th frame sent (exact while no frame is lost on the way: the server numbers
+ * frames in decode order). Times are Unix epoch ms, so they compare with the server's `timing.received_ms` on a
+ * machine with a synchronised clock.
+ *
+ * Two browser APIs give each encoded frame as it goes out: the standard `RTCRtpScriptTransform` (a worker sees the
+ * frames) and Chromium's `createEncodedStreams()`. Where neither exists, `method` is `none` and RTT is unknown.
  */
+export type LatencyMethod = 'script-transform' | 'encoded-streams' | 'none';
+
 export class SendTimeTracker {
-  readonly #times = new Map<number, number>();
+  readonly #times = new Map<number, { at: number; rtp: number | undefined }>();
   #sent = 0;
-  available = false;
+  method: LatencyMethod = 'none';
   static readonly MAX_REMEMBERED = 600;
 
   /** Frames sent so far. */
@@ -14,41 +20,67 @@ export class SendTimeTracker {
     return this.#sent;
   }
 
-  /** Call from the encoded-frame transform for each frame as it goes out. */
-  record(now: number): void {
-    this.#times.set(this.#sent, now);
+  /** Records the next frame's send time (epoch ms) and RTP timestamp (90 kHz), when known. */
+  record(epochMs: number, rtpTimestamp?: number): void {
+    this.#times.set(this.#sent, { at: epochMs, rtp: rtpTimestamp });
     this.#times.delete(this.#sent - SendTimeTracker.MAX_REMEMBERED);
     this.#sent++;
   }
 
-  /** Send time of frame `frameId`, forgotten once taken. */
-  take(frameId: number): number | undefined {
+  /** Send time (epoch ms) and RTP timestamp of frame `frameId`, forgotten once taken. */
+  take(frameId: number): { at: number; rtp: number | undefined } | undefined {
     const t = this.#times.get(frameId);
     if (t !== undefined) this.#times.delete(frameId);
     return t;
   }
 
-  /** Wires the tracker into an RTCRtpSender created on a connection with `encodedInsertableStreams: true`. */
-  attach(sender: RTCRtpSender): boolean {
-    const s = sender as RTCRtpSender & { createEncodedStreams?: () => { readable: ReadableStream; writable: WritableStream } };
-    if (typeof s.createEncodedStreams !== 'function') return false;
-    const { readable, writable } = s.createEncodedStreams();
-    void readable
-      .pipeThrough(
-        new TransformStream({
-          transform: (frame, controller) => {
-            this.record(performance.now());
-            controller.enqueue(frame);
-          },
-        }),
-      )
-      .pipeTo(writable);
-    this.available = true;
-    return true;
+  /** Hooks the tracker onto a video sender, with whichever API the browser has. */
+  attach(sender: RTCRtpSender, api: LatencyMethod): void {
+    if (api === 'script-transform') {
+      const worker = new Worker(transformWorkerUrl());
+      worker.onmessage = (e: MessageEvent<[number, number | undefined]>) => this.record(e.data[0], e.data[1]);
+      const Transform = (globalThis as unknown as { RTCRtpScriptTransform: new (w: Worker) => RTCRtpScriptTransform }).RTCRtpScriptTransform;
+      sender.transform = new Transform(worker);
+      this.method = api;
+    } else if (api === 'encoded-streams') {
+      const s = sender as RTCRtpSender & { createEncodedStreams: () => { readable: ReadableStream; writable: WritableStream } };
+      const { readable, writable } = s.createEncodedStreams();
+      void readable
+        .pipeThrough(
+          new TransformStream({
+            transform: (frame: RTCEncodedVideoFrame, controller) => {
+              this.record(performance.timeOrigin + performance.now(), frame.getMetadata().rtpTimestamp);
+              controller.enqueue(frame);
+            },
+          }),
+        )
+        .pipeTo(writable);
+      this.method = api;
+    }
   }
 }
 
-/** Whether this browser can give per-frame send times (Chromium's encoded insertable streams). */
-export function supportsEncodedStreams(): boolean {
-  return typeof RTCRtpSender !== 'undefined' && 'createEncodedStreams' in RTCRtpSender.prototype;
+let workerUrl: string | undefined;
+/** A tiny worker for RTCRtpScriptTransform: passes frames through and posts each one's send time. */
+function transformWorkerUrl(): string {
+  workerUrl ??= URL.createObjectURL(
+    new Blob(
+      [
+        `onrtctransform = (e) => {
+  const t = e.transformer;
+  t.readable.pipeThrough(new TransformStream({ transform(f, c) { postMessage([performance.timeOrigin + performance.now(), f.getMetadata().rtpTimestamp]); c.enqueue(f); } })).pipeTo(t.writable);
+};`,
+      ],
+      { type: 'text/javascript' },
+    ),
+  );
+  return workerUrl;
+}
+
+/** The best per-frame send-time API this browser has. */
+export function latencyApi(): LatencyMethod {
+  if (typeof RTCRtpSender === 'undefined') return 'none';
+  if ('RTCRtpScriptTransform' in globalThis) return 'script-transform';
+  if ('createEncodedStreams' in RTCRtpSender.prototype) return 'encoded-streams';
+  return 'none';
 }

@@ -1,5 +1,10 @@
-import type { AckMessage, ErrorBody, OfferResponse, ResultMessage, ServerMessage } from '@sightline/protocol';
-import { SendTimeTracker, supportsEncodedStreams } from './send-time-tracker.js';
+import type { AckMessage, ResultMessage, ServerMessage } from '@sightline/protocol';
+import { PeerLink } from './peer-link.js';
+import { RollingStats } from './rolling-stats.js';
+import type { LatencyMethod } from './send-time-tracker.js';
+import { deleteSession, SightlineError } from './signaling.js';
+
+export { SightlineError };
 
 export interface ConnectOptions {
   /** Server URL including its base path, e.g. `https://host:8080` or `https://host/skin`. */
@@ -15,6 +20,10 @@ export interface ConnectOptions {
   iceGatheringTimeoutMs?: number;
   /** Label of the results DataChannel (the seed's is "results"). */
   channelLabel?: string;
+  /** Reconnect by itself (ICE restart, then a fresh session with the same params); default true. */
+  reconnect?: boolean;
+  /** No message from the server for this long while connected means the link is dead; default 4000 ms. */
+  livenessTimeoutMs?: number;
 }
 
 /** A result with the latency the SDK measured for it. */
@@ -22,97 +31,112 @@ export interface ResultEvent {
   message: ResultMessage;
   /** Frame sent → result received, ms, when the browser can tell when each frame was sent. */
   rttMs: number | undefined;
+  /** When the frame left the browser (epoch ms), if known. */
+  sentAt: number | undefined;
+  /** The frame's RTP timestamp (90 kHz clock of its capture time), if known. */
+  rtpTimestamp: number | undefined;
+  /** When the result arrived (epoch ms). */
   receivedAt: number;
 }
 
-export type SessionState = 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+/** Every second: rolling figures over the last 5 s. */
+export interface StatsEvent {
+  rttP50: number | undefined;
+  rttP95: number | undefined;
+  /** Results received per second. */
+  resultsPerSecond: number;
+  /** Video frames sent per second (when measurable). */
+  framesSentPerSecond: number | undefined;
+  /** Frames the server dropped on this session so far (latest-frame rule). */
+  dropped: number;
+  latencyMethod: LatencyMethod;
+  reconnects: number;
+}
+
+export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 interface Events {
   result: ResultEvent;
+  stats: StatsEvent;
   state: SessionState;
   error: { code: string; message: string };
 }
 
-/** Thrown by `connect()` when the server refuses the offer. */
-export class SightlineError extends Error {
-  constructor(readonly code: string, message: string, readonly status?: number) {
-    super(message);
-    this.name = 'SightlineError';
-  }
-}
+type ResolvedOptions = Required<Pick<ConnectOptions, 'reconnect' | 'livenessTimeoutMs' | 'iceGatheringTimeoutMs' | 'channelLabel'>> & ConnectOptions;
 
-/** A live connection to a Sightline server. */
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** A live connection to a Sightline server that survives network changes and server restarts. */
 export class SightlineSession {
-  readonly #listeners: { [K in keyof Events]: Set<(e: Events[K]) => void> } = { result: new Set(), state: new Set(), error: new Set() };
-  readonly #tracker = new SendTimeTracker();
-  readonly #ownsStream: boolean;
+  readonly #listeners: { [K in keyof Events]: Set<(e: Events[K]) => void> } = { result: new Set(), state: new Set(), error: new Set(), stats: new Set() };
   readonly #pending = new Map<string | number, { resolve: (a: AckMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  readonly #opts: ResolvedOptions;
+  readonly #stats = new RollingStats();
+  readonly #ownsStream: boolean;
+  #link: PeerLink;
+  #processor: string | undefined;
+  #params: Record<string, unknown> | undefined;
+  #state: SessionState = 'connecting';
   #nextId = 1;
+  #lastHeard = 0;
+  #dropped = 0;
+  #reconnects = 0;
+  #sentMark = { at: 0, sent: 0 };
+  #recovering = false;
   #closed = false;
-  sessionId = '';
+  #timer: ReturnType<typeof setInterval> | undefined;
 
-  private constructor(
-    readonly pc: RTCPeerConnection,
-    readonly channel: RTCDataChannel,
-    readonly stream: MediaStream,
-    ownsStream: boolean,
-    readonly url: string,
-    readonly apiKey: string,
-  ) {
+  private constructor(opts: ResolvedOptions, readonly stream: MediaStream, ownsStream: boolean) {
+    this.#opts = opts;
     this.#ownsStream = ownsStream;
+    this.#processor = opts.processor;
+    this.#params = opts.params;
+    this.#link = this.#newLink();
   }
 
   /** Opens the camera (or takes the given stream), offers it to the server and waits for the answer. */
-  static async connect(opts: ConnectOptions): Promise<SightlineSession> {
+  static async connect(options: ConnectOptions): Promise<SightlineSession> {
+    const opts = { reconnect: true, livenessTimeoutMs: 4000, iceGatheringTimeoutMs: 3000, channelLabel: 'results', ...options, url: options.url.replace(/\/+$/, '') };
     const media = opts.media ?? { video: true };
     const ownsStream = !(media instanceof MediaStream);
     const stream = media instanceof MediaStream ? media : await navigator.mediaDevices.getUserMedia(media);
-    const useEncoded = supportsEncodedStreams();
-    let pc: RTCPeerConnection;
-    let channel: RTCDataChannel;
+    let s: SightlineSession | undefined;
     try {
-      pc = new RTCPeerConnection({
-        iceServers: opts.iceServers ?? [],
-        ...(useEncoded ? { encodedInsertableStreams: true } : {}),
-      } as RTCConfiguration);
-      channel = pc.createDataChannel(opts.channelLabel ?? 'results');
-    } catch (err) {
-      if (ownsStream) for (const t of stream.getTracks()) t.stop();
-      throw err;
-    }
-    const url = opts.url.replace(/\/+$/, '');
-    const s = new SightlineSession(pc, channel, stream, ownsStream, url, opts.apiKey);
-    try {
-      for (const track of stream.getTracks()) {
-        const sender = pc.addTrack(track, stream);
-        if (useEncoded && track.kind === 'video') s.#tracker.attach(sender);
-      }
-      s.#wire();
-      await pc.setLocalDescription(await pc.createOffer());
-      await waitForGathering(pc, opts.iceGatheringTimeoutMs ?? 3000);
-      const res = await fetch(`${url}/webrtc/offer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'api-key': opts.apiKey },
-        body: JSON.stringify({
-          sdp: pc.localDescription!.sdp,
-          type: 'offer',
-          ...(opts.userId ? { user_id: opts.userId } : {}),
-          ...(opts.processor ? { processor: opts.processor } : {}),
-          ...(opts.params ? { params: opts.params } : {}),
-        }),
-      });
-      const body = (await res.json().catch(() => null)) as OfferResponse | ErrorBody | null;
-      if (!res.ok || !body || !('sdp' in body)) {
-        const err = body && 'error' in body ? body.error : { code: 'http_error', message: `server answered ${res.status}` };
-        throw new SightlineError(err.code, err.message, res.status);
-      }
-      s.sessionId = body.session_id;
-      await pc.setRemoteDescription({ type: 'answer', sdp: body.sdp });
+      s = new SightlineSession(opts, stream, ownsStream);
+      await s.#open(s.#link);
+      s.#timer = setInterval(() => s!.#tick(), 1000);
       return s;
     } catch (err) {
-      await s.close();
+      if (s) await s.close();
+      else if (ownsStream) for (const t of stream.getTracks()) t.stop();
       throw err;
     }
+  }
+
+  get sessionId(): string {
+    return this.#link.sessionId;
+  }
+
+  get pc(): RTCPeerConnection {
+    return this.#link.pc;
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** How this browser measures per-frame RTT. */
+  get latencyMethod(): LatencyMethod {
+    return this.#link.tracker.method;
+  }
+
+  get measuresRtt(): boolean {
+    return this.#link.tracker.method !== 'none';
+  }
+
+  /** Frames sent on the current connection (when measurable). */
+  get framesSent(): number {
+    return this.#link.tracker.sent;
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -121,28 +145,161 @@ export class SightlineSession {
     return () => this.#listeners[event].delete(fn);
   }
 
-  /** Whether per-frame RTT is measured (needs encoded streams). */
-  get measuresRtt(): boolean {
-    return this.#tracker.available;
-  }
-
-  /** Frames the browser has sent so far (when measurable). */
-  get framesSent(): number {
-    return this.#tracker.sent;
-  }
-
   /**
    * Changes params (merged over the current ones) and/or switches processor without reconnecting. Resolves with the
-   * server's ack (the params now in force); rejects with its error.
+   * server's ack (the params now in force); rejects with its error. A later fresh session keeps these settings.
    */
   setParams(params: Record<string, unknown>, processor?: string, timeoutMs = 5000): Promise<AckMessage> {
-    if (this.#closed || this.channel.readyState !== 'open') return Promise.reject(new SightlineError('not_connected', 'the session is not connected'));
+    const ch = this.#link.channel;
+    if (this.#closed || ch.readyState !== 'open') return Promise.reject(new SightlineError('not_connected', 'the session is not connected'));
     const id = this.#nextId++;
     return new Promise<AckMessage>((resolve, reject) => {
       const timer = setTimeout(() => this.#settle(id, new SightlineError('timeout', `no answer to set within ${timeoutMs} ms`)), timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
-      this.channel.send(JSON.stringify({ type: 'set', id, params, ...(processor ? { processor } : {}) }));
+      ch.send(JSON.stringify({ type: 'set', id, params, ...(processor ? { processor } : {}) }));
     });
+  }
+
+  /** Ends the session locally (camera released at once), then tells the server (bounded wait). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    const id = this.#link.sessionId;
+    this.#link.close();
+    if (this.#ownsStream) for (const t of this.stream.getTracks()) t.stop();
+    for (const key of [...this.#pending.keys()]) this.#settle(key, new SightlineError('closed', 'the session closed'));
+    this.#setState('closed');
+    for (const set of Object.values(this.#listeners)) set.clear();
+    if (id) await deleteSession(this.#opts.url, this.#opts.apiKey, id);
+  }
+
+  #newLink(): PeerLink {
+    return new PeerLink({
+      url: this.#opts.url,
+      apiKey: this.#opts.apiKey,
+      stream: this.stream,
+      iceServers: this.#opts.iceServers ?? [],
+      iceGatheringTimeoutMs: this.#opts.iceGatheringTimeoutMs,
+      channelLabel: this.#opts.channelLabel,
+    });
+  }
+
+  /** Negotiates a new session on `link` and waits until it is connected. */
+  async #open(link: PeerLink): Promise<void> {
+    this.#wire(link);
+    await link.negotiate({ userId: this.#opts.userId, processor: this.#processor, params: this.#params });
+    this.#processor ??= link.processor;
+    await link.whenOpen(15_000);
+    this.#lastHeard = now();
+    this.#sentMark = { at: now(), sent: link.tracker.sent };
+    this.#setState('connected');
+  }
+
+  #wire(link: PeerLink): void {
+    link.channel.onmessage = (ev: MessageEvent) => {
+      if (link !== this.#link) return;
+      this.#lastHeard = now();
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(String(ev.data)) as ServerMessage;
+      } catch {
+        return;
+      }
+      this.#onMessage(msg, link);
+    };
+    link.channel.onclose = () => link === this.#link && this.#recover('channel closed');
+    link.pc.onconnectionstatechange = () => {
+      if (link !== this.#link) return;
+      const st = link.pc.connectionState;
+      if (st === 'failed') this.#recover('connection failed');
+      else if (st === 'disconnected') setTimeout(() => link === this.#link && link.pc.connectionState === 'disconnected' && this.#recover('disconnected'), 1500);
+    };
+  }
+
+  #onMessage(msg: ServerMessage, link: PeerLink): void {
+    switch (msg.type) {
+      case 'result': {
+        const arrived = now();
+        const sent = link.tracker.take(msg.frame_id);
+        const rttMs = sent === undefined ? undefined : arrived - sent.at;
+        this.#dropped = msg.dropped;
+        this.#stats.addResult(arrived, rttMs);
+        this.#emit('result', { message: msg, rttMs, sentAt: sent?.at, rtpTimestamp: sent?.rtp, receivedAt: arrived });
+        return;
+      }
+      case 'error':
+        if (msg.id !== undefined && this.#pending.has(msg.id)) this.#settle(msg.id, new SightlineError(msg.code, msg.message));
+        else this.#emit('error', { code: msg.code, message: msg.message });
+        return;
+      case 'ack':
+        this.#processor = msg.processor;
+        this.#params = msg.params;
+        if (msg.id !== undefined) this.#settle(msg.id, undefined, msg);
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  #tick(): void {
+    if (this.#closed) return;
+    const t = now();
+    const link = this.#link;
+    if (this.#state === 'connected') {
+      if (link.channel.readyState === 'open') link.channel.send(JSON.stringify({ type: 'ping' }));
+      if (this.#opts.reconnect && t - this.#lastHeard > this.#opts.livenessTimeoutMs) this.#recover('no message from the server');
+    }
+    const sent = link.tracker.sent;
+    const fps = link.tracker.method === 'none' ? undefined : ((sent - this.#sentMark.sent) * 1000) / Math.max(1, t - this.#sentMark.at);
+    this.#sentMark = { at: t, sent };
+    this.#emit('stats', {
+      rttP50: this.#stats.rtt(50, t),
+      rttP95: this.#stats.rtt(95, t),
+      resultsPerSecond: this.#stats.resultsPerSecond(t),
+      framesSentPerSecond: fps,
+      dropped: this.#dropped,
+      latencyMethod: link.tracker.method,
+      reconnects: this.#reconnects,
+    });
+  }
+
+  /** ICE restart of the same session first; then fresh sessions with the same processor and params, with backoff. */
+  async #recover(reason: string): Promise<void> {
+    if (this.#recovering || this.#closed || !this.#opts.reconnect) return;
+    this.#recovering = true;
+    this.#setState('reconnecting');
+    this.#emit('error', { code: 'reconnecting', message: reason });
+    try {
+      for (let attempt = 0; !this.#closed; attempt++) {
+        try {
+          if (attempt === 0 && this.#link.sessionId && this.#link.pc.connectionState !== 'closed') {
+            await this.#link.negotiate({ sessionId: this.#link.sessionId }, true);
+            await this.#link.whenOpen(5000);
+            this.#lastHeard = now();
+          } else {
+            const old = this.#link;
+            old.close();
+            if (old.sessionId) void deleteSession(this.#opts.url, this.#opts.apiKey, old.sessionId);
+            this.#link = this.#newLink();
+            await this.#open(this.#link);
+          }
+          this.#reconnects++;
+          this.#setState('connected');
+          return;
+        } catch {
+          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2)));
+        }
+      }
+    } finally {
+      this.#recovering = false;
+    }
+  }
+
+  #setState(s: SessionState): void {
+    if (s === this.#state) return;
+    this.#state = s;
+    this.#emit('state', s);
   }
 
   #settle(id: string | number, err: Error | undefined, ack?: AckMessage): void {
@@ -154,25 +311,6 @@ export class SightlineSession {
     else p.resolve(ack!);
   }
 
-  /** Ends the session locally (camera released at once), then tells the server (bounded wait). Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.channel.close();
-    this.pc.close();
-    if (this.#ownsStream) for (const t of this.stream.getTracks()) t.stop();
-    this.#emit('state', 'closed');
-    for (const set of Object.values(this.#listeners)) set.clear();
-    for (const id of [...this.#pending.keys()]) this.#settle(id, new SightlineError('closed', 'the session closed'));
-    if (this.sessionId) {
-      await fetch(`${this.url}/webrtc/sessions/${encodeURIComponent(this.sessionId)}`, {
-        method: 'DELETE',
-        headers: { 'api-key': this.apiKey },
-        signal: AbortSignal.timeout(3000),
-      }).catch(() => undefined);
-    }
-  }
-
   #emit<K extends keyof Events>(event: K, e: Events[K]): void {
     for (const fn of this.#listeners[event]) {
       try {
@@ -182,48 +320,6 @@ export class SightlineSession {
       }
     }
   }
-
-  #wire(): void {
-    this.channel.onmessage = (ev: MessageEvent) => {
-      const now = performance.now();
-      let msg: ServerMessage;
-      try {
-        msg = JSON.parse(String(ev.data)) as ServerMessage;
-      } catch {
-        return;
-      }
-      if (msg.type === 'result') {
-        const sent = this.#tracker.take(msg.frame_id);
-        this.#emit('result', { message: msg, rttMs: sent === undefined ? undefined : now - sent, receivedAt: now });
-      } else if (msg.type === 'error') {
-        if (msg.id !== undefined && this.#pending.has(msg.id)) this.#settle(msg.id, new SightlineError(msg.code, msg.message));
-        else this.#emit('error', { code: msg.code, message: msg.message });
-      } else if (msg.type === 'ack' && msg.id !== undefined) {
-        this.#settle(msg.id, undefined, msg);
-      }
-    };
-    this.pc.onconnectionstatechange = () => {
-      const st = this.pc.connectionState;
-      if (st === 'connected' || st === 'disconnected' || st === 'failed' || st === 'closed') this.#emit('state', st);
-      else if (st === 'connecting' || st === 'new') this.#emit('state', 'connecting');
-    };
-  }
-}
-
-function waitForGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', check);
-      resolve();
-    };
-    const check = (): void => {
-      if (pc.iceGatheringState === 'complete') done();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    pc.addEventListener('icegatheringstatechange', check);
-  });
 }
 
 /** Connects to a Sightline server. */

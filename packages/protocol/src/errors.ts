@@ -15,6 +15,7 @@ export const ErrorCode = z.enum([
   'invalid_api_key',
   'forbidden',
   'not_found',
+  'session_not_found',
   'body_too_large',
   'unsupported_media_type',
   'at_capacity',

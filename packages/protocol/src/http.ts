@@ -20,6 +20,11 @@ export const OfferRequest = z.object({
   user_id: z.string().max(256).nullish(),
   processor: ProcessorName.optional(),
   params: ProcessorParams.optional(),
+  /**
+   * Renegotiate this live session (ICE restart after a network change) instead of opening a new one: the session
+   * keeps its id, processor, params and counters. Unknown or ended sessions get 404 `session_not_found`.
+   */
+  session_id: z.string().min(1).max(64).optional(),
 });
 export type OfferRequest = z.infer<typeof OfferRequest>;
 

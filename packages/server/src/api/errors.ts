@@ -32,6 +32,8 @@ export const Errors = {
   invalidApiKey: () => new ApiError('invalid_api_key', 403, 'the API key is not valid'),
   forbidden: (message: string) => new ApiError('forbidden', 403, message),
   notFound: (what: string) => new ApiError('not_found', 404, `${what} not found`),
+  sessionNotFound: (id: string) =>
+    new ApiError('session_not_found', 404, `session "${id.slice(0, 64)}" is not live on this server; open a new session (omit session_id)`),
   bodyTooLarge: (limit: number) => new ApiError('body_too_large', 413, `request body is larger than ${limit} bytes`),
   unsupportedMediaType: (type: string | undefined) =>
     new ApiError('unsupported_media_type', 415, `content-type must be application/json (got ${type ? JSON.stringify(type) : 'none'})`),

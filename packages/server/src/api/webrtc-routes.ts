@@ -42,6 +42,21 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
       const offer = parsed.data;
       const sdpProblem = checkOfferSdp(offer.sdp);
       if (sdpProblem) throw Errors.invalidSdp(sdpProblem);
+      if (offer.session_id !== undefined) {
+        // ICE restart of a live session: same peer connection, same pipeline. Another key's session is "not found".
+        const live = sessions.get(offer.session_id);
+        if (!live || live.keyId !== req.keyId || live.closed) throw Errors.sessionNotFound(offer.session_id);
+        try {
+          const sdp = await live.renegotiate(offer.sdp);
+          req.log.info({ session_id: live.id, renegotiations: live.renegotiations }, 'session renegotiated');
+          const res: OfferResponse = { sdp, type: 'answer', session_id: live.id, processor: live.processorName };
+          return reply.send(res);
+        } catch (err) {
+          if (err instanceof InvalidOfferError) throw Errors.invalidSdp(err.message);
+          if (err instanceof AnswerFailedError) throw Errors.iceGatheringFailed(err.message);
+          throw err;
+        }
+      }
       if (!opts.isReady()) throw Errors.notReady('server is starting or draining; try again shortly');
       const processor = offer.processor ?? opts.defaultProcessor;
       try {

@@ -44,6 +44,7 @@ export class Session {
   #resultsSent = 0;
   #undelivered = 0;
   #endReason: EndReason | null = null;
+  #renegotiations = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: SessionOptions) {
@@ -79,6 +80,18 @@ export class Session {
       this.#arm(this.#opts.connectTimeoutMs, 'connect_timeout');
     }
     return sdp;
+  }
+
+  /** Applies a new offer from the same client (ICE restart): same session, processor, params and counters. */
+  async renegotiate(offerSdp: string): Promise<string> {
+    const sdp = await this.#peer.answer(offerSdp);
+    this.#renegotiations++;
+    return sdp;
+  }
+
+  /** How many times the client renegotiated (ICE restarts). */
+  get renegotiations(): number {
+    return this.#renegotiations;
   }
 
   summary(): SessionSummary {

@@ -24,7 +24,7 @@ async function openDemo(page: Page, url: string): Promise<void> {
 
 const resultsOf = (page: Page): Promise<Result[]> => page.evaluate(() => (window as any).sightlineDemo.results);
 
-describe('browser end to end (Debian Chromium, fake camera playing the astronaut pan)', () => {
+describe('browser end to end (Debian Chromium, fake camera playing the astronaut pan)', { timeout: 120_000 }, () => {
   let server: ServerProcess;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   const shots = artifactsDir('screenshots');

@@ -9,7 +9,7 @@ import { EXPECTED, writeTestModels } from '../helpers/test-models.js';
 const KEY = 'own-model-key';
 type Result = { boxes: Array<{ class: string; score: number; box: number[] }>; processor: string };
 
-describe('your own ONNX model end to end from a browser session (sightline serve --model)', () => {
+describe('your own ONNX model end to end from a browser session (sightline serve --model)', { timeout: 120_000 }, () => {
   let server: ServerProcess;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
 

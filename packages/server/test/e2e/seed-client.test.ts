@@ -28,7 +28,7 @@ function runSeedClient(env: Record<string, string>, ms: number): Promise<string>
   });
 }
 
-describe("the seed's Python client (aiortc) against --base-path /skin", () => {
+describe("the seed's Python client (aiortc) against --base-path /skin", { timeout: 120_000 }, () => {
   let server: ServerProcess;
   let turn: Coturn;
 

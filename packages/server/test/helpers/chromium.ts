@@ -25,6 +25,8 @@ export async function launchChromium(clip: string): Promise<{ context: BrowserCo
       '--autoplay-policy=no-user-gesture-required',
     ],
   });
+  // tsx compiles test code with esbuild's keepNames, so functions passed to page.evaluate() may call __name().
+  await context.addInitScript('globalThis.__name = (f) => f;');
   return {
     context,
     close: async () => {

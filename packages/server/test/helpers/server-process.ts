@@ -33,7 +33,7 @@ export async function startServerProcess(args: string[] = [], env: Record<string
     else if (Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
     else await new Promise((r) => setTimeout(r, 50));
   }
-  while ((await fetch(`${url}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
+  while ((await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status).catch(() => 0)) !== 200) {
     if (Date.now() > deadline) throw new Error(`server never became ready:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -43,8 +43,14 @@ export async function startServerProcess(args: string[] = [], env: Record<string
     proc,
     output: () => out,
     stop: async () => {
-      if (proc.exitCode === null) proc.kill('SIGTERM');
-      return exited;
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      // A server that does not stop within 15 s is killed: a test must never wait forever.
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

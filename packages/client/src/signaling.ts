@@ -1,0 +1,75 @@
+import type { ErrorBody, OfferResponse } from '@sightline/protocol';
+
+/** An error the server (or the network) answered with. `status` is the HTTP status, 0 when unreachable. */
+export class SightlineError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'SightlineError';
+  }
+}
+
+export interface OfferBody {
+  sdp: string;
+  userId?: string | undefined;
+  processor?: string | undefined;
+  params?: Record<string, unknown> | undefined;
+  sessionId?: string | undefined;
+}
+
+/** POST {url}/webrtc/offer; resolves with the answer or throws a SightlineError (network errors: status 0). */
+export async function postOffer(url: string, apiKey: string, body: OfferBody, timeoutMs = 15_000): Promise<OfferResponse> {
+  let res: Response;
+  try {
+    res = await fetch(`${url}/webrtc/offer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': apiKey },
+      body: JSON.stringify({
+        sdp: body.sdp,
+        type: 'offer',
+        ...(body.userId ? { user_id: body.userId } : {}),
+        ...(body.processor ? { processor: body.processor } : {}),
+        ...(body.params ? { params: body.params } : {}),
+        ...(body.sessionId ? { session_id: body.sessionId } : {}),
+      }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw new SightlineError('unreachable', `server unreachable: ${err instanceof Error ? err.message : String(err)}`, 0);
+  }
+  const json = (await res.json().catch(() => null)) as OfferResponse | ErrorBody | null;
+  if (!res.ok || !json || !('sdp' in json)) {
+    const e = json && 'error' in json ? json.error : { code: 'http_error', message: `server answered ${res.status}` };
+    throw new SightlineError(e.code, e.message, res.status);
+  }
+  return json;
+}
+
+/** DELETE {url}/webrtc/sessions/:id, best effort with a bounded wait. */
+export async function deleteSession(url: string, apiKey: string, sessionId: string): Promise<void> {
+  await fetch(`${url}/webrtc/sessions/${encodeURIComponent(sessionId)}`, {
+    method: 'DELETE',
+    headers: { 'api-key': apiKey },
+    signal: AbortSignal.timeout(3000),
+  }).catch(() => undefined);
+}
+
+/** Resolves when ICE gathering completes, or after `timeoutMs` with what was gathered (non-trickle offers). */
+export function waitForGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = (): void => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
