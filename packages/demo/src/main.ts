@@ -58,6 +58,7 @@ const sharedParams = ((): Record<string, unknown> | undefined => {
 })();
 
 function setState(s: string): void {
+  if (s === 'connected') $('error').textContent = '';
   const el = $('state');
   el.textContent = s;
   el.className = `pill ${s}`;
