@@ -7,6 +7,7 @@ export interface LinkOptions {
   apiKey: string;
   stream: MediaStream;
   iceServers: RTCIceServer[];
+  iceTransportPolicy: RTCIceTransportPolicy;
   iceGatheringTimeoutMs: number;
   channelLabel: string;
 }
@@ -26,6 +27,7 @@ export class PeerLink {
     const api = latencyApi();
     this.pc = new RTCPeerConnection({
       iceServers: opts.iceServers,
+      iceTransportPolicy: opts.iceTransportPolicy,
       ...(api === 'encoded-streams' ? { encodedInsertableStreams: true } : {}),
     } as RTCConfiguration);
     try {

@@ -2,7 +2,7 @@ import type { AckMessage, ResultMessage, ServerMessage } from '@sightline/protoc
 import { PeerLink } from './peer-link.js';
 import { RollingStats } from './rolling-stats.js';
 import type { LatencyMethod } from './send-time-tracker.js';
-import { deleteSession, SightlineError } from './signaling.js';
+import { deleteSession, fetchIceServers, SightlineError } from './signaling.js';
 
 export { SightlineError };
 
@@ -15,7 +15,10 @@ export interface ConnectOptions {
   params?: Record<string, unknown>;
   /** A stream to send, or constraints for getUserMedia (default `{ video: true }`). */
   media?: MediaStream | MediaStreamConstraints;
+  /** ICE servers; default: fetched from the server's `/webrtc/ice-servers` (fresh TURN credentials each session). */
   iceServers?: RTCIceServer[];
+  /** `relay` forces TURN (testing, or networks where only relayed media works). */
+  iceTransportPolicy?: RTCIceTransportPolicy;
   /** Longest wait for ICE gathering before sending the offer (non-trickle). */
   iceGatheringTimeoutMs?: number;
   /** Label of the results DataChannel (the seed's is "results"). */
@@ -86,12 +89,12 @@ export class SightlineSession {
   #closed = false;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  private constructor(opts: ResolvedOptions, readonly stream: MediaStream, ownsStream: boolean) {
+  private constructor(opts: ResolvedOptions, readonly stream: MediaStream, ownsStream: boolean, iceServers: RTCIceServer[]) {
     this.#opts = opts;
     this.#ownsStream = ownsStream;
     this.#processor = opts.processor;
     this.#params = opts.params;
-    this.#link = this.#newLink();
+    this.#link = this.#newLink(iceServers);
   }
 
   /** Opens the camera (or takes the given stream), offers it to the server and waits for the answer. */
@@ -102,7 +105,7 @@ export class SightlineSession {
     const stream = media instanceof MediaStream ? media : await navigator.mediaDevices.getUserMedia(media);
     let s: SightlineSession | undefined;
     try {
-      s = new SightlineSession(opts, stream, ownsStream);
+      s = new SightlineSession(opts, stream, ownsStream, opts.iceServers ?? (await fetchIceServers(opts.url, opts.apiKey)));
       await s.#open(s.#link);
       s.#timer = setInterval(() => s!.#tick(), 1000);
       return s;
@@ -174,12 +177,13 @@ export class SightlineSession {
     if (id) await deleteSession(this.#opts.url, this.#opts.apiKey, id);
   }
 
-  #newLink(): PeerLink {
+  #newLink(iceServers: RTCIceServer[]): PeerLink {
     return new PeerLink({
       url: this.#opts.url,
       apiKey: this.#opts.apiKey,
       stream: this.stream,
-      iceServers: this.#opts.iceServers ?? [],
+      iceServers,
+      iceTransportPolicy: this.#opts.iceTransportPolicy ?? 'all',
       iceGatheringTimeoutMs: this.#opts.iceGatheringTimeoutMs,
       channelLabel: this.#opts.channelLabel,
     });
@@ -281,7 +285,7 @@ export class SightlineSession {
             const old = this.#link;
             old.close();
             if (old.sessionId) void deleteSession(this.#opts.url, this.#opts.apiKey, old.sessionId);
-            this.#link = this.#newLink();
+            this.#link = this.#newLink(this.#opts.iceServers ?? (await fetchIceServers(this.#opts.url, this.#opts.apiKey)));
             await this.#open(this.#link);
           }
           this.#reconnects++;

@@ -73,3 +73,18 @@ export function waitForGathering(pc: RTCPeerConnection, timeoutMs: number): Prom
     pc.addEventListener('icegatheringstatechange', check);
   });
 }
+
+/**
+ * GET {url}/webrtc/ice-servers: STUN/TURN servers with fresh TURN credentials. A server without the route (or any
+ * failure) means no ICE servers: direct connections only.
+ */
+export async function fetchIceServers(url: string, apiKey: string): Promise<RTCIceServer[]> {
+  try {
+    const res = await fetch(`${url}/webrtc/ice-servers`, { headers: { 'api-key': apiKey }, signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return [];
+    const body = (await res.json()) as { iceServers?: RTCIceServer[] };
+    return Array.isArray(body.iceServers) ? body.iceServers : [];
+  } catch {
+    return [];
+  }
+}

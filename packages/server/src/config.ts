@@ -29,6 +29,11 @@ export interface ServerConfig {
   device: Device;
   maxBatch: number;
   maxDelayMs: number;
+  /** STUN and TURN servers handed to clients (GET /webrtc/ice-servers). */
+  stunUrls: string[];
+  turnUrls: string[];
+  turnSecret: string | undefined;
+  turnTtl: number;
 }
 
 interface OptionSpec {
@@ -62,6 +67,10 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
   labelsFile: { flag: 'labels', env: 'SIGHTLINE_LABELS', kind: 'string', help: 'class names for --model: one a line, JSON array, or {0: name}', default: () => '' },
   device: { flag: 'device', env: 'SIGHTLINE_DEVICE', kind: 'string', help: 'cpu|cuda|tensorrt', default: () => 'cpu' },
   maxBatch: { flag: 'max-batch', env: 'SIGHTLINE_MAX_BATCH', kind: 'int', help: 'largest cross-session batch (dynamic-batch models)', default: () => '8' },
+  stunUrls: { flag: 'stun-urls', env: 'SIGHTLINE_STUN_URLS', kind: 'list', help: 'STUN URLs for clients (stun:host:port, comma list)', default: () => '' },
+  turnUrls: { flag: 'turn-urls', env: 'SIGHTLINE_TURN_URLS', kind: 'list', help: 'TURN URLs for clients (turn:/turns:, comma list)', default: () => '' },
+  turnSecret: { flag: 'turn-secret', env: 'SIGHTLINE_TURN_SECRET', kind: 'string', help: "shared secret of the TURN server's use-auth-secret", default: () => '' },
+  turnTtl: { flag: 'turn-ttl', env: 'SIGHTLINE_TURN_TTL', kind: 'int', help: 'lifetime of TURN credentials, seconds', default: () => '3600' },
   maxDelayMs: { flag: 'max-delay-ms', env: 'SIGHTLINE_MAX_DELAY_MS', kind: 'int', help: 'longest wait for a batch to fill while a worker is idle', default: () => '0' },
 };
 
@@ -102,6 +111,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return n;
   };
   const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  const urls = (key: keyof typeof OPTIONS, scheme: RegExp): string[] => {
+    const out = list(raw(key));
+    const bad = out.find((u) => !scheme.test(u));
+    if (bad) throw new ConfigError(`--${OPTIONS[key].flag} / ${OPTIONS[key].env}: ${JSON.stringify(bad)} is not a ${scheme.source.replace(/[\^?:]/g, '')}: URL`);
+    return out;
+  };
   const cors = raw('corsOrigins').trim();
   return {
     port: int('port', 0, 65535),
@@ -126,6 +141,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     device: oneOf('device', ['cpu', 'cuda', 'tensorrt'] as const),
     maxBatch: int('maxBatch', 1, 256),
     maxDelayMs: int('maxDelayMs', 0, 1000),
+    stunUrls: urls('stunUrls', /^stuns?:/),
+    turnUrls: urls('turnUrls', /^turns?:/),
+    turnSecret: raw('turnSecret') || undefined,
+    turnTtl: int('turnTtl', 60, 7 * 86400),
   };
 }
 

@@ -46,6 +46,7 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
   const keys = new KeyStore(devKey ? [devKey] : keyList);
 
   checkDevice(config.device);
+  if (config.turnUrls.length > 0 && !config.turnSecret) throw new Error('--turn-urls needs --turn-secret (the TURN server\'s use-auth-secret) to make client credentials');
   const labels = config.labelsFile ? readLabelsFile(config.labelsFile) : undefined;
   const userModels = config.models.map((m) => parseModelArg(m, config.adapter, labels));
   const clash = userModels.find((m) => BUILTIN_MODELS.some((b) => b.name === m.name));
@@ -104,6 +105,7 @@ async function assemble(
     demoDir: opts.demoDir ?? defaultDemoDir,
     logLevel: config.logLevel,
     ...(devKey ? { devKey } : {}),
+    ice: { stunUrls: config.stunUrls, turnUrls: config.turnUrls, turnSecret: config.turnSecret, turnTtlSeconds: config.turnTtl },
     readiness: () => ({
       ready: !closing && !pool.closed && pool.size > 0,
       workers: pool.size,

@@ -5,6 +5,7 @@ import type { InferencePool } from '../models/inference-pool.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { discoveryRoutes } from './discovery-routes.js';
+import { iceRoutes, type IceRoutesOptions } from './ice-routes.js';
 import { demoRoutes } from './demo-routes.js';
 import { ApiError, Errors } from './errors.js';
 import { healthRoutes } from './health-routes.js';
@@ -18,6 +19,7 @@ export interface AppOptions {
   defaultProcessor: string;
   registry: ProcessorRegistry;
   pool: InferencePool;
+  ice?: Omit<IceRoutesOptions, 'keys'>;
   /** `*` or a list of allowed origins. */
   corsOrigins: '*' | string[];
   readiness: () => ReadyResponse;
@@ -68,6 +70,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     defaultProcessor: opts.defaultProcessor,
     isReady: () => opts.readiness().ready,
   });
+  await app.register(iceRoutes, { prefix: base, keys: opts.keys, ...(opts.ice ?? { stunUrls: [], turnUrls: [], turnSecret: undefined, turnTtlSeconds: 3600 }) });
   await app.register(discoveryRoutes, { prefix: base, keys: opts.keys, registry: opts.registry, pool: opts.pool, defaultProcessor: opts.defaultProcessor });
   await app.register(demoRoutes, { dir: opts.demoDir, basePath: base, ...(opts.devKey ? { devKey: opts.devKey } : {}) });
   return app;

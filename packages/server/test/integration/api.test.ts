@@ -146,6 +146,13 @@ describe('HTTP API (in-process server, real wrtc and workers)', () => {
     assert.match(String(r.headers['access-control-allow-headers']), /api-key/);
   });
 
+  test('GET {base}/webrtc/ice-servers needs a key; without STUN/TURN configured it lists none', async () => {
+    assert.equal((await server.app.inject('/skin/webrtc/ice-servers')).statusCode, 401);
+    const r = await server.app.inject({ url: '/skin/webrtc/ice-servers', headers: { 'api-key': KEY } });
+    assert.equal(r.statusCode, 200);
+    assert.deepEqual(r.json(), { iceServers: [] });
+  });
+
   test('unknown routes are JSON 404s', async () => {
     const r = await server.app.inject('/nope');
     assert.equal(r.statusCode, 404);
