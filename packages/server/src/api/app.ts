@@ -6,6 +6,8 @@ import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { discoveryRoutes } from './discovery-routes.js';
 import { iceRoutes, type IceRoutesOptions } from './ice-routes.js';
+import { sessionEventsRoutes } from './session-events-routes.js';
+import { whipRoutes } from './whip-routes.js';
 import { demoRoutes } from './demo-routes.js';
 import { ApiError, Errors } from './errors.js';
 import { healthRoutes } from './health-routes.js';
@@ -45,10 +47,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(cors, {
     origin: opts.corsOrigins === '*' ? '*' : opts.corsOrigins,
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['content-type', 'api-key', 'authorization'],
-    exposedHeaders: ['retry-after'],
+    methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'api-key', 'authorization', 'if-match'],
+    exposedHeaders: ['retry-after', 'location', 'etag', 'link', 'accept-patch', 'accept-post'],
     maxAge: 600,
+    // A plain OPTIONS (no Origin: e.g. a WHIP client asking for ICE servers) reaches its route instead of a 400.
+    strictPreflight: false,
+    preflightContinue: true,
   });
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
@@ -70,7 +75,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     defaultProcessor: opts.defaultProcessor,
     isReady: () => opts.readiness().ready,
   });
-  await app.register(iceRoutes, { prefix: base, keys: opts.keys, ...(opts.ice ?? { stunUrls: [], turnUrls: [], turnSecret: undefined, turnTtlSeconds: 3600 }) });
+  const ice = opts.ice ?? { stunUrls: [], turnUrls: [], turnSecret: undefined, turnTtlSeconds: 3600 };
+  await app.register(iceRoutes, { prefix: base, keys: opts.keys, ...ice });
+  await app.register(whipRoutes, {
+    prefix: base,
+    keys: opts.keys,
+    sessions: opts.sessions,
+    defaultProcessor: opts.defaultProcessor,
+    isReady: () => opts.readiness().ready,
+    ice,
+  });
+  await app.register(sessionEventsRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
   await app.register(discoveryRoutes, { prefix: base, keys: opts.keys, registry: opts.registry, pool: opts.pool, defaultProcessor: opts.defaultProcessor });
   await app.register(demoRoutes, { dir: opts.demoDir, basePath: base, ...(opts.devKey ? { devKey: opts.devKey } : {}) });
   return app;

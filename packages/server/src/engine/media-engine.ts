@@ -39,6 +39,8 @@ export interface EnginePeer {
   onVideoFrame: ((frame: I420Frame) => void) | undefined;
   onChannel: ((channel: EngineChannel) => void) | undefined;
   onStateChange: ((state: PeerState) => void) | undefined;
+  /** A trickled remote candidate (an `a=candidate:` value without the `a=`), for the media section `mid`. */
+  addRemoteCandidate(candidate: string, mid: string | null): Promise<void>;
   close(): void;
 }
 

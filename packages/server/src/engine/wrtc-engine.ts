@@ -42,6 +42,7 @@ interface WrtcPeerConnection {
   ondatachannel: ((e: { channel: WrtcDataChannel }) => void) | null;
   onconnectionstatechange: (() => void) | null;
   onicegatheringstatechange: (() => void) | null;
+  addIceCandidate(c: { candidate: string; sdpMid: string | null; sdpMLineIndex: number | null }): Promise<void>;
 }
 const { RTCPeerConnection, nonstandard } = wrtc as unknown as {
   RTCPeerConnection: new (config: object) => WrtcPeerConnection;
@@ -149,6 +150,11 @@ class WrtcPeer implements EnginePeer {
     const sdp = this.#pc.localDescription?.sdp;
     if (!sdp) throw new AnswerFailedError('the engine produced no local description');
     return sdp;
+  }
+
+  async addRemoteCandidate(candidate: string, mid: string | null): Promise<void> {
+    if (this.#closed) return;
+    await this.#pc.addIceCandidate({ candidate, sdpMid: mid, sdpMLineIndex: mid === null ? 0 : null });
   }
 
   close(): void {

@@ -23,6 +23,12 @@ export interface SessionOptions {
   maxBufferedBytes: number;
 }
 
+/** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
+export interface SessionWatcher {
+  onMessage(msg: ServerMessage): void;
+  onEnd(reason: EndReason): void;
+}
+
 export type EndReason = 'client_closed' | 'failed' | 'disconnected' | 'connect_timeout' | 'deleted' | 'shutdown' | 'error';
 
 /**
@@ -43,6 +49,7 @@ export class Session {
   readonly #channels: EngineChannel[] = [];
   #resultsSent = 0;
   #undelivered = 0;
+  readonly #watchers = new Set<SessionWatcher>();
   #endReason: EndReason | null = null;
   #renegotiations = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -82,6 +89,21 @@ export class Session {
     return sdp;
   }
 
+  /** Follows the session's results and errors (SSE, WebSocket); returns the unsubscribe function. */
+  watch(w: SessionWatcher): () => void {
+    if (this.closed) {
+      w.onEnd(this.#endReason!);
+      return () => undefined;
+    }
+    this.#watchers.add(w);
+    return () => this.#watchers.delete(w);
+  }
+
+  /** A trickled candidate from the client (WHIP PATCH). */
+  addRemoteCandidate(candidate: string, mid: string | null): Promise<void> {
+    return this.#peer.addRemoteCandidate(candidate, mid);
+  }
+
   /** Applies a new offer from the same client (ICE restart): same session, processor, params and counters. */
   async renegotiate(offerSdp: string): Promise<string> {
     const sdp = await this.#peer.answer(offerSdp);
@@ -117,6 +139,8 @@ export class Session {
     this.#pipeline.close();
     this.#peer.close();
     this.#channels.length = 0;
+    for (const w of this.#watchers) w.onEnd(reason);
+    this.#watchers.clear();
     const cb = this.onClose;
     this.onClose = undefined;
     cb?.(this, reason);
@@ -166,7 +190,18 @@ export class Session {
 
   #deliver(msg: ServerMessage, isResult: boolean, to?: EngineChannel): void {
     const ch = to ?? this.#resultsChannel();
-    const ok = ch !== undefined && ch.bufferedAmount <= this.#opts.maxBufferedBytes && ch.send(JSON.stringify(msg));
+    const text = JSON.stringify(msg);
+    let ok = ch !== undefined && ch.bufferedAmount <= this.#opts.maxBufferedBytes && ch.send(text);
+    if (!to) {
+      for (const w of this.#watchers) {
+        try {
+          w.onMessage(msg);
+          ok = true;
+        } catch {
+          // A broken watcher is its route's business; the others still get the message.
+        }
+      }
+    }
     if (!isResult) return;
     if (ok) this.#resultsSent++;
     else this.#undelivered++;

@@ -141,7 +141,7 @@ describe('HTTP API (in-process server, real wrtc and workers)', () => {
       url: '/skin/webrtc/offer',
       headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'api-key,content-type' },
     });
-    assert.equal(r.statusCode, 204);
+    assert.ok(r.statusCode === 200 || r.statusCode === 204, String(r.statusCode));
     assert.equal(r.headers['access-control-allow-origin'], '*');
     assert.match(String(r.headers['access-control-allow-headers']), /api-key/);
   });

@@ -35,3 +35,20 @@ describe('checkOfferSdp', () => {
     assert.match(checkOfferSdp(good.replace(/a=ice-ufrag:.*\r\n/, ''))!, /ice-ufrag/);
   });
 });
+
+describe('parseSdpFrag (RFC 8840 trickle fragments)', () => {
+  test('reads ICE credentials, candidates per mid, and end-of-candidates', async () => {
+    const { parseSdpFrag } = await import('../../src/engine/sdpfrag.js');
+    const f = parseSdpFrag(
+      ['a=ice-ufrag:EsAw', 'a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1', 'm=audio 9 RTP/AVP 0', 'a=mid:0', 'a=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host generation 0', 'a=end-of-candidates', ''].join('\r\n'),
+    );
+    assert.equal(f.ufrag, 'EsAw');
+    assert.equal(f.pwd, 'P2uYro0UCOQ4zxjKXaWCBui1');
+    assert.deepEqual(f.candidates, [{ mid: '0', candidate: 'candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host generation 0' }]);
+    assert.equal(f.endOfCandidates, true);
+  });
+  test('rejects text that is not SDP', async () => {
+    const { parseSdpFrag } = await import('../../src/engine/sdpfrag.js');
+    assert.throws(() => parseSdpFrag('hello'), /not an SDP line/);
+  });
+});

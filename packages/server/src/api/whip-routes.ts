@@ -1,0 +1,122 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { AnswerFailedError, InvalidOfferError } from '../engine/media-engine.js';
+import { checkOfferSdp } from '../engine/sdp-check.js';
+import { iceUfragOf, parseSdpFrag } from '../engine/sdpfrag.js';
+import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
+import { AtCapacityError, PeerClosedError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
+import { authenticate } from './auth.js';
+import { ApiError, Errors } from './errors.js';
+import { iceServerLinks } from './ice-links.js';
+import type { IceRoutesOptions } from './ice-routes.js';
+import type { KeyStore } from './key-store.js';
+
+export interface WhipRoutesOptions {
+  keys: KeyStore;
+  sessions: SessionManager;
+  defaultProcessor: string;
+  isReady: () => boolean;
+  ice: Omit<IceRoutesOptions, 'keys'>;
+}
+
+/**
+ * WHIP ingest (RFC 9725): broadcasters' tools publish by `POST {base}/whip` with an SDP offer and a Bearer key. The
+ * session has no DataChannel: its results are served at `{base}/sessions/:id/events` (SSE) and `/ws` (WebSocket).
+ * Processor and params come from the query: `?processor=face&params={"min_score":0.7}`.
+ */
+export const whipRoutes: FastifyPluginAsync<WhipRoutesOptions> = async (app, opts) => {
+  const { sessions } = opts;
+  const remoteUfrag = new Map<string, string | undefined>();
+  for (const type of ['application/sdp', 'application/trickle-ice-sdpfrag']) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  }
+  app.addHook('onRequest', async (req) => {
+    if (req.method !== 'OPTIONS') req.keyId = authenticate(req, opts.keys);
+  });
+  const sdpBody = (body: unknown, type: string | undefined, want: string): string => {
+    if (!type?.toLowerCase().startsWith(want)) throw Errors.unsupportedMediaType(type);
+    return String(body ?? '');
+  };
+
+  app.options('/whip', async (req, reply) => {
+    const links = iceServerLinks(opts.ice, 'whip');
+    void reply.code(204).header('accept-post', 'application/sdp');
+    if (links.length > 0) void reply.header('link', links.join(', '));
+    return reply.send();
+  });
+
+  app.post<{ Querystring: { processor?: string; params?: string } }>('/whip', async (req, reply) => {
+    const sdp = sdpBody(req.body, req.headers['content-type'], 'application/sdp');
+    const problem = checkOfferSdp(sdp);
+    if (problem) throw Errors.invalidSdp(problem);
+    if (!opts.isReady()) throw Errors.notReady('server is starting or draining; try again shortly');
+    let params: unknown;
+    try {
+      params = req.query.params ? JSON.parse(req.query.params) : undefined;
+    } catch {
+      throw Errors.invalidParams('the params query parameter is not JSON');
+    }
+    try {
+      const { session, answerSdp } = await sessions.create({
+        keyId: req.keyId!,
+        userId: null,
+        processor: req.query.processor ?? opts.defaultProcessor,
+        params,
+        offerSdp: sdp,
+      });
+      remoteUfrag.set(session.id, iceUfragOf(sdp));
+      session.watch({ onMessage: () => undefined, onEnd: () => remoteUfrag.delete(session.id) });
+      req.log.info({ session_id: session.id, processor: session.processorName }, 'whip session started');
+      const links = iceServerLinks(opts.ice, req.keyId!);
+      void reply
+        .code(201)
+        .type('application/sdp')
+        .header('location', `${req.url.split('?')[0]}/${session.id}`)
+        .header('etag', `"${session.id}"`)
+        .header('accept-patch', 'application/trickle-ice-sdpfrag');
+      if (links.length > 0) void reply.header('link', links.join(', '));
+      return reply.send(answerSdp);
+    } catch (err) {
+      if (err instanceof UnknownProcessorError) throw Errors.unknownProcessor(err.message);
+      if (err instanceof InvalidParamsError) throw Errors.invalidParams(err.message);
+      if (err instanceof AtCapacityError) throw Errors.atCapacity(err.message);
+      if (err instanceof InvalidOfferError) throw Errors.invalidSdp(err.message);
+      if (err instanceof ShuttingDownError) throw Errors.notReady(err.message);
+      if (err instanceof AnswerFailedError || err instanceof PeerClosedError) throw Errors.iceGatheringFailed(err.message);
+      throw err;
+    }
+  });
+
+  const own = (id: string, keyId: string | undefined) => {
+    const s = sessions.get(id);
+    if (!s || s.keyId !== keyId) throw Errors.notFound(`WHIP session "${id.slice(0, 64)}"`);
+    return s;
+  };
+
+  // Trickle ICE (RFC 8840): candidates from the publisher. An ICE restart by PATCH is not supported (501).
+  app.patch<{ Params: { id: string } }>('/whip/:id', async (req, reply) => {
+    const session = own(req.params.id, req.keyId);
+    const match = req.headers['if-match'];
+    if (match !== undefined && match !== '*' && match !== `"${session.id}"`) throw new ApiError('invalid_body', 412, 'If-Match does not match this session');
+    let frag;
+    try {
+      frag = parseSdpFrag(sdpBody(req.body, req.headers['content-type'], 'application/trickle-ice-sdpfrag'));
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw Errors.invalidSdp((err as Error).message);
+    }
+    if (frag.ufrag !== undefined && frag.ufrag !== remoteUfrag.get(session.id)) {
+      throw new ApiError('unsupported_message', 501, 'ICE restart by PATCH is not supported: POST {base}/webrtc/offer with session_id, or publish anew');
+    }
+    for (const c of frag.candidates) {
+      await session.addRemoteCandidate(c.candidate, c.mid).catch((err: Error) => {
+        throw Errors.invalidSdp(`candidate refused: ${err.message}`);
+      });
+    }
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: { id: string } }>('/whip/:id', async (req) => {
+    own(req.params.id, req.keyId);
+    return sessions.end(req.params.id, 'deleted');
+  });
+};

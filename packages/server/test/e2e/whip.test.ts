@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { launchChromium } from '../helpers/chromium.js';
+import { CLIP, ensurePanClip, faceInClipFrame } from '../helpers/clip.js';
+import { iou } from '../helpers/images.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+
+const KEY = 'whip-key';
+const whipClientSource = readFileSync(createRequire(import.meta.url).resolve('whip-whep/whip.js'), 'utf8');
+type Msg = { type: string; boxes?: Array<{ box: [number, number, number, number] }>; reason?: string };
+
+const onFace = (m: Msg) =>
+  m.boxes?.length === 1 &&
+  Array.from({ length: CLIP.frames }, (_, i) => faceInClipFrame(i)).some((f) => iou({ x: m.boxes![0]!.box[0], y: m.boxes![0]!.box[1], w: m.boxes![0]!.box[2], h: m.boxes![0]!.box[3] }, f) >= 0.5);
+
+/** Reads Server-Sent Events from `url` for `ms` (or until the stream ends). */
+async function readSse(url: string, ms: number, headers: Record<string, string>): Promise<Array<{ event: string; data: Msg }>> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(ms) });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+  const events: Array<{ event: string; data: Msg }> = [];
+  const decoder = new TextDecoder();
+  let buf = '';
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event && data) events.push({ event, data: JSON.parse(data) as Msg });
+      }
+    }
+  } catch (err) {
+    if ((err as Error).name !== 'TimeoutError' && (err as Error).name !== 'AbortError') throw err;
+  }
+  return events;
+}
+
+describe('WHIP ingest from a third-party client (whip-whep in Chromium), results over SSE and WebSocket', { timeout: 120_000 }, () => {
+  let server: ServerProcess;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  before(async () => {
+    server = await startServerProcess([], { SIGHTLINE_API_KEYS: KEY });
+    browser = await launchChromium(ensurePanClip());
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('publish the fake camera by WHIP; results stream as SSE and over a WebSocket; DELETE ends the session and frees it', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/healthz`);
+    await page.addScriptTag({ type: 'module', content: `${whipClientSource}\nwindow.WHIPClient = WHIPClient;` });
+    await page.waitForFunction(() => 'WHIPClient' in window);
+    const location: string = await page.evaluate(async (key) => {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+      const pc = new RTCPeerConnection();
+      for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+      const client = new (window as any).WHIPClient();
+      (window as any).whip = client;
+      await client.publish(pc, `${location.origin}/whip?processor=face`, key);
+      return String(client.resourceURL);
+    }, KEY);
+    const id = location.split('/').pop()!;
+    assert.match(location, new RegExp(`/whip/${id}$`));
+
+    // SSE and WebSocket at once, for 3 s.
+    const wsMessages: Msg[] = [];
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/sessions/${id}/ws`, { headers: { authorization: `Bearer ${KEY}` } });
+    ws.on('message', (d) => wsMessages.push(JSON.parse(String(d)) as Msg));
+    const sse = await readSse(`${server.url}/sessions/${id}/events`, 3000, { 'api-key': KEY });
+    ws.close();
+    const results = sse.filter((e) => e.event === 'result').map((e) => e.data);
+    assert.ok(results.length >= 20, `${results.length} results over SSE`);
+    const good = results.filter(onFace);
+    assert.ok(good.length / results.length >= 0.9, `${good.length}/${results.length} SSE results box the face`);
+    const wsResults = wsMessages.filter((m) => m.type === 'result');
+    assert.ok(wsResults.length >= 20, `${wsResults.length} results over the WebSocket`);
+
+    // Another key sees nothing; a wrong key is refused.
+    assert.equal((await fetch(`${server.url}/sessions/${id}/events`, { headers: { 'api-key': 'nope' } })).status, 403);
+
+    // DELETE (the client's stop) ends the session; SSE readers get `end`.
+    const ended = readSse(`${server.url}/sessions/${id}/events`, 10_000, { 'api-key': KEY });
+    await new Promise((r) => setTimeout(r, 300));
+    await page.evaluate(() => (window as any).whip.stop());
+    const tail = await ended;
+    assert.deepEqual(tail.at(-1), { event: 'end', data: { reason: 'deleted' } });
+    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { sessions: number };
+    assert.equal(ready.sessions, 0);
+    await page.close();
+  });
+
+  test('WHIP errors: no key 401, wrong content type 415, not SDP 400, unknown session 404', async () => {
+    const post = (headers: Record<string, string>, body: string) => fetch(`${server.url}/whip`, { method: 'POST', headers, body });
+    assert.equal((await post({ 'content-type': 'application/sdp' }, 'v=0')).status, 401);
+    assert.equal((await post({ 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, '{}')).status, 415);
+    const bad = await post({ 'content-type': 'application/sdp', authorization: `Bearer ${KEY}` }, 'hello');
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'invalid_sdp');
+    const patch = await fetch(`${server.url}/whip/nope`, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${KEY}` }, body: 'a=end-of-candidates' });
+    assert.equal(patch.status, 404);
+    const options = await fetch(`${server.url}/whip`, { method: 'OPTIONS' });
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.get('accept-post'), 'application/sdp');
+  });
+});
