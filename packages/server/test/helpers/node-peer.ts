@@ -4,7 +4,7 @@ import type { I420Frame } from '../../src/models/i420.js';
 type AnyPc = {
   createDataChannel(label: string): Dc;
   addTrack(track: unknown): unknown;
-  createOffer(): Promise<{ type: string; sdp: string }>;
+  createOffer(opts?: { iceRestart?: boolean }): Promise<{ type: string; sdp: string }>;
   setLocalDescription(d: unknown): Promise<void>;
   setRemoteDescription(d: unknown): Promise<void>;
   localDescription: { sdp: string; type: string };
@@ -43,9 +43,9 @@ export class NodePeer {
     this.channel.onmessage = (e) => this.messages.push(JSON.parse(e.data) as Record<string, unknown>);
   }
 
-  /** An offer with all candidates gathered (non-trickle). */
-  async offer(): Promise<string> {
-    await this.pc.setLocalDescription(await this.pc.createOffer());
+  /** An offer with all candidates gathered (non-trickle); `iceRestart` for a new ICE generation. */
+  async offer(iceRestart = false): Promise<string> {
+    await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart }));
     if (this.pc.iceGatheringState !== 'complete') {
       await new Promise<void>((resolve) => {
         this.pc.onicegatheringstatechange = () => this.pc.iceGatheringState === 'complete' && resolve();
