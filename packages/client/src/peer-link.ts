@@ -1,6 +1,6 @@
 import type { OfferResponse } from '@sightline/protocol';
 import { latencyApi, SendTimeTracker } from './send-time-tracker.js';
-import { postOffer, waitForGathering, type OfferBody } from './signaling.js';
+import { patchCandidates, postOffer, waitForGathering, type OfferBody } from './signaling.js';
 
 export interface LinkOptions {
   url: string;
@@ -42,15 +42,49 @@ export class PeerLink {
     }
   }
 
-  /** Offers, posts, applies the answer. `sessionId` set: an ICE restart of that session. */
+  /**
+   * Offers, posts, applies the answer. `sessionId` set: an ICE restart of that session. `trickle`: post the offer at
+   * once and exchange candidates afterwards (RFC 8840 PATCHes), instead of waiting for gathering.
+   */
   async negotiate(body: Omit<OfferBody, 'sdp'>, iceRestart = false): Promise<OfferResponse> {
+    const trickle = body.trickle === true && !body.sessionId;
+    const mine: RTCIceCandidate[] = [];
+    let gathered = false;
+    if (trickle) {
+      this.pc.onicecandidate = (e) => {
+        if (e.candidate?.candidate) mine.push(e.candidate);
+        else gathered = true;
+      };
+    }
     await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart }));
-    await waitForGathering(this.pc, this.opts.iceGatheringTimeoutMs);
-    const answer = await postOffer(this.opts.url, this.opts.apiKey, { ...body, sdp: this.pc.localDescription!.sdp });
+    if (!trickle) await waitForGathering(this.pc, this.opts.iceGatheringTimeoutMs);
+    const answer = await postOffer(this.opts.url, this.opts.apiKey, { ...body, trickle, sdp: this.pc.localDescription!.sdp });
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
     this.sessionId = answer.session_id;
     this.processor = answer.processor;
+    if (trickle && answer.session_url) void this.#trickle(new URL(answer.session_url, this.opts.url).href, mine, () => gathered);
     return answer;
+  }
+
+  /** Sends our candidates and applies the server's, until both sides said end-of-candidates (or 10 s). */
+  async #trickle(url: string, mine: RTCIceCandidate[], gathered: () => boolean): Promise<void> {
+    let sentEnd = false;
+    let theirsEnded = false;
+    const deadline = performance.now() + 10_000;
+    while (!(sentEnd && theirsEnded) && performance.now() < deadline && this.pc.signalingState !== 'closed') {
+      const batch = mine.splice(0);
+      const ending = gathered() && !sentEnd;
+      const frag = [...batch.map((c) => `a=mid:${c.sdpMid ?? '0'}\r\na=${c.candidate}`), ...(ending ? ['a=end-of-candidates'] : [])].join('\r\n');
+      const reply = await patchCandidates(url, this.opts.apiKey, frag ? `${frag}\r\n` : '').catch(() => '');
+      if (ending) sentEnd = true;
+      let mid: string | null = null;
+      for (const line of reply.split(/\r?\n/)) {
+        if (line.startsWith('a=mid:')) mid = line.slice(6);
+        else if (line.startsWith('a=candidate:')) await this.pc.addIceCandidate({ candidate: line.slice(2), sdpMid: mid ?? '0' }).catch(() => undefined);
+        else if (line === 'a=end-of-candidates') theirsEnded = true;
+      }
+      if (!(sentEnd && theirsEnded)) await new Promise((r) => setTimeout(r, 40));
+    }
   }
 
   /** Resolves when the connection is up and the channel open; rejects on failure or after `timeoutMs`. */

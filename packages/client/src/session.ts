@@ -21,6 +21,8 @@ export interface ConnectOptions {
   iceTransportPolicy?: RTCIceTransportPolicy;
   /** Longest wait for ICE gathering before sending the offer (non-trickle). */
   iceGatheringTimeoutMs?: number;
+  /** Trickle ICE: send the offer before gathering completes and exchange candidates afterwards (faster connect). */
+  trickle?: boolean;
   /** Label of the results DataChannel (the seed's is "results"). */
   channelLabel?: string;
   /** Reconnect by itself (ICE restart, then a fresh session with the same params); default true. */
@@ -192,7 +194,7 @@ export class SightlineSession {
   /** Negotiates a new session on `link` and waits until it is connected. */
   async #open(link: PeerLink): Promise<void> {
     this.#wire(link);
-    await link.negotiate({ userId: this.#opts.userId, processor: this.#processor, params: this.#params });
+    await link.negotiate({ userId: this.#opts.userId, processor: this.#processor, params: this.#params, trickle: this.#opts.trickle });
     this.#processor ??= link.processor;
     await link.whenOpen(15_000);
     this.#lastHeard = now();

@@ -18,6 +18,7 @@ export interface OfferBody {
   processor?: string | undefined;
   params?: Record<string, unknown> | undefined;
   sessionId?: string | undefined;
+  trickle?: boolean | undefined;
 }
 
 /** POST {url}/webrtc/offer; resolves with the answer or throws a SightlineError (network errors: status 0). */
@@ -34,6 +35,7 @@ export async function postOffer(url: string, apiKey: string, body: OfferBody, ti
         ...(body.processor ? { processor: body.processor } : {}),
         ...(body.params ? { params: body.params } : {}),
         ...(body.sessionId ? { session_id: body.sessionId } : {}),
+        ...(body.trickle ? { trickle: true } : {}),
       }),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -87,4 +89,16 @@ export async function fetchIceServers(url: string, apiKey: string): Promise<RTCI
   } catch {
     return [];
   }
+}
+
+/** PATCH a trickle-ICE fragment; returns the server's fragment (its new candidates). */
+export async function patchCandidates(sessionUrl: string, apiKey: string, fragment: string): Promise<string> {
+  const res = await fetch(sessionUrl, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'api-key': apiKey },
+    body: fragment,
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new SightlineError('trickle_failed', `PATCH answered ${res.status}`, res.status);
+  return res.text();
 }

@@ -25,6 +25,12 @@ export const OfferRequest = z.object({
    * keeps its id, processor, params and counters. Unknown or ended sessions get 404 `session_not_found`.
    */
   session_id: z.string().min(1).max(64).optional(),
+  /**
+   * Trickle ICE: answer at once, before the server's candidates are gathered. Candidates then flow both ways by
+   * `PATCH {session_url}` with `application/trickle-ice-sdpfrag` (RFC 8840); each reply carries the server's new
+   * candidates, and `a=end-of-candidates` once it has no more.
+   */
+  trickle: z.boolean().optional(),
 });
 export type OfferRequest = z.infer<typeof OfferRequest>;
 
@@ -34,6 +40,8 @@ export const OfferResponse = z.object({
   type: z.literal('answer'),
   session_id: z.string(),
   processor: z.string(),
+  /** Trickle offers: where to PATCH candidates. */
+  session_url: z.string().optional(),
 });
 export type OfferResponse = z.infer<typeof OfferResponse>;
 

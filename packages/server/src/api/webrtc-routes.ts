@@ -5,6 +5,7 @@ import { AnswerFailedError, InvalidOfferError } from '../engine/media-engine.js'
 import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
 import { AtCapacityError, PeerClosedError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
+import { exchangeCandidates } from './trickle.js';
 import { Errors } from './errors.js';
 import type { KeyStore } from './key-store.js';
 
@@ -66,9 +67,16 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
           processor,
           params: offer.params,
           offerSdp: offer.sdp,
+          trickle: offer.trickle ?? false,
         });
-        req.log.info({ session_id: session.id, processor, user_id: session.userId }, 'session started');
-        const res: OfferResponse = { sdp: answerSdp, type: 'answer', session_id: session.id, processor };
+        req.log.info({ session_id: session.id, processor, user_id: session.userId, trickle: offer.trickle ?? false }, 'session started');
+        const res: OfferResponse = {
+          sdp: answerSdp,
+          type: 'answer',
+          session_id: session.id,
+          processor,
+          ...(offer.trickle ? { session_url: `${req.url.replace(/\/offer(\?.*)?$/, '')}/sessions/${session.id}` } : {}),
+        };
         return reply.send(res);
       } catch (err) {
         if (err instanceof UnknownProcessorError) throw Errors.unknownProcessor(err.message);
@@ -79,6 +87,21 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
         if (err instanceof AnswerFailedError || err instanceof PeerClosedError) throw Errors.iceGatheringFailed(err.message);
         throw err;
       }
+    },
+  });
+
+  // Trickle ICE (RFC 8840): the client's candidates in, the server's new candidates out.
+  app.patch<{ Params: { id: string } }>('/webrtc/sessions/:id', {
+    onRequest: async (req) => {
+      req.keyId = authenticate(req, keys);
+    },
+    handler: async (req, reply) => {
+      const type = req.headers['content-type'];
+      if (!type?.toLowerCase().startsWith('application/trickle-ice-sdpfrag')) throw Errors.unsupportedMediaType(type);
+      const session = sessions.get(req.params.id);
+      if (!session || session.keyId !== req.keyId) throw Errors.notFound(`session "${req.params.id.slice(0, 64)}"`);
+      const frag = await exchangeCandidates(session, String(req.body ?? ''));
+      return reply.code(200).type('application/trickle-ice-sdpfrag').send(frag);
     },
   });
 

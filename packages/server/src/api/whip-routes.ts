@@ -7,6 +7,7 @@ import { AtCapacityError, PeerClosedError, ShuttingDownError, type SessionManage
 import { authenticate } from './auth.js';
 import { ApiError, Errors } from './errors.js';
 import { iceServerLinks } from './ice-links.js';
+import { exchangeCandidates } from './trickle.js';
 import type { IceRoutesOptions } from './ice-routes.js';
 import type { KeyStore } from './key-store.js';
 
@@ -26,9 +27,6 @@ export interface WhipRoutesOptions {
 export const whipRoutes: FastifyPluginAsync<WhipRoutesOptions> = async (app, opts) => {
   const { sessions } = opts;
   const remoteUfrag = new Map<string, string | undefined>();
-  for (const type of ['application/sdp', 'application/trickle-ice-sdpfrag']) {
-    app.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  }
   app.addHook('onRequest', async (req) => {
     if (req.method !== 'OPTIONS') req.keyId = authenticate(req, opts.keys);
   });
@@ -107,11 +105,8 @@ export const whipRoutes: FastifyPluginAsync<WhipRoutesOptions> = async (app, opt
     if (frag.ufrag !== undefined && frag.ufrag !== remoteUfrag.get(session.id)) {
       throw new ApiError('unsupported_message', 501, 'ICE restart by PATCH is not supported: POST {base}/webrtc/offer with session_id, or publish anew');
     }
-    for (const c of frag.candidates) {
-      await session.addRemoteCandidate(c.candidate, c.mid).catch((err: Error) => {
-        throw Errors.invalidSdp(`candidate refused: ${err.message}`);
-      });
-    }
+    // The answer carried every server candidate (WHIP answers after gathering): only the client's go in here.
+    await exchangeCandidates(session, String(req.body));
     return reply.code(204).send();
   });
 

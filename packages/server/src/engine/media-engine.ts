@@ -33,8 +33,13 @@ export interface EngineChannel {
 
 /** One server-side peer connection. Typed callback fields, set by the owner; `close()` is idempotent. */
 export interface EnginePeer {
-  /** Applies the client's offer and returns the answer SDP once ICE gathering completes (or times out). */
-  answer(offerSdp: string): Promise<string>;
+  /**
+   * Applies the client's offer and returns the answer SDP: once ICE gathering completes (or times out), or at once
+   * with `trickle` (candidates then come from `takeLocalCandidates`).
+   */
+  answer(offerSdp: string, trickle?: boolean): Promise<string>;
+  /** Local candidates found since the last call (trickle), and whether gathering is complete. */
+  takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean };
   readonly state: PeerState;
   onVideoFrame: ((frame: I420Frame) => void) | undefined;
   onChannel: ((channel: EngineChannel) => void) | undefined;

@@ -42,6 +42,7 @@ interface WrtcPeerConnection {
   ondatachannel: ((e: { channel: WrtcDataChannel }) => void) | null;
   onconnectionstatechange: (() => void) | null;
   onicegatheringstatechange: (() => void) | null;
+  onicecandidate: ((e: { candidate: { candidate: string; sdpMid: string | null } | null }) => void) | null;
   addIceCandidate(c: { candidate: string; sdpMid: string | null; sdpMLineIndex: number | null }): Promise<void>;
 }
 const { RTCPeerConnection, nonstandard } = wrtc as unknown as {
@@ -93,6 +94,7 @@ class WrtcPeer implements EnginePeer {
   readonly #opts: PeerOptions;
   readonly #sinks = new Set<WrtcVideoSink>();
   readonly #channels = new Set<WrtcChannel>();
+  #pendingCandidates: Array<{ mid: string | null; candidate: string }> = [];
   #closed = false;
 
   constructor(opts: PeerOptions) {
@@ -111,13 +113,22 @@ class WrtcPeer implements EnginePeer {
       this.onChannel?.(ch);
     };
     this.#pc.onconnectionstatechange = () => this.onStateChange?.(this.#pc.connectionState);
+    this.#pc.onicecandidate = (e) => {
+      if (e.candidate?.candidate) this.#pendingCandidates.push({ mid: e.candidate.sdpMid, candidate: e.candidate.candidate });
+    };
+  }
+
+  takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean } {
+    const candidates = this.#pendingCandidates;
+    this.#pendingCandidates = [];
+    return { candidates, complete: this.#pc.iceGatheringState === 'complete' };
   }
 
   get state(): PeerState {
     return this.#closed ? 'closed' : this.#pc.connectionState;
   }
 
-  async answer(offerSdp: string): Promise<string> {
+  async answer(offerSdp: string, trickle = false): Promise<string> {
     try {
       await this.#pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
     } catch (err) {
@@ -144,8 +155,12 @@ class WrtcPeer implements EnginePeer {
     } catch (err) {
       throw new AnswerFailedError(err instanceof Error ? err.message : String(err));
     }
-    if (this.#pc.iceGatheringState !== 'complete') await gathered;
-    this.#pc.onicegatheringstatechange = null;
+    if (!trickle && this.#pc.iceGatheringState !== 'complete') await gathered;
+    if (!trickle) {
+      this.#pc.onicegatheringstatechange = null;
+      // Non-trickle: the candidates are in the answer; nothing to trickle later.
+      this.#pendingCandidates = [];
+    }
     if (this.#closed) throw new AnswerFailedError('the peer connection closed while answering');
     const sdp = this.#pc.localDescription?.sdp;
     if (!sdp) throw new AnswerFailedError('the engine produced no local description');
@@ -172,6 +187,7 @@ class WrtcPeer implements EnginePeer {
     }
     this.#channels.clear();
     this.#pc.ontrack = this.#pc.ondatachannel = this.#pc.onconnectionstatechange = null;
+    this.#pc.onicecandidate = this.#pc.onicegatheringstatechange = null;
     this.#pc.close();
     this.onVideoFrame = this.onChannel = this.onStateChange = undefined;
   }

@@ -31,6 +31,8 @@ export interface CreateSessionRequest {
   processor: string;
   params: unknown;
   offerSdp: string;
+  /** Answer before gathering completes (trickle ICE). */
+  trickle?: boolean;
 }
 
 export class ShuttingDownError extends Error {
@@ -96,7 +98,7 @@ export class SessionManager {
       connectTimeoutMs: this.#opts.connectTimeoutMs,
         maxBufferedBytes: this.#opts.maxBufferedBytes ?? 1 << 20,
       });
-      const answerSdp = await session.answer(req.offerSdp);
+      const answerSdp = await session.answer(req.offerSdp, req.trickle ?? false);
       if (this.#closed) throw new ShuttingDownError();
       if (session.closed) throw new PeerClosedError(session.summary().end_reason);
       this.#sessions.set(session.id, session);

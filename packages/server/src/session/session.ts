@@ -80,9 +80,9 @@ export class Session {
     return this.#pipeline.processorName;
   }
 
-  /** Applies the offer and returns the answer SDP; starts the connect timeout. */
-  async answer(offerSdp: string): Promise<string> {
-    const sdp = await this.#peer.answer(offerSdp);
+  /** Applies the offer and returns the answer SDP (at once with `trickle`); starts the connect timeout. */
+  async answer(offerSdp: string, trickle = false): Promise<string> {
+    const sdp = await this.#peer.answer(offerSdp, trickle);
     if (!this.closed && this.#peer.state !== 'connected') {
       this.#arm(this.#opts.connectTimeoutMs, 'connect_timeout');
     }
@@ -99,7 +99,12 @@ export class Session {
     return () => this.#watchers.delete(w);
   }
 
-  /** A trickled candidate from the client (WHIP PATCH). */
+  /** The server's candidates found since the last call, and whether there will be more (trickle ICE). */
+  takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean } {
+    return this.#peer.takeLocalCandidates();
+  }
+
+  /** A trickled candidate from the client (PATCH). */
   addRemoteCandidate(candidate: string, mid: string | null): Promise<void> {
     return this.#peer.addRemoteCandidate(candidate, mid);
   }
