@@ -7,6 +7,7 @@ import type { SessionManager } from '../session/session-manager.js';
 import { discoveryRoutes } from './discovery-routes.js';
 import { iceRoutes, type IceRoutesOptions } from './ice-routes.js';
 import { sessionEventsRoutes } from './session-events-routes.js';
+import { whepRoutes } from './whep-routes.js';
 import { whipRoutes } from './whip-routes.js';
 import { demoRoutes } from './demo-routes.js';
 import { ApiError, Errors } from './errors.js';
@@ -90,6 +91,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ice,
   });
   await app.register(sessionEventsRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
+  await app.register(whepRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
   await app.register(discoveryRoutes, { prefix: base, keys: opts.keys, registry: opts.registry, pool: opts.pool, defaultProcessor: opts.defaultProcessor });
   await app.register(demoRoutes, { dir: opts.demoDir, basePath: base, ...(opts.devKey ? { devKey: opts.devKey } : {}) });
   return app;

@@ -38,6 +38,8 @@ export interface EnginePeer {
    * with `trickle` (candidates then come from `takeLocalCandidates`).
    */
   answer(offerSdp: string, trickle?: boolean): Promise<string>;
+  /** Adds an outgoing video track (call before `answer`): frames given to `send` go to the remote peer. */
+  addVideoOutput(): VideoOutput;
   /** Local candidates found since the last call (trickle), and whether gathering is complete. */
   takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean };
   readonly state: PeerState;
@@ -47,6 +49,12 @@ export interface EnginePeer {
   /** A trickled remote candidate (an `a=candidate:` value without the `a=`), for the media section `mid`. */
   addRemoteCandidate(candidate: string, mid: string | null): Promise<void>;
   close(): void;
+}
+
+/** An outgoing video track. */
+export interface VideoOutput {
+  send(frame: I420Frame): void;
+  stop(): void;
 }
 
 export interface MediaEngine {

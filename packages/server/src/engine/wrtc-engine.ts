@@ -8,6 +8,7 @@ import {
   type MediaEngine,
   type PeerOptions,
   type PeerState,
+  type VideoOutput,
 } from './media-engine.js';
 
 // @roamhq/wrtc ships no types; these are the parts we use.
@@ -44,10 +45,15 @@ interface WrtcPeerConnection {
   onicegatheringstatechange: (() => void) | null;
   onicecandidate: ((e: { candidate: { candidate: string; sdpMid: string | null } | null }) => void) | null;
   addIceCandidate(c: { candidate: string; sdpMid: string | null; sdpMLineIndex: number | null }): Promise<void>;
+  addTrack(track: WrtcTrack): unknown;
+}
+interface WrtcVideoSource {
+  createTrack(): WrtcTrack;
+  onFrame(frame: I420Frame): void;
 }
 const { RTCPeerConnection, nonstandard } = wrtc as unknown as {
   RTCPeerConnection: new (config: object) => WrtcPeerConnection;
-  nonstandard: { RTCVideoSink: new (track: WrtcTrack) => WrtcVideoSink };
+  nonstandard: { RTCVideoSink: new (track: WrtcTrack) => WrtcVideoSink; RTCVideoSource: new () => WrtcVideoSource };
 };
 
 class WrtcChannel implements EngineChannel {
@@ -94,6 +100,7 @@ class WrtcPeer implements EnginePeer {
   readonly #opts: PeerOptions;
   readonly #sinks = new Set<WrtcVideoSink>();
   readonly #channels = new Set<WrtcChannel>();
+  readonly #outputs = new Set<WrtcTrack>();
   #pendingCandidates: Array<{ mid: string | null; candidate: string }> = [];
   #closed = false;
 
@@ -115,6 +122,25 @@ class WrtcPeer implements EnginePeer {
     this.#pc.onconnectionstatechange = () => this.onStateChange?.(this.#pc.connectionState);
     this.#pc.onicecandidate = (e) => {
       if (e.candidate?.candidate) this.#pendingCandidates.push({ mid: e.candidate.sdpMid, candidate: e.candidate.candidate });
+    };
+  }
+
+  addVideoOutput(): VideoOutput {
+    const source = new nonstandard.RTCVideoSource();
+    const track = source.createTrack();
+    this.#pc.addTrack(track);
+    this.#outputs.add(track);
+    let stopped = false;
+    return {
+      send: (frame) => {
+        if (!stopped && !this.#closed) source.onFrame(frame);
+      },
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        track.stop();
+        this.#outputs.delete(track);
+      },
     };
   }
 
@@ -181,6 +207,8 @@ class WrtcPeer implements EnginePeer {
       s.stop();
     }
     this.#sinks.clear();
+    for (const t of this.#outputs) t.stop();
+    this.#outputs.clear();
     for (const ch of this.#channels) {
       ch.onMessage = ch.onOpen = ch.onClose = undefined;
       ch.dc.onmessage = ch.dc.onopen = ch.dc.onclose = null;

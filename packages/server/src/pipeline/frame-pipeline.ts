@@ -9,6 +9,9 @@ export interface FramePipelineOptions {
   ctx: ProcessorContext;
   onResult: (msg: ResultMessage) => void;
   onError: (msg: ErrorMessage) => void;
+  /** When this says yes, a copy of each frame is kept through processing and handed to `onFrameResult`. */
+  wantsFrames?: () => boolean;
+  onFrameResult?: (frame: I420Frame, msg: ResultMessage) => void;
 }
 
 /** Counters of one pipeline; every frame received ends up processed, failed or dropped (or is in the slot). */
@@ -102,11 +105,13 @@ export class FramePipeline {
     const { ctx } = this.#opts;
     const started = performance.now();
     const { frameId, width, height, receivedAt } = frame;
+    // The processor may hand the buffer to a worker: keep a copy only when someone watches the video.
+    const copy = this.#opts.wantsFrames?.() ? { width, height, data: frame.data.slice() } : undefined;
     try {
       const out = await processor.process(frame, params, ctx);
       if (this.#closed) return;
       const done = performance.now();
-      this.#opts.onResult({
+      const msg: ResultMessage = {
         type: 'result',
         frame_id: frameId,
         boxes: out.boxes,
@@ -126,8 +131,10 @@ export class FramePipeline {
         dropped: this.#slot.dropped,
         ...(out.labels ? { labels: out.labels } : {}),
         ...(out.data ? { data: out.data } : {}),
-      });
+      };
+      this.#opts.onResult(msg);
       this.#processed++;
+      if (copy) this.#opts.onFrameResult?.(copy, msg);
     } catch (err) {
       if (this.#closed) return;
       this.#failed++;

@@ -115,6 +115,22 @@ export class SessionManager {
     }
   }
 
+  /** Opens a WHEP viewer of a live session's annotated video; throws InvalidOfferError on a bad offer. */
+  async addViewer(session: Session, offerSdp: string): Promise<{ viewerId: string; answerSdp: string }> {
+    const peer = this.#opts.engine.createPeer(this.#opts.peer);
+    const output = peer.addVideoOutput();
+    try {
+      const answerSdp = await peer.answer(offerSdp);
+      const viewerId = randomUUID();
+      session.addViewer(viewerId, peer, output);
+      return { viewerId, answerSdp };
+    } catch (err) {
+      output.stop();
+      peer.close();
+      throw err;
+    }
+  }
+
   /** Ends one session; returns its final counters, or undefined if there is none with that id. */
   end(id: string, reason: EndReason): SessionSummary | undefined {
     const s = this.#sessions.get(id);

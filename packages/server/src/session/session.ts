@@ -1,5 +1,6 @@
 import { ClientMessage, MAX_CLIENT_MESSAGE_BYTES, type ErrorMessage, type ServerMessage, type SessionSummary } from '@sightline/protocol';
-import type { EngineChannel, EnginePeer, PeerState } from '../engine/media-engine.js';
+import type { EngineChannel, EnginePeer, PeerState, VideoOutput } from '../engine/media-engine.js';
+import { drawBoxesI420 } from '../models/i420-draw.js';
 import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
 import { InvalidParamsError, UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
@@ -50,6 +51,7 @@ export class Session {
   #resultsSent = 0;
   #undelivered = 0;
   readonly #watchers = new Set<SessionWatcher>();
+  readonly #viewers = new Map<string, { peer: EnginePeer; output: VideoOutput }>();
   #endReason: EndReason | null = null;
   #renegotiations = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -66,6 +68,11 @@ export class Session {
       ctx: { ...opts.ctx, sessionId: opts.id },
       onResult: (m) => this.#deliver(m, true),
       onError: (m) => this.#deliver(m, false),
+      wantsFrames: () => this.#viewers.size > 0,
+      onFrameResult: (frame, msg) => {
+        drawBoxesI420(frame, msg.boxes.map((b) => b.box));
+        for (const v of this.#viewers.values()) v.output.send(frame);
+      },
     });
     this.#peer.onVideoFrame = (frame) => this.#pipeline.push(frame);
     this.#peer.onChannel = (ch) => this.#adoptChannel(ch);
@@ -102,6 +109,43 @@ export class Session {
   /** The server's candidates found since the last call, and whether there will be more (trickle ICE). */
   takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean } {
     return this.#peer.takeLocalCandidates();
+  }
+
+  /**
+   * Adds a WHEP viewer: `peer` (already answered, with `output` added) receives the annotated video — each processed
+   * frame with its boxes drawn. The viewer ends when its connection does, on `removeViewer`, or with the session.
+   */
+  addViewer(id: string, peer: EnginePeer, output: VideoOutput): void {
+    if (this.closed) {
+      output.stop();
+      peer.close();
+      return;
+    }
+    this.#viewers.set(id, { peer, output });
+    peer.onStateChange = (st) => {
+      if (st === 'failed' || st === 'closed') this.removeViewer(id);
+    };
+  }
+
+  removeViewer(id: string): boolean {
+    const v = this.#viewers.get(id);
+    if (!v) return false;
+    this.#viewers.delete(id);
+    v.output.stop();
+    v.peer.close();
+    return true;
+  }
+
+  /** A trickled candidate from a WHEP viewer; false when there is no such viewer. */
+  async addViewerCandidate(id: string, candidate: string, mid: string | null): Promise<boolean> {
+    const v = this.#viewers.get(id);
+    if (!v) return false;
+    await v.peer.addRemoteCandidate(candidate, mid);
+    return true;
+  }
+
+  get viewers(): number {
+    return this.#viewers.size;
   }
 
   /** A trickled candidate from the client (PATCH). */
@@ -142,6 +186,7 @@ export class Session {
     this.#endReason = reason;
     clearTimeout(this.#timer);
     this.#pipeline.close();
+    for (const id of [...this.#viewers.keys()]) this.removeViewer(id);
     this.#peer.close();
     this.#channels.length = 0;
     for (const w of this.#watchers) w.onEnd(reason);
