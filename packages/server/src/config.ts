@@ -34,6 +34,9 @@ export interface ServerConfig {
   turnUrls: string[];
   turnSecret: string | undefined;
   turnTtl: number;
+  rtcPortMin: number | undefined;
+  rtcPortMax: number | undefined;
+  announcedIp: string | undefined;
 }
 
 interface OptionSpec {
@@ -71,6 +74,9 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
   turnUrls: { flag: 'turn-urls', env: 'SIGHTLINE_TURN_URLS', kind: 'list', help: 'TURN URLs for clients (turn:/turns:, comma list)', default: () => '' },
   turnSecret: { flag: 'turn-secret', env: 'SIGHTLINE_TURN_SECRET', kind: 'string', help: "shared secret of the TURN server's use-auth-secret", default: () => '' },
   turnTtl: { flag: 'turn-ttl', env: 'SIGHTLINE_TURN_TTL', kind: 'int', help: 'lifetime of TURN credentials, seconds', default: () => '3600' },
+  rtcPortMin: { flag: 'rtc-port-min', env: 'SIGHTLINE_RTC_PORT_MIN', kind: 'int', help: 'lowest UDP port for WebRTC media (with --rtc-port-max)', default: () => '' },
+  rtcPortMax: { flag: 'rtc-port-max', env: 'SIGHTLINE_RTC_PORT_MAX', kind: 'int', help: 'highest UDP port for WebRTC media', default: () => '' },
+  announcedIp: { flag: 'announced-ip', env: 'SIGHTLINE_ANNOUNCED_IP', kind: 'string', help: 'public IPv4 put in host candidates (server behind 1:1 NAT)', default: () => '' },
   maxDelayMs: { flag: 'max-delay-ms', env: 'SIGHTLINE_MAX_DELAY_MS', kind: 'int', help: 'longest wait for a batch to fill while a worker is idle', default: () => '0' },
 };
 
@@ -118,6 +124,18 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return out;
   };
   const cors = raw('corsOrigins').trim();
+  const portRange = (): { rtcPortMin: number | undefined; rtcPortMax: number | undefined } => {
+    if (!raw('rtcPortMin') && !raw('rtcPortMax')) return { rtcPortMin: undefined, rtcPortMax: undefined };
+    const min = int('rtcPortMin', 1024, 65535);
+    const max = int('rtcPortMax', 1024, 65535);
+    if (max < min) throw new ConfigError(`--rtc-port-max (${max}) is below --rtc-port-min (${min})`);
+    return { rtcPortMin: min, rtcPortMax: max };
+  };
+  const ip = (v: string): string | undefined => {
+    if (!v) return undefined;
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v) || v.split('.').some((n) => Number(n) > 255)) throw new ConfigError(`--announced-ip must be an IPv4 address (got ${JSON.stringify(v)})`);
+    return v;
+  };
   return {
     port: int('port', 0, 65535),
     host: raw('host'),
@@ -145,6 +163,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     turnUrls: urls('turnUrls', /^turns?:/),
     turnSecret: raw('turnSecret') || undefined,
     turnTtl: int('turnTtl', 60, 7 * 86400),
+    ...portRange(),
+    announcedIp: ip(raw('announcedIp')),
   };
 }
 

@@ -87,7 +87,13 @@ async function assemble(
     engine: opts.engine ?? wrtcEngine,
     registry,
     pool,
-    peer: { iceServers: [], iceGatheringTimeoutMs: config.iceGatheringTimeoutMs },
+    peer: {
+      // The server's own peers gather STUN (server-reflexive) candidates too, when STUN is configured.
+      iceServers: config.stunUrls.length > 0 ? [{ urls: config.stunUrls }] : [],
+      iceGatheringTimeoutMs: config.iceGatheringTimeoutMs,
+      portRange: config.rtcPortMin !== undefined && config.rtcPortMax !== undefined ? { min: config.rtcPortMin, max: config.rtcPortMax } : undefined,
+      announcedIp: config.announcedIp,
+    },
     maxSessions: config.maxSessions,
     connectTimeoutMs: config.connectTimeoutMs,
     disconnectedTimeoutMs: config.disconnectedTimeoutMs,

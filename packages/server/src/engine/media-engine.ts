@@ -12,6 +12,10 @@ export interface IceServerConfig {
 
 export interface PeerOptions {
   iceServers: IceServerConfig[];
+  /** UDP ports the engine may use for ICE (both inclusive), if it supports a range. */
+  portRange?: { min: number; max: number } | undefined;
+  /** Public IPv4 written into host candidates of answers (1:1 NAT). */
+  announcedIp?: string | undefined;
   /** Longest wait for ICE gathering before answering with the candidates found so far. */
   iceGatheringTimeoutMs: number;
 }

@@ -1,5 +1,6 @@
 import wrtc from '@roamhq/wrtc';
 import type { I420Frame } from '../models/i420.js';
+import { announceIp } from './announce-ip.js';
 import {
   AnswerFailedError,
   InvalidOfferError,
@@ -106,7 +107,8 @@ class WrtcPeer implements EnginePeer {
 
   constructor(opts: PeerOptions) {
     this.#opts = opts;
-    this.#pc = new RTCPeerConnection({ iceServers: opts.iceServers });
+    // portRange is a wrtc extension of RTCConfiguration.
+    this.#pc = new RTCPeerConnection({ iceServers: opts.iceServers, ...(opts.portRange ? { portRange: opts.portRange } : {}) });
     this.#pc.ontrack = ({ track }) => {
       if (this.#closed || track.kind !== 'video') return;
       const sink = new nonstandard.RTCVideoSink(track);
@@ -121,7 +123,9 @@ class WrtcPeer implements EnginePeer {
     };
     this.#pc.onconnectionstatechange = () => this.onStateChange?.(this.#pc.connectionState);
     this.#pc.onicecandidate = (e) => {
-      if (e.candidate?.candidate) this.#pendingCandidates.push({ mid: e.candidate.sdpMid, candidate: e.candidate.candidate });
+      if (!e.candidate?.candidate) return;
+      const c = this.#opts.announcedIp ? announceIp(`a=${e.candidate.candidate}`, this.#opts.announcedIp).slice(2) : e.candidate.candidate;
+      this.#pendingCandidates.push({ mid: e.candidate.sdpMid, candidate: c });
     };
   }
 
@@ -190,7 +194,7 @@ class WrtcPeer implements EnginePeer {
     if (this.#closed) throw new AnswerFailedError('the peer connection closed while answering');
     const sdp = this.#pc.localDescription?.sdp;
     if (!sdp) throw new AnswerFailedError('the engine produced no local description');
-    return sdp;
+    return this.#opts.announcedIp ? announceIp(sdp, this.#opts.announcedIp) : sdp;
   }
 
   async addRemoteCandidate(candidate: string, mid: string | null): Promise<void> {

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { announceIp } from '../../src/engine/announce-ip.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { createServer, type SightlineServer } from '../../src/server.js';
+import { exitWhenDone } from '../helpers/exit.js';
+import { NodePeer } from '../helpers/node-peer.js';
+
+describe("the server's own ICE settings: UDP port range and announced IP", () => {
+  let server: SightlineServer;
+  const peers: NodePeer[] = [];
+  before(async () => {
+    server = await createServer(
+      loadConfig(['--workers', '1', '--log-level', 'silent', '--rtc-port-min', '41000', '--rtc-port-max', '41100', '--announced-ip', '203.0.113.7'], { SIGHTLINE_API_KEYS: 'k' }),
+    );
+  });
+  after(async () => {
+    for (const p of peers) p.close();
+    await server.close();
+    exitWhenDone();
+  });
+
+  test('answers carry host candidates on the announced IP, with ports inside the range', async () => {
+    const peer = new NodePeer();
+    peers.push(peer);
+    const r = await server.app.inject({
+      method: 'POST',
+      url: '/webrtc/offer',
+      headers: { 'content-type': 'application/json', 'api-key': 'k' },
+      payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', processor: 'null' }),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const hosts = [...String(r.json().sdp).matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ host/gim)];
+    const v4 = hosts.filter((m) => m[1]!.includes('.'));
+    assert.ok(v4.length > 0, 'IPv4 host candidates');
+    for (const m of v4) {
+      assert.equal(m[1], '203.0.113.7');
+      assert.ok(Number(m[2]) >= 41000 && Number(m[2]) <= 41100, `port ${m[2]}`);
+    }
+  });
+
+  test('announceIp rewrites only IPv4 host candidates', () => {
+    const sdp = 'a=candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host generation 0\r\na=candidate:2 1 udp 1686052607 198.51.100.1 50001 typ srflx raddr 10.0.0.5 rport 50000\r\n';
+    assert.equal(announceIp(sdp, '203.0.113.7'), sdp.replace('10.0.0.5 50000 typ host', '203.0.113.7 50000 typ host'));
+  });
+
+  test('bad ICE options are clear errors', () => {
+    assert.throws(() => loadConfig(['--rtc-port-min', '50000', '--rtc-port-max', '40000'], {}), ConfigError);
+    assert.throws(() => loadConfig(['--announced-ip', 'example.com'], {}), ConfigError);
+  });
+});
