@@ -22,6 +22,8 @@ export class PeerLink {
   readonly tracker = new SendTimeTracker();
   sessionId = '';
   processor = '';
+  /** The processed video the server sends back (mode video/both). */
+  remoteStream: MediaStream | undefined;
 
   constructor(readonly opts: LinkOptions) {
     const api = latencyApi();
@@ -30,6 +32,9 @@ export class PeerLink {
       iceTransportPolicy: opts.iceTransportPolicy,
       ...(api === 'encoded-streams' ? { encodedInsertableStreams: true } : {}),
     } as RTCConfiguration);
+    this.pc.ontrack = (e) => {
+      this.remoteStream = e.streams[0] ?? new MediaStream([e.track]);
+    };
     try {
       this.channel = this.pc.createDataChannel(opts.channelLabel);
       for (const track of opts.stream.getTracks()) {

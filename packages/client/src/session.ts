@@ -21,6 +21,8 @@ export interface ConnectOptions {
   iceTransportPolicy?: RTCIceTransportPolicy;
   /** Longest wait for ICE gathering before sending the offer (non-trickle). */
   iceGatheringTimeoutMs?: number;
+  /** `video` or `both`: the server also sends the processed video back (`session.remoteStream`). */
+  mode?: 'results' | 'video' | 'both';
   /** Trickle ICE: send the offer before gathering completes and exchange candidates afterwards (faster connect). */
   trickle?: boolean;
   /** Label of the results DataChannel (the seed's is "results"). */
@@ -126,6 +128,11 @@ export class SightlineSession {
     return this.#link.pc;
   }
 
+  /** The processed video from the server (mode `video`/`both`), once its track arrived. */
+  get remoteStream(): MediaStream | undefined {
+    return this.#link.remoteStream;
+  }
+
   get state(): SessionState {
     return this.#state;
   }
@@ -194,7 +201,7 @@ export class SightlineSession {
   /** Negotiates a new session on `link` and waits until it is connected. */
   async #open(link: PeerLink): Promise<void> {
     this.#wire(link);
-    await link.negotiate({ userId: this.#opts.userId, processor: this.#processor, params: this.#params, trickle: this.#opts.trickle });
+    await link.negotiate({ userId: this.#opts.userId, processor: this.#processor, params: this.#params, trickle: this.#opts.trickle, mode: this.#opts.mode });
     this.#processor ??= link.processor;
     await link.whenOpen(15_000);
     this.#lastHeard = now();

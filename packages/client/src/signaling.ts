@@ -19,6 +19,7 @@ export interface OfferBody {
   params?: Record<string, unknown> | undefined;
   sessionId?: string | undefined;
   trickle?: boolean | undefined;
+  mode?: 'results' | 'video' | 'both' | undefined;
 }
 
 /** POST {url}/webrtc/offer; resolves with the answer or throws a SightlineError (network errors: status 0). */
@@ -36,6 +37,7 @@ export async function postOffer(url: string, apiKey: string, body: OfferBody, ti
         ...(body.params ? { params: body.params } : {}),
         ...(body.sessionId ? { session_id: body.sessionId } : {}),
         ...(body.trickle ? { trickle: true } : {}),
+        ...(body.mode && body.mode !== 'results' ? { mode: body.mode } : {}),
       }),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -31,6 +31,12 @@ export const OfferRequest = z.object({
    * candidates, and `a=end-of-candidates` once it has no more.
    */
   trickle: z.boolean().optional(),
+  /**
+   * `results` (default): results on the DataChannel. `video` / `both`: the server also sends a video track back —
+   * each processed frame as the processor renders it (boxes drawn; `edges`, `blur-faces` transform the picture).
+   * The offer's video must be sendrecv for that.
+   */
+  mode: z.enum(['results', 'video', 'both']).optional(),
 });
 export type OfferRequest = z.infer<typeof OfferRequest>;
 

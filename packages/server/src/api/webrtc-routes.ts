@@ -1,6 +1,6 @@
 import { OfferRequest, type OfferResponse } from '@sightline/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { checkOfferSdp } from '../engine/sdp-check.js';
+import { checkOfferSdp, offerCanReceiveVideo } from '../engine/sdp-check.js';
 import { AnswerFailedError, InvalidOfferError } from '../engine/media-engine.js';
 import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
 import { AtCapacityError, PeerClosedError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
@@ -60,6 +60,10 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
       }
       if (!opts.isReady()) throw Errors.notReady('server is starting or draining; try again shortly');
       const processor = offer.processor ?? opts.defaultProcessor;
+      const videoBack = offer.mode === 'video' || offer.mode === 'both';
+      if (videoBack && !offerCanReceiveVideo(offer.sdp)) {
+        throw Errors.invalidSdp(`mode "${offer.mode}" needs a video section that can receive (sendrecv): the server sends the processed video back on it`);
+      }
       try {
         const { session, answerSdp } = await sessions.create({
           keyId: req.keyId!,
@@ -68,6 +72,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
           params: offer.params,
           offerSdp: offer.sdp,
           trickle: offer.trickle ?? false,
+          videoBack,
         });
         req.log.info({ session_id: session.id, processor, user_id: session.userId, trickle: offer.trickle ?? false }, 'session started');
         const res: OfferResponse = {

@@ -14,3 +14,11 @@ export function checkOfferSdp(sdp: string): string | undefined {
   if (!lines.some((l) => l.startsWith('a=ice-ufrag:'))) return 'sdp has no ICE credentials (a=ice-ufrag)';
   return undefined;
 }
+
+/** Whether an offer has a video section the answerer can send on (sendrecv or recvonly from the offerer's side). */
+export function offerCanReceiveVideo(sdp: string): boolean {
+  return sdp
+    .split(/\r?\nm=/)
+    .slice(1)
+    .some((section) => section.startsWith('video') && /^a=(sendrecv|recvonly)\s*$/m.test(section));
+}

@@ -1,5 +1,6 @@
 import type { ErrorMessage, ResultMessage } from '@sightline/protocol';
 import type { I420Frame } from '../models/i420.js';
+import { drawBoxesI420 } from '../models/i420-draw.js';
 import { LatestFrameSlot } from './latest-frame-slot.js';
 import type { Processor, ProcessorContext, VideoFrame } from './processor.js';
 
@@ -11,6 +12,7 @@ export interface FramePipelineOptions {
   onError: (msg: ErrorMessage) => void;
   /** When this says yes, a copy of each frame is kept through processing and handed to `onFrameResult`. */
   wantsFrames?: () => boolean;
+  /** The copy, already rendered by the processor (or with the boxes drawn). */
   onFrameResult?: (frame: I420Frame, msg: ResultMessage) => void;
 }
 
@@ -134,7 +136,11 @@ export class FramePipeline {
       };
       this.#opts.onResult(msg);
       this.#processed++;
-      if (copy) this.#opts.onFrameResult?.(copy, msg);
+      if (copy) {
+        if (processor.render) processor.render(copy, out, params);
+        else drawBoxesI420(copy, msg.boxes.map((b) => b.box));
+        this.#opts.onFrameResult?.(copy, msg);
+      }
     } catch (err) {
       if (this.#closed) return;
       this.#failed++;

@@ -44,6 +44,11 @@ export interface Processor<P = Record<string, unknown>> {
   /** Models this processor can run (for discovery). */
   readonly models: readonly string[];
   process(frame: VideoFrame, params: P, ctx: ProcessorContext): Promise<ProcessorOutput> | ProcessorOutput;
+  /**
+   * Draws the processed picture into `frame` (a copy, in place) when the session sends video back. Default: the
+   * result's boxes drawn in.
+   */
+  render?(frame: I420Frame, output: ProcessorOutput, params: P): void;
 }
 
 /** Type helper: infers P from the schema. */

@@ -33,6 +33,8 @@ export interface CreateSessionRequest {
   offerSdp: string;
   /** Answer before gathering completes (trickle ICE). */
   trickle?: boolean;
+  /** Send processed video back on the session's own connection. */
+  videoBack?: boolean;
 }
 
 export class ShuttingDownError extends Error {
@@ -85,7 +87,9 @@ export class SessionManager {
     let session: Session | undefined;
     try {
       const peer = this.#opts.engine.createPeer(this.#opts.peer);
+      const videoOut = req.videoBack ? peer.addVideoOutput() : undefined;
       session = new Session({
+        videoOut,
       id: randomUUID(),
       keyId: req.keyId,
       userId: req.userId,

@@ -1,6 +1,5 @@
 import { ClientMessage, MAX_CLIENT_MESSAGE_BYTES, type ErrorMessage, type ServerMessage, type SessionSummary } from '@sightline/protocol';
 import type { EngineChannel, EnginePeer, PeerState, VideoOutput } from '../engine/media-engine.js';
-import { drawBoxesI420 } from '../models/i420-draw.js';
 import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
 import { InvalidParamsError, UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
@@ -22,6 +21,8 @@ export interface SessionOptions {
   connectTimeoutMs: number;
   /** Results are not sent while a channel has more than this many bytes buffered; they are counted instead. */
   maxBufferedBytes: number;
+  /** The processed video sent back to the client (mode video/both). */
+  videoOut?: VideoOutput | undefined;
 }
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
@@ -68,9 +69,9 @@ export class Session {
       ctx: { ...opts.ctx, sessionId: opts.id },
       onResult: (m) => this.#deliver(m, true),
       onError: (m) => this.#deliver(m, false),
-      wantsFrames: () => this.#viewers.size > 0,
-      onFrameResult: (frame, msg) => {
-        drawBoxesI420(frame, msg.boxes.map((b) => b.box));
+      wantsFrames: () => this.#viewers.size > 0 || opts.videoOut !== undefined,
+      onFrameResult: (frame) => {
+        opts.videoOut?.send(frame);
         for (const v of this.#viewers.values()) v.output.send(frame);
       },
     });

@@ -74,7 +74,7 @@ describe('your own models over WebRTC: --model, discovery, batching across sessi
     assert.equal(detect.params.properties.min_score.maximum, 1);
     assert.equal(detect.params.properties.min_score.default, 0.25);
     const names = (r.json().processors as Array<{ name: string }>).map((p) => p.name).sort();
-    assert.deepEqual(names, ['classify', 'detect', 'face', 'null', 'stats']);
+    assert.deepEqual(names, ['blur-faces', 'classify', 'detect', 'edges', 'face', 'null', 'stats']);
   });
 
   test('with --model and no --processor, offers default to detect: boxes in frame pixels with class names', async () => {
