@@ -5,11 +5,16 @@
  */
 import { ConfigError, loadConfig, usage } from '../config.js';
 import { createServer } from '../server.js';
+import { STREAM_USAGE, streamCommand } from './stream-command.js';
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
+  if (command === 'stream') {
+    // wrtc needs an explicit exit once its connections are closed.
+    process.exit(await streamCommand(rest));
+  }
   if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
-    console.log(usage());
+    console.log(`${usage()}\n\n${STREAM_USAGE}`);
     return;
   }
   if (command !== 'serve') {
