@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
   const shown = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   console.log(`sightline listening on ${address}`);
   console.log(`  demo page:  ${shown}/`);
-  console.log(`  offer:      POST ${shown}${base}/webrtc/offer   (processor: ${config.processor})`);
+  console.log(`  offer:      POST ${shown}${base}/webrtc/offer   (processor: ${server.defaultProcessor})`);
   if (server.devKey) {
     console.log(`  no API key configured (SIGHTLINE_API_KEYS); generated a development key for this run:`);
     console.log(`  api-key:    ${server.devKey}`);
