@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
-import { Errors } from './errors.js';
+import { ownSession } from './session-errors.js';
 import type { KeyStore } from './key-store.js';
 
 export interface SessionEventsRoutesOptions {
@@ -24,11 +24,7 @@ export const sessionEventsRoutes: FastifyPluginAsync<SessionEventsRoutesOptions>
   app.addHook('onRequest', async (req) => {
     req.keyId = authenticate(req, opts.keys);
   });
-  const own = (id: string, keyId: string | undefined) => {
-    const s = opts.sessions.get(id);
-    if (!s || s.keyId !== keyId) throw Errors.notFound(`session "${id.slice(0, 64)}"`);
-    return s;
-  };
+  const own = (id: string, keyId: string | undefined) => ownSession(opts.sessions, id, keyId);
 
   app.get<{ Params: { id: string } }>('/sessions/:id/events', async (req, reply) => {
     const session = own(req.params.id, req.keyId);

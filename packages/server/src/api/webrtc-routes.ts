@@ -1,10 +1,9 @@
 import { OfferRequest, type OfferResponse } from '@sightline/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { checkOfferSdp, offerCanReceiveVideo } from '../engine/sdp-check.js';
-import { AnswerFailedError, InvalidOfferError } from '../engine/media-engine.js';
-import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
-import { AtCapacityError, PeerClosedError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
+import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
+import { ownSession, sessionApiError } from './session-errors.js';
 import { exchangeCandidates } from './trickle.js';
 import { Errors } from './errors.js';
 import type { KeyStore } from './key-store.js';
@@ -53,9 +52,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
           const res: OfferResponse = { sdp, type: 'answer', session_id: live.id, processor: live.processorName };
           return reply.send(res);
         } catch (err) {
-          if (err instanceof InvalidOfferError) throw Errors.invalidSdp(err.message);
-          if (err instanceof AnswerFailedError) throw Errors.iceGatheringFailed(err.message);
-          throw err;
+          throw sessionApiError(err);
         }
       }
       if (!opts.isReady()) throw Errors.notReady('server is starting or draining; try again shortly');
@@ -84,13 +81,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
         };
         return reply.send(res);
       } catch (err) {
-        if (err instanceof UnknownProcessorError) throw Errors.unknownProcessor(err.message);
-        if (err instanceof InvalidParamsError) throw Errors.invalidParams(err.message);
-        if (err instanceof AtCapacityError) throw Errors.atCapacity(err.message);
-        if (err instanceof InvalidOfferError) throw Errors.invalidSdp(err.message);
-        if (err instanceof ShuttingDownError) throw Errors.notReady(err.message);
-        if (err instanceof AnswerFailedError || err instanceof PeerClosedError) throw Errors.iceGatheringFailed(err.message);
-        throw err;
+        throw sessionApiError(err);
       }
     },
   });
@@ -103,8 +94,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
     handler: async (req, reply) => {
       const type = req.headers['content-type'];
       if (!type?.toLowerCase().startsWith('application/trickle-ice-sdpfrag')) throw Errors.unsupportedMediaType(type);
-      const session = sessions.get(req.params.id);
-      if (!session || session.keyId !== req.keyId) throw Errors.notFound(`session "${req.params.id.slice(0, 64)}"`);
+      const session = ownSession(sessions, req.params.id, req.keyId);
       const frag = await exchangeCandidates(session, String(req.body ?? ''));
       return reply.code(200).type('application/trickle-ice-sdpfrag').send(frag);
     },
@@ -115,9 +105,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
       req.keyId = authenticate(req, keys);
     },
     handler: async (req) => {
-      const session = sessions.get(req.params.id);
-      // A session of another key is reported as absent: ids of other tenants are not confirmed.
-      if (!session || session.keyId !== req.keyId) throw Errors.notFound(`session "${req.params.id.slice(0, 64)}"`);
+      const session = ownSession(sessions, req.params.id, req.keyId);
       return sessions.end(session.id, 'deleted');
     },
   });

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { AnswerFailedError, InvalidOfferError } from '../engine/media-engine.js';
 import { checkOfferSdp } from '../engine/sdp-check.js';
 import { parseSdpFrag } from '../engine/sdpfrag.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { Errors } from './errors.js';
+import { ownSession, sessionApiError } from './session-errors.js';
 import type { KeyStore } from './key-store.js';
 
 export interface WhepRoutesOptions {
@@ -20,11 +20,7 @@ export const whepRoutes: FastifyPluginAsync<WhepRoutesOptions> = async (app, opt
   app.addHook('onRequest', async (req) => {
     req.keyId = authenticate(req, opts.keys);
   });
-  const own = (id: string, keyId: string | undefined) => {
-    const s = opts.sessions.get(id);
-    if (!s || s.keyId !== keyId) throw Errors.notFound(`session "${id.slice(0, 64)}"`);
-    return s;
-  };
+  const own = (id: string, keyId: string | undefined) => ownSession(opts.sessions, id, keyId);
 
   app.post<{ Params: { id: string } }>('/sessions/:id/whep', async (req, reply) => {
     const type = req.headers['content-type'];
@@ -42,9 +38,7 @@ export const whepRoutes: FastifyPluginAsync<WhepRoutesOptions> = async (app, opt
         .header('etag', `"${viewerId}"`)
         .send(answerSdp);
     } catch (err) {
-      if (err instanceof InvalidOfferError) throw Errors.invalidSdp(err.message);
-      if (err instanceof AnswerFailedError) throw Errors.iceGatheringFailed(err.message);
-      throw err;
+      throw sessionApiError(err);
     }
   });
 

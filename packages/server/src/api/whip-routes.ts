@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { AnswerFailedError, InvalidOfferError } from '../engine/media-engine.js';
 import { checkOfferSdp } from '../engine/sdp-check.js';
 import { iceUfragOf, parseSdpFrag } from '../engine/sdpfrag.js';
-import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
-import { AtCapacityError, PeerClosedError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
+import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { ApiError, Errors } from './errors.js';
 import { iceServerLinks } from './ice-links.js';
+import { ownSession, sessionApiError } from './session-errors.js';
 import { exchangeCandidates } from './trickle.js';
 import type { IceRoutesOptions } from './ice-routes.js';
 import type { KeyStore } from './key-store.js';
@@ -74,21 +73,11 @@ export const whipRoutes: FastifyPluginAsync<WhipRoutesOptions> = async (app, opt
       if (links.length > 0) void reply.header('link', links.join(', '));
       return reply.send(answerSdp);
     } catch (err) {
-      if (err instanceof UnknownProcessorError) throw Errors.unknownProcessor(err.message);
-      if (err instanceof InvalidParamsError) throw Errors.invalidParams(err.message);
-      if (err instanceof AtCapacityError) throw Errors.atCapacity(err.message);
-      if (err instanceof InvalidOfferError) throw Errors.invalidSdp(err.message);
-      if (err instanceof ShuttingDownError) throw Errors.notReady(err.message);
-      if (err instanceof AnswerFailedError || err instanceof PeerClosedError) throw Errors.iceGatheringFailed(err.message);
-      throw err;
+      throw sessionApiError(err);
     }
   });
 
-  const own = (id: string, keyId: string | undefined) => {
-    const s = sessions.get(id);
-    if (!s || s.keyId !== keyId) throw Errors.notFound(`WHIP session "${id.slice(0, 64)}"`);
-    return s;
-  };
+  const own = (id: string, keyId: string | undefined) => ownSession(sessions, id, keyId, 'WHIP session');
 
   // Trickle ICE (RFC 8840): candidates from the publisher. An ICE restart by PATCH is not supported (501).
   app.patch<{ Params: { id: string } }>('/whip/:id', async (req, reply) => {
