@@ -1,26 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium } from '../helpers/chromium.js';
-import { ensurePanClip } from '../helpers/clip.js';
 import { artifactsDir } from '../helpers/paths.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServerAndBrowser, type E2eFixture } from '../helpers/e2e-fixture.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 import { EXPECTED, writeTestModels } from '../helpers/test-models.js';
 
 const KEY = 'own-model-key';
 type Result = { boxes: Array<{ class: string; score: number; box: number[] }>; processor: string };
 
 describe('your own ONNX model end to end from a browser session (sightline serve --model)', { timeout: 120_000 }, () => {
+  let fx: E2eFixture;
   let server: ServerProcess;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: E2eFixture['browser'];
 
   before(async () => {
-    const models = writeTestModels();
-    server = await startServerProcess(['--model', models.yolov8], { SIGHTLINE_API_KEYS: KEY });
-    browser = await launchChromium(ensurePanClip());
+    fx = await startServerAndBrowser(KEY, ['--model', writeTestModels().yolov8]);
+    ({ server, browser } = fx);
   });
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await fx?.close();
   });
 
   test('the demo picks the detect processor, shows its controls, and gets the model boxes in frame pixels; the slider changes params live', async () => {

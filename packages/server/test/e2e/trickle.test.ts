@@ -1,22 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium } from '../helpers/chromium.js';
-import { ensurePanClip } from '../helpers/clip.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServerAndBrowser, type E2eFixture } from '../helpers/e2e-fixture.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 
 const KEY = 'trickle-key';
 
 describe('trickle and non-trickle ICE from Chromium (connect time: connect() → first result)', { timeout: 120_000 }, () => {
+  let fx: E2eFixture;
   let server: ServerProcess;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: E2eFixture['browser'];
 
   before(async () => {
-    server = await startServerProcess([], { SIGHTLINE_API_KEYS: KEY });
-    browser = await launchChromium(ensurePanClip());
+    fx = await startServerAndBrowser(KEY);
+    ({ server, browser } = fx);
   });
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await fx?.close();
   });
 
   test('both connect and get results; the note reports both connect times', async (t) => {

@@ -2,24 +2,23 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium } from '../helpers/chromium.js';
-import { ensurePanClip } from '../helpers/clip.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServerAndBrowser, type E2eFixture } from '../helpers/e2e-fixture.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 
 const KEY = 'whep-key';
 const whepClientSource = readFileSync(createRequire(import.meta.url).resolve('whip-whep/whep.js'), 'utf8');
 
 describe('WHEP: a second screen plays the annotated stream of a session', { timeout: 120_000 }, () => {
+  let fx: E2eFixture;
   let server: ServerProcess;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: E2eFixture['browser'];
 
   before(async () => {
-    server = await startServerProcess([], { SIGHTLINE_API_KEYS: KEY });
-    browser = await launchChromium(ensurePanClip());
+    fx = await startServerAndBrowser(KEY);
+    ({ server, browser } = fx);
   });
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await fx?.close();
   });
 
   test('frames arrive at the viewer with the face box drawn in the pixels; DELETE stops the viewer', async () => {

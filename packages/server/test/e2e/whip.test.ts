@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { launchChromium } from '../helpers/chromium.js';
-import { CLIP, ensurePanClip, faceInClipFrame } from '../helpers/clip.js';
+import { CLIP, faceInClipFrame } from '../helpers/clip.js';
 import { iou } from '../helpers/images.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServerAndBrowser, type E2eFixture } from '../helpers/e2e-fixture.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 
 const KEY = 'whip-key';
 const whipClientSource = readFileSync(createRequire(import.meta.url).resolve('whip-whep/whip.js'), 'utf8');
@@ -43,16 +43,16 @@ async function readSse(url: string, ms: number, headers: Record<string, string>)
 }
 
 describe('WHIP ingest from a third-party client (whip-whep in Chromium), results over SSE and WebSocket', { timeout: 120_000 }, () => {
+  let fx: E2eFixture;
   let server: ServerProcess;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: E2eFixture['browser'];
 
   before(async () => {
-    server = await startServerProcess([], { SIGHTLINE_API_KEYS: KEY });
-    browser = await launchChromium(ensurePanClip());
+    fx = await startServerAndBrowser(KEY);
+    ({ server, browser } = fx);
   });
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await fx?.close();
   });
 
   test('publish the fake camera by WHIP; results stream as SSE and over a WebSocket; DELETE ends the session and frees it', async () => {

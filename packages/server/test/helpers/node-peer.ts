@@ -92,3 +92,28 @@ export class NodePeer {
     this.pc.close();
   }
 }
+
+/**
+ * Opens a session on an in-process server with a real NodePeer: offer via `app.inject`, answer applied, DataChannel
+ * open. The peer is pushed on `peers` so the test's after() can close it.
+ */
+export async function openNodeSession(
+  app: { inject(opts: object): Promise<{ statusCode: number; body: string; json(): any }> },
+  apiKey: string,
+  peers: NodePeer[],
+  body: Record<string, unknown> = {},
+  peerOpts: { video?: boolean; label?: string } = {},
+): Promise<{ peer: NodePeer; id: string; processor: string }> {
+  const peer = new NodePeer(peerOpts);
+  peers.push(peer);
+  const r = await app.inject({
+    method: 'POST',
+    url: '/webrtc/offer',
+    headers: { 'content-type': 'application/json', 'api-key': apiKey },
+    payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', ...body }),
+  });
+  if (r.statusCode !== 200) throw new Error(`offer answered ${r.statusCode}: ${r.body}`);
+  await peer.accept(r.json().sdp);
+  await peer.channelOpen();
+  return { peer, id: r.json().session_id as string, processor: r.json().processor as string };
+}

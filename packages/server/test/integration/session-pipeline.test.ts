@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
 import { exitWhenDone } from '../helpers/exit.js';
 import { iou, readPngAsI420 } from '../helpers/images.js';
-import { NodePeer } from '../helpers/node-peer.js';
+import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { ASTRONAUT_FACE, astronautPng } from '../helpers/paths.js';
 
 const KEY = 'k';
@@ -15,20 +15,7 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
   let server: SightlineServer;
   const peers: NodePeer[] = [];
 
-  async function open(body: Record<string, unknown> = {}, peerOpts: { video?: boolean; label?: string } = {}) {
-    const peer = new NodePeer(peerOpts);
-    peers.push(peer);
-    const r = await server.app.inject({
-      method: 'POST',
-      url: '/webrtc/offer',
-      headers: { 'content-type': 'application/json', 'api-key': KEY },
-      payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', ...body }),
-    });
-    assert.equal(r.statusCode, 200, r.body);
-    await peer.accept(r.json().sdp);
-    await peer.channelOpen();
-    return { peer, id: r.json().session_id as string };
-  }
+  const open = (body: Record<string, unknown> = {}, peerOpts: { video?: boolean; label?: string } = {}) => openNodeSession(server.app, KEY, peers, body, peerOpts);
 
   before(async () => {
     server = await createServer(

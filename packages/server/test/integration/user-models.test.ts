@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { rgbaToI420, type I420Frame } from '../../src/models/i420.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
 import { exitWhenDone } from '../helpers/exit.js';
-import { NodePeer } from '../helpers/node-peer.js';
+import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { EXPECTED, writeTestModels } from '../helpers/test-models.js';
 
 const KEY = 'k';
@@ -20,20 +20,7 @@ describe('your own models over WebRTC: --model, discovery, batching across sessi
   let server: SightlineServer;
   const peers: NodePeer[] = [];
 
-  async function open(body: Record<string, unknown> = {}) {
-    const peer = new NodePeer();
-    peers.push(peer);
-    const r = await server.app.inject({
-      method: 'POST',
-      url: '/webrtc/offer',
-      headers: { 'content-type': 'application/json', 'api-key': KEY },
-      payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', ...body }),
-    });
-    assert.equal(r.statusCode, 200, r.body);
-    await peer.accept(r.json().sdp);
-    await peer.channelOpen();
-    return { peer, processor: r.json().processor as string, id: r.json().session_id as string };
-  }
+  const open = (body: Record<string, unknown> = {}) => openNodeSession(server.app, KEY, peers, body);
 
   before(async () => {
     server = await createServer(
