@@ -24,6 +24,10 @@ export const ErrorCode = z.enum([
   'invalid_message',
   'unsupported_message',
   'processing_failed',
+  'invalid_frame',
+  'frame_too_large',
+  'unsupported_format',
+  'auth_timeout',
   'invalid_model',
   'internal',
 ]);

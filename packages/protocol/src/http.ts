@@ -73,6 +73,8 @@ export const SessionSummary = z.object({
   frames_received: z.number().int(),
   frames_processed: z.number().int(),
   frames_dropped: z.number().int(),
+  /** JPEG/WebP frames refused (malformed, too large, not an image); counted in frames_received too. */
+  frames_rejected: z.number().int().optional(),
   results_sent: z.number().int(),
   results_undelivered: z.number().int(),
   end_reason: z.string().nullable(),

@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './http.js';
 export * from './messages.js';
+export * from './frame-chunks.js';

@@ -40,6 +40,8 @@ export const ResultMessage = z.object({
   /** Classifiers: top labels, best first. */
   labels: z.array(z.object({ class: z.string(), score: z.number() })).optional(),
   data: z.record(z.string(), z.unknown()).optional(),
+  /** Frames sent as JPEG/WebP chunks: the capture timestamp from the chunk header, echoed for RTT. */
+  client_ts_ms: z.number().optional(),
 });
 export type ResultMessage = z.infer<typeof ResultMessage>;
 
@@ -71,7 +73,29 @@ export const AckMessage = z.object({
 });
 export type AckMessage = z.infer<typeof AckMessage>;
 
-export const ServerMessage = z.discriminatedUnion('type', [ResultMessage, ErrorMessage, PongMessage, AckMessage]);
+/**
+ * Server → client, once per encoded frame (JPEG/WebP chunks) when the server is done with it: `processed` (its
+ * result was sent just before), `dropped` (a newer frame replaced it while the model was busy), `failed` (the
+ * processor failed; an error was sent) or `rejected` (malformed, too large, not an image; an error was sent).
+ * Clients keep at most their window of frames unacknowledged.
+ */
+export const FrameAckMessage = z.object({
+  type: z.literal('frame_ack'),
+  frame_id: z.number().int().nonnegative(),
+  status: z.enum(['processed', 'dropped', 'failed', 'rejected']),
+});
+export type FrameAckMessage = z.infer<typeof FrameAckMessage>;
+
+/** Server → client on the WebSocket bridge once the session exists (after auth). */
+export const ReadyMessage = z.object({
+  type: z.literal('ready'),
+  session_id: z.string(),
+  processor: z.string(),
+  params: z.record(z.string(), z.unknown()),
+});
+export type ReadyMessage = z.infer<typeof ReadyMessage>;
+
+export const ServerMessage = z.discriminatedUnion('type', [ResultMessage, ErrorMessage, PongMessage, AckMessage, FrameAckMessage, ReadyMessage]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 /** Client → server on any DataChannel of the session. */
@@ -95,6 +119,20 @@ export type SetMessage = z.infer<typeof SetMessage>;
 
 export const ClientMessage = z.discriminatedUnion('type', [PingMessage, SetMessage]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
+
+/**
+ * Client → server, first message on the WebSocket bridge (`GET {base}/ws`) when the connection carried no
+ * `api-key`/`Authorization` header (browsers cannot set headers on WebSockets). Answered by `ready` or an error
+ * and close. With a header, this message is optional and only picks processor, params and user.
+ */
+export const HelloMessage = z.object({
+  type: z.literal('hello'),
+  api_key: z.string().min(1).max(512).optional(),
+  user_id: z.string().max(256).nullish(),
+  processor: z.string().min(1).max(64).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+export type HelloMessage = z.infer<typeof HelloMessage>;
 
 /** Largest DataChannel message the server reads from a client; larger ones get an `invalid_message` error. */
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;

@@ -37,6 +37,13 @@ export interface ServerConfig {
   rtcPortMin: number | undefined;
   rtcPortMax: number | undefined;
   announcedIp: string | undefined;
+  /** JPEG/WebP frames sent as chunks (DataChannel or WebSocket): largest frame in bytes and in pixels. */
+  maxFrameBytes: number;
+  maxFramePixels: number;
+  /** Where recordings go; recording is off without it. */
+  recordDir: string | undefined;
+  /** `requested`: sessions that ask (`record: true`); `all`: every session. */
+  record: 'requested' | 'all';
 }
 
 interface OptionSpec {
@@ -77,6 +84,10 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
   rtcPortMin: { flag: 'rtc-port-min', env: 'SIGHTLINE_RTC_PORT_MIN', kind: 'int', help: 'lowest UDP port for WebRTC media (with --rtc-port-max)', default: () => '' },
   rtcPortMax: { flag: 'rtc-port-max', env: 'SIGHTLINE_RTC_PORT_MAX', kind: 'int', help: 'highest UDP port for WebRTC media', default: () => '' },
   announcedIp: { flag: 'announced-ip', env: 'SIGHTLINE_ANNOUNCED_IP', kind: 'string', help: 'public IPv4 put in host candidates (server behind 1:1 NAT)', default: () => '' },
+  maxFrameBytes: { flag: 'max-frame-bytes', env: 'SIGHTLINE_MAX_FRAME_BYTES', kind: 'int', help: 'largest JPEG/WebP frame sent as chunks, bytes', default: () => String(2 * 1024 * 1024) },
+  maxFramePixels: { flag: 'max-frame-pixels', env: 'SIGHTLINE_MAX_FRAME_PIXELS', kind: 'int', help: 'largest JPEG/WebP frame, width x height', default: () => String(3840 * 2160) },
+  recordDir: { flag: 'record-dir', env: 'SIGHTLINE_RECORD_DIR', kind: 'string', help: 'directory for session recordings (video/audio file + results JSONL)', default: () => '' },
+  record: { flag: 'record', env: 'SIGHTLINE_RECORD', kind: 'string', help: 'requested|all: record sessions that ask, or every session (needs --record-dir)', default: () => 'requested' },
   maxDelayMs: { flag: 'max-delay-ms', env: 'SIGHTLINE_MAX_DELAY_MS', kind: 'int', help: 'longest wait for a batch to fill while a worker is idle', default: () => '0' },
 };
 
@@ -165,6 +176,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     turnTtl: int('turnTtl', 60, 7 * 86400),
     ...portRange(),
     announcedIp: ip(raw('announcedIp')),
+    maxFrameBytes: int('maxFrameBytes', 1024, 64 * 1024 * 1024),
+    maxFramePixels: int('maxFramePixels', 64, 100_000_000),
+    recordDir: raw('recordDir') || undefined,
+    record: oneOf('record', ['requested', 'all'] as const),
   };
 }
 

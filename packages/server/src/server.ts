@@ -95,6 +95,7 @@ async function assemble(
       announcedIp: config.announcedIp,
     },
     maxSessions: config.maxSessions,
+    encodedFrames: { maxFrameBytes: config.maxFrameBytes, maxPixels: config.maxFramePixels },
     connectTimeoutMs: config.connectTimeoutMs,
     disconnectedTimeoutMs: config.disconnectedTimeoutMs,
     onSessionEnd: (s) => app?.log.info({ ...s }, 'session ended'),

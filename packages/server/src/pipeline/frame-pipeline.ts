@@ -14,6 +14,19 @@ export interface FramePipelineOptions {
   wantsFrames?: () => boolean;
   /** The copy, already rendered by the processor (or with the boxes drawn). */
   onFrameResult?: (frame: I420Frame, msg: ResultMessage) => void;
+  /** Called once per frame pushed (before close) when the pipeline is done with it; feeds `frame_ack`. */
+  onFrameDone?: (frameId: number, status: FrameStatus) => void;
+}
+
+/** How a frame left the pipeline. */
+export type FrameStatus = 'processed' | 'dropped' | 'failed';
+
+/** Optional facts about a pushed frame that the pipeline cannot know itself. */
+export interface PushOptions {
+  /** The client's id for the frame (encoded frames carry one); default: the decode index. */
+  frameId?: number;
+  /** The client's capture time, echoed in the result as `client_ts_ms`. */
+  clientTsMs?: number;
 }
 
 /** Counters of one pipeline; every frame received ends up processed, failed or dropped (or is in the slot). */
@@ -77,13 +90,22 @@ export class FramePipeline {
   }
 
   /** Hands a decoded frame to the pipeline. Never blocks, never queues more than one frame. */
-  push(frame: I420Frame): void {
-    const vf: VideoFrame = { width: frame.width, height: frame.height, data: frame.data, frameId: this.#received++, receivedAt: Date.now() };
+  push(frame: I420Frame, opts: PushOptions = {}): void {
+    const vf: VideoFrame = {
+      width: frame.width,
+      height: frame.height,
+      data: frame.data,
+      frameId: opts.frameId ?? this.#received,
+      receivedAt: Date.now(),
+      ...(opts.clientTsMs !== undefined ? { clientTsMs: opts.clientTsMs } : {}),
+    };
+    this.#received++;
     if (this.#closed) {
       this.#droppedAfterClose++;
       return;
     }
-    const { start } = this.#slot.offer({ frame: vf, enqueuedAt: performance.now() });
+    const { start, dropped } = this.#slot.offer({ frame: vf, enqueuedAt: performance.now() });
+    if (dropped) this.#opts.onFrameDone?.(dropped.frame.frameId, 'dropped');
     if (start) {
       this.#drain(start).catch((err: unknown) => {
         // onResult/onError threw: the session's sink is broken. Count the frame and keep the process alive.
@@ -133,9 +155,11 @@ export class FramePipeline {
         dropped: this.#slot.dropped,
         ...(out.labels ? { labels: out.labels } : {}),
         ...(out.data ? { data: out.data } : {}),
+        ...(frame.clientTsMs !== undefined ? { client_ts_ms: frame.clientTsMs } : {}),
       };
       this.#opts.onResult(msg);
       this.#processed++;
+      this.#opts.onFrameDone?.(frameId, 'processed');
       if (copy) {
         if (processor.render) processor.render(copy, out, params);
         else drawBoxesI420(copy, msg.boxes.map((b) => b.box));
@@ -150,6 +174,7 @@ export class FramePipeline {
         message: `processor "${processor.name}" failed on frame ${frameId}: ${err instanceof Error ? err.message : String(err)}`,
         frame_id: frameId,
       });
+      this.#opts.onFrameDone?.(frameId, 'failed');
     }
   }
 

@@ -9,6 +9,8 @@ export interface VideoFrame extends I420Frame {
   frameId: number;
   /** Unix epoch ms when the frame reached the pipeline. */
   receivedAt: number;
+  /** Encoded frames: the client's capture time from the chunk header. */
+  clientTsMs?: number;
 }
 
 /** What a processor may use. */

@@ -3,6 +3,7 @@ import type { SessionSummary } from '@sightline/protocol';
 import type { MediaEngine, PeerOptions } from '../engine/media-engine.js';
 import type { InferencePool } from '../models/inference-pool.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
+import type { EncodedFrameLimits } from './encoded-frame-input.js';
 import { Session, type EndReason } from './session.js';
 
 export interface SessionManagerOptions {
@@ -14,6 +15,8 @@ export interface SessionManagerOptions {
   disconnectedTimeoutMs: number;
   connectTimeoutMs: number;
   maxBufferedBytes?: number;
+  /** Limits of JPEG/WebP frames sent as chunks. */
+  encodedFrames: EncodedFrameLimits;
   /** Called when a session ends, with its final counters. */
   onSessionEnd?: (summary: SessionSummary) => void;
 }
@@ -101,6 +104,7 @@ export class SessionManager {
       disconnectedTimeoutMs: this.#opts.disconnectedTimeoutMs,
       connectTimeoutMs: this.#opts.connectTimeoutMs,
         maxBufferedBytes: this.#opts.maxBufferedBytes ?? 1 << 20,
+        encodedFrames: this.#opts.encodedFrames,
       });
       const answerSdp = await session.answer(req.offerSdp, req.trickle ?? false);
       if (this.#closed) throw new ShuttingDownError();

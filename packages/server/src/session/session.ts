@@ -3,6 +3,7 @@ import type { EngineChannel, EnginePeer, PeerState, VideoOutput } from '../engin
 import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
 import { InvalidParamsError, UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
+import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
 
 export interface SessionOptions {
   id: string;
@@ -23,6 +24,8 @@ export interface SessionOptions {
   maxBufferedBytes: number;
   /** The processed video sent back to the client (mode video/both). */
   videoOut?: VideoOutput | undefined;
+  /** Limits for JPEG/WebP frames sent as binary chunk messages instead of a video track. */
+  encodedFrames: EncodedFrameLimits;
 }
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
@@ -56,6 +59,10 @@ export class Session {
   #endReason: EndReason | null = null;
   #renegotiations = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Created on the first binary message: the JPEG/WebP frame path. */
+  #encoded: EncodedFrameInput | undefined;
+  /** Where `frame_ack`s go: the channel that sent the latest chunk. */
+  #framesChannel: EngineChannel | undefined;
 
   constructor(opts: SessionOptions) {
     this.#opts = opts;
@@ -73,6 +80,9 @@ export class Session {
       onFrameResult: (frame) => {
         opts.videoOut?.send(frame);
         for (const v of this.#viewers.values()) v.output.send(frame);
+      },
+      onFrameDone: (frameId, status) => {
+        if (this.#encoded) this.#deliver({ type: 'frame_ack', frame_id: frameId, status }, false, this.#framesChannel);
       },
     });
     this.#peer.onVideoFrame = (frame) => this.#pipeline.push(frame);
@@ -168,13 +178,15 @@ export class Session {
 
   summary(): SessionSummary {
     const c = this.#pipeline.counters;
+    const e = this.#encoded?.counters;
     return {
       session_id: this.id,
       processor: this.#pipeline.processorName,
       user_id: this.userId,
-      frames_received: c.received,
+      frames_received: c.received + (e ? e.rejected + e.dropped : 0),
       frames_processed: c.processed,
-      frames_dropped: c.dropped,
+      frames_dropped: c.dropped + (e?.dropped ?? 0),
+      ...(e ? { frames_rejected: e.rejected } : {}),
       results_sent: this.#resultsSent,
       results_undelivered: this.#undelivered,
       end_reason: this.#endReason,
@@ -187,6 +199,7 @@ export class Session {
     this.#endReason = reason;
     clearTimeout(this.#timer);
     this.#pipeline.close();
+    this.#encoded?.close();
     for (const id of [...this.#viewers.keys()]) this.removeViewer(id);
     this.#peer.close();
     this.#channels.length = 0;
@@ -258,10 +271,30 @@ export class Session {
     else this.#undelivered++;
   }
 
+  #openEncodedInput(): EncodedFrameInput {
+    return new EncodedFrameInput({
+      ...this.#opts.encodedFrames,
+      onFrame: (frame, frameId, clientTsMs) => this.#pipeline.push(frame, { frameId, clientTsMs }),
+      onRejected: (frameId, code, message) => {
+        const ch = this.#framesChannel;
+        if (code !== 'dropped') {
+          this.#deliver({ type: 'error', code, message, ...(frameId !== undefined ? { frame_id: frameId } : {}) }, false, ch);
+        }
+        if (frameId !== undefined) {
+          this.#deliver({ type: 'frame_ack', frame_id: frameId, status: code === 'dropped' ? 'dropped' : 'rejected' }, false, ch);
+        }
+      },
+    });
+  }
+
   #onClientMessage(ch: EngineChannel, data: string | ArrayBuffer): void {
     const reply = (code: ErrorMessage['code'], message: string, id?: string | number): void =>
       this.#deliver({ type: 'error', code, message, ...(id !== undefined ? { id } : {}) }, false, ch);
-    if (typeof data !== 'string') return reply('unsupported_message', 'binary messages are not accepted on this session');
+    if (typeof data !== 'string') {
+      this.#framesChannel = ch;
+      (this.#encoded ??= this.#openEncodedInput()).push(data);
+      return;
+    }
     if (data.length > MAX_CLIENT_MESSAGE_BYTES) return reply('invalid_message', `message over ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
     let json: unknown;
     try {
