@@ -2,3 +2,4 @@ export { connect, SightlineSession, SightlineError, type ConnectOptions, type Re
 export { SendTimeTracker, latencyApi, type LatencyMethod } from './send-time-tracker.js';
 export { drawBoxes, OverlayRenderer, type OverlayOptions } from './overlay.js';
 export type { ResultMessage, Box } from '@sightline/protocol';
+export { JpegCapture, type JpegCaptureOptions } from './jpeg-capture.js';

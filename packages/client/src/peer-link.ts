@@ -1,4 +1,4 @@
-import type { OfferResponse } from '@sightline/protocol';
+import { EncodedFrameSender, type OfferResponse } from '@sightline/protocol';
 import { latencyApi, SendTimeTracker } from './send-time-tracker.js';
 import { patchCandidates, postOffer, waitForGathering, type OfferBody } from './signaling.js';
 
@@ -10,6 +10,10 @@ export interface LinkOptions {
   iceTransportPolicy: RTCIceTransportPolicy;
   iceGatheringTimeoutMs: number;
   channelLabel: string;
+  /** `datachannel`: no media track; frames go as JPEG/WebP chunks on the channel (see `sender`). */
+  transport: 'media' | 'datachannel';
+  /** datachannel: most frames unacknowledged. */
+  window: number;
 }
 
 /**
@@ -20,6 +24,8 @@ export class PeerLink {
   readonly pc: RTCPeerConnection;
   readonly channel: RTCDataChannel;
   readonly tracker = new SendTimeTracker();
+  /** datachannel transport: the ack-windowed frame sender on `channel`. */
+  readonly sender: EncodedFrameSender | undefined;
   sessionId = '';
   processor = '';
   /** The processed video the server sends back (mode video/both). */
@@ -37,7 +43,12 @@ export class PeerLink {
     };
     try {
       this.channel = this.pc.createDataChannel(opts.channelLabel);
-      for (const track of opts.stream.getTracks()) {
+      if (opts.transport === 'datachannel') {
+        const ch = this.channel;
+        ch.binaryType = 'arraybuffer';
+        this.sender = new EncodedFrameSender({ window: opts.window, sendChunk: (c) => ch.send(c as Uint8Array<ArrayBuffer>), bufferedAmount: () => ch.bufferedAmount });
+      }
+      for (const track of opts.transport === 'datachannel' ? [] : opts.stream.getTracks()) {
         const sender = this.pc.addTrack(track, opts.stream);
         if (track.kind === 'video') this.tracker.attach(sender, api);
       }

@@ -7,7 +7,8 @@
  * Two browser APIs give each encoded frame as it goes out: the standard `RTCRtpScriptTransform` (a worker sees the
  * frames) and Chromium's `createEncodedStreams()`. Where neither exists, `method` is `none` and RTT is unknown.
  */
-export type LatencyMethod = 'script-transform' | 'encoded-streams' | 'none';
+/** How per-frame RTT is measured: encoded-frame transforms on the video sender, or frame ids of JPEG chunks. */
+export type LatencyMethod = 'script-transform' | 'encoded-streams' | 'frame-chunks' | 'none';
 
 export class SendTimeTracker {
   readonly #times = new Map<number, { at: number; rtp: number | undefined }>();

@@ -1,4 +1,5 @@
-import type { AckMessage, ResultMessage, ServerMessage } from '@sightline/protocol';
+import type { AckMessage, EncodedFrameSenderStats, ResultMessage, ServerMessage } from '@sightline/protocol';
+import { JpegCapture, type JpegCaptureOptions } from './jpeg-capture.js';
 import { PeerLink } from './peer-link.js';
 import { RollingStats } from './rolling-stats.js';
 import type { LatencyMethod } from './send-time-tracker.js';
@@ -31,6 +32,16 @@ export interface ConnectOptions {
   reconnect?: boolean;
   /** No message from the server for this long while connected means the link is dead; default 4000 ms. */
   livenessTimeoutMs?: number;
+  /**
+   * `media` (default): the camera goes as a WebRTC video track. `datachannel`: frames are grabbed, encoded as
+   * JPEG/WebP (`capture`) and sent as binary chunks on the DataChannel, at most `window` unacknowledged — for
+   * clients that cannot or will not send a media track.
+   */
+  transport?: 'media' | 'datachannel';
+  /** datachannel: how frames are grabbed and encoded. */
+  capture?: JpegCaptureOptions;
+  /** datachannel: most frames unacknowledged (default 2). */
+  window?: number;
 }
 
 /** A result with the latency the SDK measured for it. */
@@ -92,6 +103,7 @@ export class SightlineSession {
   #recovering = false;
   #closed = false;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #capture: JpegCapture | undefined;
 
   private constructor(opts: ResolvedOptions, readonly stream: MediaStream, ownsStream: boolean, iceServers: RTCIceServer[]) {
     this.#opts = opts;
@@ -112,6 +124,16 @@ export class SightlineSession {
       s = new SightlineSession(opts, stream, ownsStream, opts.iceServers ?? (await fetchIceServers(opts.url, opts.apiKey)));
       await s.#open(s.#link);
       s.#timer = setInterval(() => s!.#tick(), 1000);
+      if (opts.transport === 'datachannel') {
+        const session = s;
+        session.#capture = new JpegCapture(
+          stream,
+          opts.capture ?? {},
+          () => session.#state === 'connected' && session.#link.channel.readyState === 'open' && session.#link.sender!.ready,
+          (image, at) => session.#link.sender!.offer(image, at),
+        );
+        await session.#capture.start();
+      }
       return s;
     } catch (err) {
       if (s) await s.close();
@@ -139,16 +161,21 @@ export class SightlineSession {
 
   /** How this browser measures per-frame RTT. */
   get latencyMethod(): LatencyMethod {
-    return this.#link.tracker.method;
+    return this.#link.sender ? 'frame-chunks' : this.#link.tracker.method;
   }
 
   get measuresRtt(): boolean {
-    return this.#link.tracker.method !== 'none';
+    return this.latencyMethod !== 'none';
   }
 
   /** Frames sent on the current connection (when measurable). */
   get framesSent(): number {
-    return this.#link.tracker.sent;
+    return this.#link.sender?.stats.sent ?? this.#link.tracker.sent;
+  }
+
+  /** datachannel transport: the ack window's counters on the current connection. */
+  get frameStats(): EncodedFrameSenderStats | undefined {
+    return this.#link.sender?.stats;
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -177,6 +204,7 @@ export class SightlineSession {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#capture?.stop();
     const id = this.#link.sessionId;
     this.#link.close();
     if (this.#ownsStream) for (const t of this.stream.getTracks()) t.stop();
@@ -195,6 +223,8 @@ export class SightlineSession {
       iceTransportPolicy: this.#opts.iceTransportPolicy ?? 'all',
       iceGatheringTimeoutMs: this.#opts.iceGatheringTimeoutMs,
       channelLabel: this.#opts.channelLabel,
+      transport: this.#opts.transport ?? 'media',
+      window: this.#opts.window ?? 2,
     });
   }
 
@@ -205,7 +235,7 @@ export class SightlineSession {
     this.#processor ??= link.processor;
     await link.whenOpen(15_000);
     this.#lastHeard = now();
-    this.#sentMark = { at: now(), sent: link.tracker.sent };
+    this.#sentMark = { at: now(), sent: link.sender?.stats.sent ?? link.tracker.sent };
     this.#setState('connected');
   }
 
@@ -234,7 +264,8 @@ export class SightlineSession {
     switch (msg.type) {
       case 'result': {
         const arrived = now();
-        const sent = link.tracker.take(msg.frame_id);
+        const sentAt = link.sender?.sentAt(msg.frame_id);
+        const sent = link.sender ? (sentAt === undefined ? undefined : { at: performance.timeOrigin + sentAt, rtp: undefined }) : link.tracker.take(msg.frame_id);
         const rttMs = sent === undefined ? undefined : arrived - sent.at;
         this.#dropped = msg.dropped;
         this.#stats.addResult(arrived, rttMs);
@@ -250,7 +281,11 @@ export class SightlineSession {
         this.#params = msg.params;
         if (msg.id !== undefined) this.#settle(msg.id, undefined, msg);
         return;
+      case 'frame_ack':
+        link.sender?.onAck(msg);
+        return;
       case 'pong':
+      case 'ready':
         return;
     }
   }
@@ -263,8 +298,8 @@ export class SightlineSession {
       if (link.channel.readyState === 'open') link.channel.send(JSON.stringify({ type: 'ping' }));
       if (this.#opts.reconnect && t - this.#lastHeard > this.#opts.livenessTimeoutMs) this.#recover('no message from the server');
     }
-    const sent = link.tracker.sent;
-    const fps = link.tracker.method === 'none' ? undefined : ((sent - this.#sentMark.sent) * 1000) / Math.max(1, t - this.#sentMark.at);
+    const sent = link.sender?.stats.sent ?? link.tracker.sent;
+    const fps = link.tracker.method === 'none' && !link.sender ? undefined : ((sent - this.#sentMark.sent) * 1000) / Math.max(1, t - this.#sentMark.at);
     this.#sentMark = { at: t, sent };
     this.#emit('stats', {
       rttP50: this.#stats.rtt(50, t),
@@ -272,7 +307,7 @@ export class SightlineSession {
       resultsPerSecond: this.#stats.resultsPerSecond(t),
       framesSentPerSecond: fps,
       dropped: this.#dropped,
-      latencyMethod: link.tracker.method,
+      latencyMethod: link.sender ? 'frame-chunks' : link.tracker.method,
       reconnects: this.#reconnects,
     });
   }

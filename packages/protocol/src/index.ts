@@ -2,3 +2,5 @@ export * from './errors.js';
 export * from './http.js';
 export * from './messages.js';
 export * from './frame-chunks.js';
+export * from './audio.js';
+export * from './encoded-frame-sender.js';

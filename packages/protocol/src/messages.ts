@@ -122,8 +122,9 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 
 /**
  * Client → server, first message on the WebSocket bridge (`GET {base}/ws`) when the connection carried no
- * `api-key`/`Authorization` header (browsers cannot set headers on WebSockets). Answered by `ready` or an error
- * and close. With a header, this message is optional and only picks processor, params and user.
+ * `api-key`/`Authorization` header (browsers cannot set headers on WebSockets). Answered by `ready`, or an error
+ * and a close code 4000 + the HTTP status of the same failure. With a header the session starts at once from the
+ * query string (`?processor=&user_id=&params=<JSON>`) and no hello is sent.
  */
 export const HelloMessage = z.object({
   type: z.literal('hello'),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ClientMessage, ErrorBody, OfferRequest, ResultMessage, ServerMessage } from '../src/index.js';
+import { ClientMessage, EncodedFrameSender, ErrorBody, OfferRequest, parseFrameChunk, ResultMessage, ServerMessage } from '../src/index.js';
 
 describe('OfferRequest', () => {
   test("accepts the seed's body, with user_id null as its Python client sends it", () => {
@@ -50,5 +50,54 @@ describe('messages', () => {
   test('error bodies name a known code', () => {
     assert.ok(ErrorBody.safeParse({ error: { code: 'invalid_sdp', message: 'x' } }).success);
     assert.ok(!ErrorBody.safeParse({ error: { code: 'made_up', message: 'x' } }).success);
+  });
+});
+
+describe('EncodedFrameSender', () => {
+  const setup = (window: number) => {
+    const sent: Array<{ id: number; index: number }> = [];
+    let clock = 0;
+    let buffered = 0;
+    const sender = new EncodedFrameSender({
+      window,
+      chunkBytes: 100,
+      ackTimeoutMs: 1000,
+      now: () => clock,
+      bufferedAmount: () => buffered,
+      sendChunk: (c) => {
+        const p = parseFrameChunk(c);
+        if ('error' in p) throw new Error(p.error);
+        sent.push({ id: p.frameId, index: p.index });
+      },
+    });
+    return { sender, sent, tick: (ms: number) => (clock += ms), setBuffered: (b: number) => (buffered = b) };
+  };
+
+  test('never has more than `window` frames unacknowledged; the latest waiting frame wins', () => {
+    const { sender, sent } = setup(2);
+    for (let i = 0; i < 5; i++) sender.offer(new Uint8Array(250));
+    // Frames 0 and 1 sent (3 chunks each); of the three offered after, only the last waits.
+    assert.deepEqual([...new Set(sent.map((s) => s.id))], [0, 1]);
+    assert.equal(sent.length, 6);
+    assert.deepEqual(sender.stats, { sent: 2, processed: 0, dropped: 0, failed: 0, rejected: 0, skipped: 2, lost: 0, inFlight: 2 });
+    sender.onAck({ type: 'frame_ack', frame_id: 0, status: 'processed' });
+    assert.deepEqual([...new Set(sent.map((s) => s.id))], [0, 1, 2]);
+    sender.onAck({ type: 'frame_ack', frame_id: 1, status: 'dropped' });
+    assert.equal(sender.stats.inFlight, 1);
+    assert.equal(sender.stats.dropped, 1);
+  });
+
+  test('a full transport buffer holds frames back; unacknowledged frames time out as lost', () => {
+    const { sender, sent, tick, setBuffered } = setup(1);
+    setBuffered(2 << 20);
+    sender.offer(new Uint8Array(10));
+    assert.equal(sent.length, 0);
+    setBuffered(0);
+    sender.offer(new Uint8Array(10));
+    assert.equal(sent.length, 1);
+    tick(1500);
+    sender.offer(new Uint8Array(10));
+    assert.equal(sender.stats.lost, 1);
+    assert.equal(sent.length, 2);
   });
 });

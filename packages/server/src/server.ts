@@ -111,6 +111,7 @@ async function assemble(
     corsOrigins: config.corsOrigins,
     demoDir: opts.demoDir ?? defaultDemoDir,
     logLevel: config.logLevel,
+    maxFrameBytes: config.maxFrameBytes,
     ...(devKey ? { devKey } : {}),
     ice: { stunUrls: config.stunUrls, turnUrls: config.turnUrls, turnSecret: config.turnSecret, turnTtlSeconds: config.turnTtl },
     readiness: () => ({

@@ -1,4 +1,6 @@
 import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
+import { FRAME_CHUNK_HEADER_BYTES } from '@sightline/protocol';
 import type { ReadyResponse } from '@sightline/protocol';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { InferencePool } from '../models/inference-pool.js';
@@ -14,6 +16,7 @@ import { ApiError, Errors } from './errors.js';
 import { healthRoutes } from './health-routes.js';
 import type { KeyStore } from './key-store.js';
 import { webrtcRoutes } from './webrtc-routes.js';
+import { wsBridgeRoutes } from './ws-bridge-routes.js';
 
 export interface AppOptions {
   keys: KeyStore;
@@ -31,6 +34,8 @@ export interface AppOptions {
   logLevel?: string;
   /** Largest request body; bigger ones get 413. */
   bodyLimit?: number;
+  /** Largest JPEG/WebP frame (bytes): a WebSocket message may carry one whole. */
+  maxFrameBytes: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -71,6 +76,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     void reply.code(404).send(e.body());
   });
 
+  // One WebSocket server for every route that upgrades; a message may be a whole frame.
+  await app.register(websocket, { options: { maxPayload: opts.maxFrameBytes + FRAME_CHUNK_HEADER_BYTES } });
+
   const base = opts.basePath;
   await app.register(healthRoutes, { readiness: opts.readiness });
   await app.register(webrtcRoutes, {
@@ -89,6 +97,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     defaultProcessor: opts.defaultProcessor,
     isReady: () => opts.readiness().ready,
     ice,
+  });
+  await app.register(wsBridgeRoutes, {
+    prefix: base,
+    keys: opts.keys,
+    sessions: opts.sessions,
+    defaultProcessor: opts.defaultProcessor,
+    isReady: () => opts.readiness().ready,
   });
   await app.register(sessionEventsRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
   await app.register(whepRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });

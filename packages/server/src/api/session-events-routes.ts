@@ -1,4 +1,3 @@
-import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
@@ -20,7 +19,6 @@ export const sessionEventsRoutes: FastifyPluginAsync<SessionEventsRoutesOptions>
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
   });
-  await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
   app.addHook('onRequest', async (req) => {
     req.keyId = authenticate(req, opts.keys);
   });

@@ -1,17 +1,22 @@
 /**
- * `sightline stream SOURCE --url BASE_URL --api-key KEY [--transport webrtc] [--processor NAME] [--params JSON]
- * [--sessions N] [--seconds S] [--json] [--fps F] [--width W]` — the TypeScript twin of the seed's demo.py: streams
- * a file, y4m, RTSP/HTTP URL or V4L2 camera to a Sightline server and prints results (JSON lines) or a live summary.
+ * `sightline stream SOURCE --url BASE_URL --api-key KEY [--transport webrtc|datachannel|ws] [--processor NAME]
+ * [--params JSON] [--sessions N] [--seconds S] [--json] [--fps F] [--width W]` — the TypeScript twin of the seed's
+ * demo.py: streams a file, y4m, RTSP/HTTP URL or V4L2 camera to a Sightline server and prints results (JSON lines)
+ * or a live summary with a progress bar for files.
  */
 import { parseArgs } from 'node:util';
-import { probeSource, readFrames } from '../stream/frame-source.js';
-import { NodeClient, type NodeResult } from '../stream/node-client.js';
+import { outputSize, probeSource, readFrames, readJpegFrames, type SourceInfo } from '../stream/frame-source.js';
+import { NodeClient } from '../stream/node-client.js';
+import type { NodeResult, StreamClient } from '../stream/stream-client.js';
+import { WsClient } from '../stream/ws-client.js';
 
 export const STREAM_USAGE = `Usage: sightline stream SOURCE --url BASE_URL --api-key KEY [options]
   SOURCE                 video file (anything ffmpeg reads), .y4m, rtsp:// or http:// URL, or /dev/videoN
   --url URL              server base URL with its base path (env SIGHTLINE_URL)
   --api-key KEY          API key (env SIGHTLINE_API_KEY)
-  --transport webrtc     how frames travel (webrtc; DataChannel-JPEG and WebSocket modes come with the server's support)
+  --transport T          webrtc (video track, default), datachannel (JPEG frames on a DataChannel) or ws (JPEG
+                         frames over the WebSocket bridge, for networks that block UDP)
+  --window N             JPEG transports: most frames unacknowledged (default 2)
   --processor NAME       processor (server default if omitted); --params JSON for its params
   --sessions N           run N sessions at once (load generator), default 1
   --seconds S            stop after S seconds (default: at the end of the source)
@@ -45,6 +50,7 @@ export async function streamCommand(argv: string[]): Promise<number> {
         url: { type: 'string' },
         'api-key': { type: 'string' },
         transport: { type: 'string', default: 'webrtc' },
+        window: { type: 'string', default: '2' },
         processor: { type: 'string' },
         params: { type: 'string' },
         sessions: { type: 'string', default: '1' },
@@ -70,7 +76,8 @@ export async function streamCommand(argv: string[]): Promise<number> {
     if (!source) throw new UsageError('SOURCE is required');
     if (!url) throw new UsageError('--url (or SIGHTLINE_URL) is required');
     if (!apiKey) throw new UsageError('--api-key (or SIGHTLINE_API_KEY) is required');
-    if (values.transport !== 'webrtc') throw new UsageError(`--transport ${String(values.transport)} is not available yet; use webrtc`);
+    const transport = values.transport as Transport;
+    if (!TRANSPORTS.includes(transport)) throw new UsageError(`--transport must be one of ${TRANSPORTS.join(', ')} (got ${String(values.transport)})`);
     const int = (name: string, min: number, max: number): number => {
       const n = Number(values[name]);
       if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
@@ -79,6 +86,7 @@ export async function streamCommand(argv: string[]): Promise<number> {
     const sessions = int('sessions', 1, 64);
     const fps = int('fps', 1, 120);
     const width = int('width', 16, 4096);
+    const window = int('window', 1, 64);
     const seconds = values.seconds === undefined ? undefined : int('seconds', 1, 86_400);
     let params: Record<string, unknown> | undefined;
     if (values.params) {
@@ -88,7 +96,7 @@ export async function streamCommand(argv: string[]): Promise<number> {
         throw new UsageError('--params must be JSON');
       }
     }
-    return await run({ source, url, apiKey, processor: values.processor as string | undefined, params, sessions, fps, width, seconds, json: values.json === true });
+    return await run({ source, url, apiKey, transport, window, processor: values.processor as string | undefined, params, sessions, fps, width, seconds, json: values.json === true });
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`sightline stream: ${err.message}\n\n${STREAM_USAGE}`);
@@ -99,10 +107,15 @@ export async function streamCommand(argv: string[]): Promise<number> {
   }
 }
 
-async function run(o: {
+const TRANSPORTS = ['webrtc', 'datachannel', 'ws'] as const;
+type Transport = (typeof TRANSPORTS)[number];
+
+interface RunOptions {
   source: string;
   url: string;
   apiKey: string;
+  transport: Transport;
+  window: number;
   processor: string | undefined;
   params: Record<string, unknown> | undefined;
   sessions: number;
@@ -110,12 +123,33 @@ async function run(o: {
   width: number;
   seconds: number | undefined;
   json: boolean;
-}): Promise<number> {
+}
+
+function connect(o: RunOptions): Promise<StreamClient> {
+  const common = { url: o.url, apiKey: o.apiKey, processor: o.processor, params: o.params, window: o.window };
+  return o.transport === 'ws' ? WsClient.connect(common) : NodeClient.connect({ ...common, transport: o.transport });
+}
+
+/** `[#####-----]  45%` for files (by the source position), elapsed/--seconds for live sources that have them. */
+function progressBar(fraction: number | undefined): string {
+  if (fraction === undefined) return '';
+  const f = Math.max(0, Math.min(1, fraction));
+  const n = Math.round(f * 20);
+  return `  [${'#'.repeat(n)}${'-'.repeat(20 - n)}] ${(f * 100).toFixed(0).padStart(3)}%`;
+}
+
+async function run(o: RunOptions): Promise<number> {
   const stats: Stats = { results: 0, rtts: [], sent: 0, dropped: 0, errors: 0 };
-  const clients: NodeClient[] = [];
+  const clients: StreamClient[] = [];
   const summaryOut = o.json ? process.stderr : process.stdout;
+  const live = summaryOut.isTTY === true;
   const abort = new AbortController();
   if (o.seconds) setTimeout(() => abort.abort(), o.seconds * 1000).unref();
+  const info: SourceInfo = probeSource(o.source);
+  const size = outputSize(info, o.width);
+  // Where the source is, in seconds: frames read by the first session / fps.
+  let position = 0;
+  const total = o.seconds !== undefined && info.durationS !== undefined ? Math.min(o.seconds, info.durationS) : (o.seconds ?? info.durationS);
   const started = performance.now();
   let lastResults = 0;
   const ticker = setInterval(() => {
@@ -124,18 +158,16 @@ async function run(o: {
     lastResults = stats.results;
     const p50 = pct(stats.rtts.slice(-300), 50);
     const p95 = pct(stats.rtts.slice(-300), 95);
-    summaryOut.write(
-      `[${secs.toFixed(0)}s] sessions ${clients.length}/${o.sessions}  sent ${stats.sent}  results ${stats.results} (${rate}/s)  RTT p50 ${p50?.toFixed(1) ?? '–'} ms p95 ${p95?.toFixed(1) ?? '–'} ms  dropped ${stats.dropped}  errors ${stats.errors}${o.seconds ? `  ${Math.min(100, (secs / o.seconds) * 100).toFixed(0)}%` : ''}\n`,
-    );
+    const line = `[${secs.toFixed(0)}s] sessions ${clients.length}/${o.sessions}  sent ${stats.sent}  results ${stats.results} (${rate}/s)  RTT p50 ${p50?.toFixed(1) ?? '–'} ms p95 ${p95?.toFixed(1) ?? '–'} ms  dropped ${stats.dropped}  errors ${stats.errors}${progressBar(total ? position / total : undefined)}`;
+    // A terminal gets one line redrawn in place; a pipe or file gets a line a second.
+    summaryOut.write(live ? `\r\x1b[2K${line}` : `${line}\n`);
   }, 1000);
   try {
     await Promise.all(
-      Array.from({ length: o.sessions }, async () => {
-        const client = await NodeClient.connect({ url: o.url, apiKey: o.apiKey, processor: o.processor, params: o.params });
+      Array.from({ length: o.sessions }, async (_, index) => {
+        const client = await connect(o);
         clients.push(client);
-        const info = probeSource(o.source);
-        const W = o.width - (o.width % 2);
-        await client.warmUp(W, Math.max(2, Math.round((info.height * W) / info.width / 2) * 2));
+        await client.warmUp(size.width, size.height);
         let dropped = 0;
         client.onResult = (r: NodeResult) => {
           stats.results++;
@@ -146,24 +178,40 @@ async function run(o: {
         };
         client.onError = (e) => {
           stats.errors++;
-          process.stderr.write(`error: ${e.code}: ${e.message}\n`);
+          process.stderr.write(`${live ? '\n' : ''}error: ${e.code}: ${e.message}\n`);
         };
-        for await (const frame of readFrames(o.source, { fps: o.fps, width: o.width, signal: abort.signal })) {
-          client.send(frame);
+        const read = { fps: o.fps, width: o.width, signal: abort.signal };
+        const tick = (): void => {
           stats.sent++;
+          if (index === 0) position += 1 / o.fps;
+        };
+        if (client.input === 'i420') {
+          for await (const frame of readFrames(o.source, read)) {
+            client.send(frame);
+            tick();
+          }
+        } else {
+          for await (const jpeg of readJpegFrames(o.source, read)) {
+            client.sendEncoded(jpeg);
+            tick();
+          }
         }
         // Results of the last frames are still on their way.
         await new Promise((r) => setTimeout(r, 1000));
+        const s = client.senderStats;
+        // Frames the ack window held back (a newer one replaced them) never left this process: count them as dropped.
+        if (s) stats.dropped += s.skipped + s.lost;
       }),
     );
   } finally {
     clearInterval(ticker);
     for (const c of clients) c.close();
+    if (live) summaryOut.write('\n');
   }
   const p50 = pct(stats.rtts, 50);
   const p95 = pct(stats.rtts, 95);
   summaryOut.write(
-    `done: ${o.sessions} session(s), ${stats.sent} frames sent, ${stats.results} results (${((stats.results / Math.max(1, stats.sent)) * 100).toFixed(1)}%), RTT p50 ${p50?.toFixed(1) ?? '–'} ms, p95 ${p95?.toFixed(1) ?? '–'} ms, dropped ${stats.dropped}, errors ${stats.errors}\n`,
+    `done: ${o.sessions} session(s) over ${o.transport}, ${stats.sent} frames sent, ${stats.results} results (${((stats.results / Math.max(1, stats.sent)) * 100).toFixed(1)}%), RTT p50 ${p50?.toFixed(1) ?? '–'} ms, p95 ${p95?.toFixed(1) ?? '–'} ms, dropped ${stats.dropped}, errors ${stats.errors}\n`,
   );
   return stats.results > 0 ? 0 : 1;
 }

@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SessionSummary } from '@sightline/protocol';
-import type { MediaEngine, PeerOptions } from '../engine/media-engine.js';
+import type { WebSocket } from 'ws';
+import type { EnginePeer, MediaEngine, PeerOptions, VideoOutput } from '../engine/media-engine.js';
 import type { InferencePool } from '../models/inference-pool.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { EncodedFrameLimits } from './encoded-frame-input.js';
 import { Session, type EndReason } from './session.js';
+import { WebSocketPeer } from './websocket-peer.js';
 
 export interface SessionManagerOptions {
   engine: MediaEngine;
@@ -83,30 +85,56 @@ export class SessionManager {
    * UnknownProcessorError, InvalidParamsError, InvalidOfferError or ShuttingDownError; nothing is left behind when it throws.
    */
   async create(req: CreateSessionRequest): Promise<{ session: Session; answerSdp: string }> {
+    return this.#open(req, () => {
+      const peer = this.#opts.engine.createPeer(this.#opts.peer);
+      return { peer, videoOut: req.videoBack ? peer.addVideoOutput() : undefined };
+    }, async (session) => session.answer(req.offerSdp, req.trickle ?? false));
+  }
+
+  /**
+   * A session over the WebSocket bridge: same checks and limits as `create`, the socket as its only channel.
+   * Throws like `create`.
+   */
+  async createBridged(req: Omit<CreateSessionRequest, 'offerSdp' | 'trickle' | 'videoBack'>, socket: WebSocket): Promise<Session> {
+    let peer: WebSocketPeer | undefined;
+    const { session } = await this.#open(req, () => {
+      peer = new WebSocketPeer(socket);
+      return { peer, videoOut: undefined };
+    }, async () => {
+      peer!.start();
+      return '';
+    });
+    return session;
+  }
+
+  async #open(
+    req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params'>,
+    makePeer: () => { peer: EnginePeer; videoOut: VideoOutput | undefined },
+    connect: (session: Session) => Promise<string>,
+  ): Promise<{ session: Session; answerSdp: string }> {
     if (this.#closed) throw new ShuttingDownError();
     const { processor, params } = this.#opts.registry.resolve(req.processor, req.params);
     if (this.#sessions.size + this.#starting >= this.#opts.maxSessions) throw new AtCapacityError(this.#opts.maxSessions);
     this.#starting++;
     let session: Session | undefined;
     try {
-      const peer = this.#opts.engine.createPeer(this.#opts.peer);
-      const videoOut = req.videoBack ? peer.addVideoOutput() : undefined;
+      const { peer, videoOut } = makePeer();
       session = new Session({
         videoOut,
-      id: randomUUID(),
-      keyId: req.keyId,
-      userId: req.userId,
-      processor,
-      params,
-      registry: this.#opts.registry,
-      peer,
-      ctx: { pool: this.#opts.pool },
-      disconnectedTimeoutMs: this.#opts.disconnectedTimeoutMs,
-      connectTimeoutMs: this.#opts.connectTimeoutMs,
+        id: randomUUID(),
+        keyId: req.keyId,
+        userId: req.userId,
+        processor,
+        params,
+        registry: this.#opts.registry,
+        peer,
+        ctx: { pool: this.#opts.pool },
+        disconnectedTimeoutMs: this.#opts.disconnectedTimeoutMs,
+        connectTimeoutMs: this.#opts.connectTimeoutMs,
         maxBufferedBytes: this.#opts.maxBufferedBytes ?? 1 << 20,
         encodedFrames: this.#opts.encodedFrames,
       });
-      const answerSdp = await session.answer(req.offerSdp, req.trickle ?? false);
+      const answerSdp = await connect(session);
       if (this.#closed) throw new ShuttingDownError();
       if (session.closed) throw new PeerClosedError(session.summary().end_reason);
       this.#sessions.set(session.id, session);

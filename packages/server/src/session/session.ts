@@ -98,6 +98,11 @@ export class Session {
     return this.#pipeline.processorName;
   }
 
+  /** The processor's params now in force (defaults applied). */
+  get params(): unknown {
+    return this.#pipeline.params;
+  }
+
   /** Applies the offer and returns the answer SDP (at once with `trickle`); starts the connect timeout. */
   async answer(offerSdp: string, trickle = false): Promise<string> {
     const sdp = await this.#peer.answer(offerSdp, trickle);

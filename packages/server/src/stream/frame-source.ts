@@ -4,17 +4,69 @@ import type { I420Frame } from '../models/i420.js';
 export interface SourceInfo {
   width: number;
   height: number;
+  /** Seconds, for files; undefined for live sources (cameras, most streams). */
+  durationS: number | undefined;
 }
 
-/** Size of the first video stream of `source` (anything ffprobe reads: files, y4m, RTSP/HTTP URLs, /dev/video*). */
+/** Size (and duration, if any) of the first video stream of `source`: files, y4m, RTSP/HTTP URLs, /dev/video*. */
 export function probeSource(source: string): SourceInfo {
-  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0:s=x'];
+  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height:format=duration', '-of', 'default=nw=1'];
   if (source.startsWith('/dev/video')) args.unshift('-f', 'v4l2');
   const r = spawnSync('ffprobe', [...args, source], { encoding: 'utf8', timeout: 20_000 });
   if (r.error) throw new Error(`ffprobe is needed to read ${source}: ${r.error.message}`);
-  const m = /(\d+)x(\d+)/.exec(r.stdout);
-  if (r.status !== 0 || !m) throw new Error(`cannot read a video stream from ${source}: ${r.stderr.trim() || 'no video stream'}`);
-  return { width: Number(m[1]), height: Number(m[2]) };
+  const w = /width=(\d+)/.exec(r.stdout);
+  const h = /height=(\d+)/.exec(r.stdout);
+  if (r.status !== 0 || !w || !h) throw new Error(`cannot read a video stream from ${source}: ${r.stderr.trim() || 'no video stream'}`);
+  const d = Number(/duration=([\d.]+)/.exec(r.stdout)?.[1]);
+  return { width: Number(w[1]), height: Number(h[1]), durationS: Number.isFinite(d) && d > 0 ? d : undefined };
+}
+
+/** Even output size for `width` pixels wide, keeping the source's aspect ratio. */
+export function outputSize(info: SourceInfo, width: number): { width: number; height: number } {
+  const W = width - (width % 2);
+  return { width: W, height: Math.max(2, Math.round((info.height * W) / info.width / 2) * 2) };
+}
+
+/** ffmpeg's input arguments for `source` (real-time pacing for files). */
+function inputArgs(source: string): string[] {
+  return source.startsWith('/dev/video') ? ['-f', 'v4l2', '-i', source] : ['-re', '-i', source];
+}
+
+/**
+ * Decodes `source` with ffmpeg and re-encodes each frame as a JPEG (ffmpeg's MJPEG encoder, `quality` 2–31, lower is
+ * better), at `fps`, scaled to `width` pixels wide. For the JPEG transports (DataChannel, WebSocket).
+ */
+export async function* readJpegFrames(source: string, opts: { fps: number; width: number; quality?: number; signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
+  const { width: W, height: H } = outputSize(probeSource(source), opts.width);
+  const args = ['-v', 'error', ...inputArgs(source), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-c:v', 'mjpeg', '-q:v', String(opts.quality ?? 5), '-f', 'image2pipe', '-'];
+  let buf: Buffer = Buffer.alloc(0);
+  for await (const chunk of runFfmpeg(source, args, opts.signal)) {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    // Each image ends with the EOI marker FF D9; 0xFF inside entropy-coded data is always followed by 00 or RSTn.
+    for (let end = buf.indexOf(EOI); end >= 0; end = buf.indexOf(EOI)) {
+      yield new Uint8Array(buf.subarray(0, end + 2));
+      buf = buf.subarray(end + 2);
+    }
+  }
+}
+
+const EOI = Buffer.from([0xff, 0xd9]);
+
+/** Runs ffmpeg with `args`, yielding its stdout; throws with its stderr when it fails (not when aborted). */
+async function* runFfmpeg(source: string, args: string[], signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  ff.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const onAbort = (): void => void ff.kill('SIGTERM');
+  signal?.addEventListener('abort', onAbort);
+  try {
+    for await (const chunk of ff.stdout as AsyncIterable<Buffer>) yield chunk;
+    const code: number | null = ff.exitCode ?? (await new Promise((r) => ff.once('exit', r)));
+    if (code !== 0 && !signal?.aborted) throw new Error(`ffmpeg failed on ${source}: ${stderr.trim() || `exit ${code}`}`);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (ff.exitCode === null) ff.kill('SIGTERM');
+  }
 }
 
 /**
@@ -22,31 +74,15 @@ export function probeSource(source: string): SourceInfo {
  * `width` pixels wide (even sizes). Yields until the source ends or `signal` aborts.
  */
 export async function* readFrames(source: string, opts: { fps: number; width: number; signal?: AbortSignal }): AsyncGenerator<I420Frame> {
-  const info = probeSource(source);
-  const W = opts.width - (opts.width % 2);
-  const H = Math.max(2, Math.round((info.height * W) / info.width / 2) * 2);
-  const input = source.startsWith('/dev/video') ? ['-f', 'v4l2', '-i', source] : ['-re', '-i', source];
-  const ff = spawn('ffmpeg', ['-v', 'error', ...input, '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-pix_fmt', 'yuv420p', '-f', 'rawvideo', '-'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  ff.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const onAbort = (): void => void ff.kill('SIGTERM');
-  opts.signal?.addEventListener('abort', onAbort);
+  const { width: W, height: H } = outputSize(probeSource(source), opts.width);
+  const args = ['-v', 'error', ...inputArgs(source), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-pix_fmt', 'yuv420p', '-f', 'rawvideo', '-'];
   const size = W * H * 1.5;
   let buf: Buffer = Buffer.alloc(0);
-  try {
-    for await (const chunk of ff.stdout as AsyncIterable<Buffer>) {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      while (buf.length >= size) {
-        yield { width: W, height: H, data: new Uint8Array(buf.subarray(0, size)) };
-        buf = buf.subarray(size);
-      }
+  for await (const chunk of runFfmpeg(source, args, opts.signal)) {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    while (buf.length >= size) {
+      yield { width: W, height: H, data: new Uint8Array(buf.subarray(0, size)) };
+      buf = buf.subarray(size);
     }
-    const code: number | null = ff.exitCode ?? (await new Promise((r) => ff.once('exit', r)));
-    if (code !== 0 && !opts.signal?.aborted) throw new Error(`ffmpeg failed on ${source}: ${stderr.trim() || `exit ${code}`}`);
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    if (ff.exitCode === null) ff.kill('SIGTERM');
   }
 }

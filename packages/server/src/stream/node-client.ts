@@ -1,6 +1,7 @@
 import wrtc from '@roamhq/wrtc';
-import type { OfferResponse, ResultMessage, ServerMessage } from '@sightline/protocol';
+import { EncodedFrameSender, type EncodedFrameSenderStats, type OfferResponse, type ServerMessage } from '@sightline/protocol';
 import type { I420Frame } from '../models/i420.js';
+import type { NodeResult, StreamClient } from './stream-client.js';
 
 type Pc = {
   createDataChannel(label: string): Dc;
@@ -16,7 +17,14 @@ type Pc = {
   getStats(): Promise<Map<string, { type: string; framesEncoded?: number }>>;
   close(): void;
 };
-type Dc = { readyState: string; onmessage: ((e: { data: string }) => void) | null; close(): void };
+type Dc = {
+  readyState: string;
+  bufferedAmount: number;
+  binaryType: string;
+  onmessage: ((e: { data: string | ArrayBuffer }) => void) | null;
+  send(data: string | Uint8Array): void;
+  close(): void;
+};
 const W = wrtc as unknown as {
   RTCPeerConnection: new (c?: object) => Pc;
   nonstandard: { RTCVideoSource: new () => { createTrack(): { stop(): void }; onFrame(f: I420Frame): void } };
@@ -29,26 +37,29 @@ export interface NodeClientOptions {
   params?: Record<string, unknown> | undefined;
   userId?: string | undefined;
   iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
-}
-
-/** A result with the RTT the client measured (frame handed to the encoder → result received). */
-export interface NodeResult {
-  message: ResultMessage;
-  rttMs: number | undefined;
+  /**
+   * `webrtc` (default): frames as a video track, results on the "results" DataChannel. `datachannel`: frames as JPEG
+   * chunks on a "frames" DataChannel (no media track), with the ack window; results come back on it.
+   */
+  transport?: 'webrtc' | 'datachannel';
+  /** datachannel: most frames unacknowledged. */
+  window?: number;
 }
 
 /**
- * The Node twin of the seed's demo.py: sends I420 frames over WebRTC (libwebrtc through @roamhq/wrtc) and receives
- * results on the "results" DataChannel. Frame k sent ↔ result frame_id k (the server numbers decoded frames).
+ * The Node twin of the seed's demo.py over WebRTC (libwebrtc through @roamhq/wrtc). With a media track, frame k
+ * sent ↔ result frame_id offset + k (the server numbers decoded frames); with JPEG chunks, the frame's own id.
  */
-export class NodeClient {
+export class NodeClient implements StreamClient {
   onResult: ((r: NodeResult) => void) | undefined;
-  onError: ((e: { code: string; message: string }) => void) | undefined;
+  onError: ((e: { code: string; message: string; frame_id?: number }) => void) | undefined;
   sessionId = '';
+  readonly input: 'i420' | 'jpeg';
   readonly #pc = new W.RTCPeerConnection({ iceServers: [] });
   readonly #source = new W.nonstandard.RTCVideoSource();
-  readonly #track = this.#source.createTrack();
+  readonly #track: { stop(): void } | undefined;
   readonly #channel: Dc;
+  readonly #sender: EncodedFrameSender | undefined;
   readonly #sent = new Map<number, number>();
   #frames = 0;
   /** Frames the server decoded before our first real frame (warm-up): result frame_id = offset + our index. */
@@ -56,22 +67,43 @@ export class NodeClient {
   #closed = false;
 
   private constructor(readonly opts: NodeClientOptions) {
-    this.#pc.addTrack(this.#track);
-    this.#channel = this.#pc.createDataChannel('results');
+    this.input = opts.transport === 'datachannel' ? 'jpeg' : 'i420';
+    if (this.input === 'i420') {
+      this.#track = this.#source.createTrack();
+      this.#pc.addTrack(this.#track);
+    }
+    this.#channel = this.#pc.createDataChannel(this.input === 'jpeg' ? 'frames' : 'results');
+    this.#channel.binaryType = 'arraybuffer';
+    if (this.input === 'jpeg') {
+      const ch = this.#channel;
+      this.#sender = new EncodedFrameSender({ window: opts.window ?? 2, sendChunk: (c) => ch.send(c), bufferedAmount: () => ch.bufferedAmount });
+    }
     this.#channel.onmessage = (e) => {
+      if (typeof e.data !== 'string') return;
       let msg: ServerMessage;
       try {
         msg = JSON.parse(e.data) as ServerMessage;
       } catch {
         return;
       }
-      if (msg.type === 'result') {
+      if (msg.type === 'frame_ack') this.#sender?.onAck(msg);
+      else if (msg.type === 'result') {
+        if (this.#sender) {
+          const t = this.#sender.sentAt(msg.frame_id);
+          this.onResult?.({ message: msg, rttMs: t === undefined ? undefined : performance.now() - t });
+          return;
+        }
         if (msg.frame_id < this.#idOffset) return; // a warm-up frame
         const t = this.#sent.get(msg.frame_id - this.#idOffset);
         this.#sent.delete(msg.frame_id - this.#idOffset);
         this.onResult?.({ message: msg, rttMs: t === undefined ? undefined : performance.now() - t });
-      } else if (msg.type === 'error') this.onError?.({ code: msg.code, message: msg.message });
+      } else if (msg.type === 'error') this.onError?.(msg);
     };
+  }
+
+  /** JPEG transports: what the ack window did so far. */
+  get senderStats(): EncodedFrameSenderStats | undefined {
+    return this.#sender?.stats;
   }
 
   /** Offers (non-trickle), waits for the answer and the DataChannel. */
@@ -112,6 +144,7 @@ export class NodeClient {
    * decoded: real frame k then has frame_id offset + k.
    */
   async warmUp(width: number, height: number, maxMs = 5000): Promise<void> {
+    if (this.input === 'jpeg') return;
     const grey = new Uint8Array(width * height * 1.5).fill(128);
     const encoded = async (): Promise<number> => {
       let n = 0;
@@ -143,11 +176,18 @@ export class NodeClient {
   }
 
   send(frame: I420Frame): void {
-    if (this.#closed) return;
+    if (this.#closed || this.input !== 'i420') return;
     this.#sent.set(this.#frames, performance.now());
     this.#sent.delete(this.#frames - 600);
     this.#frames++;
     this.#source.onFrame(frame);
+  }
+
+  /** datachannel transport: one encoded frame, sent when the ack window allows (else it waits as the latest). */
+  sendEncoded(image: Uint8Array): void {
+    if (this.#closed || !this.#sender) return;
+    this.#frames++;
+    this.#sender.offer(image);
   }
 
   /** Stops the track and closes the connection (wrtc needs this before the process exits). Idempotent. */
@@ -155,7 +195,7 @@ export class NodeClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#channel.onmessage = null;
-    this.#track.stop();
+    this.#track?.stop();
     this.#pc.close();
   }
 }

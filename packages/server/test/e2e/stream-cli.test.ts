@@ -40,13 +40,31 @@ describe('sightline stream (Node client CLI, the TypeScript twin of demo.py)', {
     assert.ok(results.length >= 90 * 0.8, `${results.length} results for 90 frames`);
     const faces = results.filter((m) => m.boxes.length === 1 && m.boxes[0]!.class === 'face');
     assert.ok(faces.length / results.length >= 0.9, `${faces.length}/${results.length} with the face`);
-    assert.match(r.stderr, /done: 1 session\(s\), 90 frames sent, \d+ results .*RTT p50 [\d.]+ ms, p95 [\d.]+ ms/);
+    assert.match(r.stderr, /done: 1 session\(s\) over webrtc, 90 frames sent, \d+ results .*RTT p50 [\d.]+ ms, p95 [\d.]+ ms/);
+    // The live summary (stderr with --json) shows the file's progress.
+    assert.match(r.stderr, /\[#+-*\] +\d+%/);
   });
+
+  for (const transport of ['datachannel', 'ws']) {
+    test(`--transport ${transport}: JPEG frames with the ack window; every result is a face, with RTT`, async () => {
+      const r = await runCli([mp4, '--url', server.url, '--api-key', KEY, '--json', '--transport', transport]);
+      assert.equal(r.code, 0, r.stderr);
+      const results = r.stdout.trim().split('\n').map((l) => ResultMessage.parse(JSON.parse(l)));
+      const m = new RegExp(`done: 1 session\\(s\\) over ${transport}, 90 frames sent, (\\d+) results .*RTT p50 [\\d.]+ ms, p95 [\\d.]+ ms, dropped (\\d+)`).exec(r.stderr);
+      assert.ok(m, r.stderr);
+      // Frames the window held back are dropped at the client and counted; the rest are answered.
+      assert.equal(Number(m![1]) + Number(m![2]), 90, r.stderr);
+      assert.ok(results.length >= 45, `${results.length} results`);
+      assert.ok(results.every((x) => x.boxes.length === 1 && x.boxes[0]!.class === 'face' && x.client_ts_ms !== undefined));
+      const ids = results.map((x) => x.frame_id);
+      assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    });
+  }
 
   test('--sessions 4 runs four sessions at once', async () => {
     const r = await runCli([mp4, '--url', server.url, '--api-key', KEY, '--sessions', '4', '--processor', 'null']);
     assert.equal(r.code, 0, r.stderr);
-    const m = /done: 4 session\(s\), (\d+) frames sent, (\d+) results/.exec(r.stdout);
+    const m = /done: 4 session\(s\) over webrtc, (\d+) frames sent, (\d+) results/.exec(r.stdout);
     assert.ok(m, r.stdout);
     assert.equal(Number(m![1]), 360);
     assert.ok(Number(m![2]) >= 360 * 0.8, `${m![2]} results`);

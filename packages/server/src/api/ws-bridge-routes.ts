@@ -1,0 +1,119 @@
+import { HelloMessage, ProcessorName, type ErrorCode, type ReadyMessage } from '@sightline/protocol';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { SessionManager } from '../session/session-manager.js';
+import { authenticate } from './auth.js';
+import { ApiError } from './errors.js';
+import type { KeyStore } from './key-store.js';
+import { sessionApiError } from './session-errors.js';
+
+export interface WsBridgeRoutesOptions {
+  keys: KeyStore;
+  sessions: SessionManager;
+  defaultProcessor: string;
+  isReady: () => boolean;
+  /** How long an unauthenticated socket may take to send `hello`. */
+  helloTimeoutMs?: number;
+}
+
+/** WebSocket close codes of the bridge: 4000 + the HTTP status the same failure gets on POST /webrtc/offer. */
+const closeCodeOf = (status: number): number => 4000 + status;
+
+/**
+ * `GET {base}/ws`: a whole session over one WebSocket, for networks where UDP and TURN are blocked. The client sends
+ * JPEG/WebP frames as binary chunk messages (the DataChannel format) and `ping`/`set` as text; it receives the same
+ * result, error, ack and frame_ack messages as on a DataChannel. Auth: the `api-key`/`Authorization` header (the
+ * session starts at once, processor/user from the query string) or a first `hello` message carrying `api_key`.
+ */
+export const wsBridgeRoutes: FastifyPluginAsync<WsBridgeRoutesOptions> = async (app, opts) => {
+  const helloTimeoutMs = opts.helloTimeoutMs ?? 5000;
+
+  app.get<{ Querystring: Record<string, string | undefined> }>('/ws', { websocket: true }, (socket, req) => {
+    const fail = (code: ErrorCode, message: string, status: number): void => {
+      socket.send(JSON.stringify({ type: 'error', code, message }));
+      socket.close(closeCodeOf(status), code);
+    };
+    const failWith = (err: unknown): void => {
+      const e = sessionApiError(err);
+      if (e instanceof ApiError) return fail(e.code, e.message, e.status);
+      req.log.error({ err: e }, 'websocket session failed to start');
+      fail('internal', 'internal server error', 500);
+    };
+
+    const start = async (keyId: string, hello: HelloMessage | undefined): Promise<void> => {
+      if (!opts.isReady()) return fail('not_ready', 'server is starting or draining; try again shortly', 503);
+      const q = req.query;
+      let params: unknown = hello?.params;
+      if (params === undefined && q.params !== undefined) {
+        try {
+          params = JSON.parse(q.params);
+        } catch {
+          return fail('invalid_params', 'the "params" query parameter must be a JSON object', 400);
+        }
+      }
+      const processor = hello?.processor ?? q.processor ?? opts.defaultProcessor;
+      const name = ProcessorName.safeParse(processor);
+      if (!name.success) return fail('unknown_processor', `processor ${JSON.stringify(processor.slice(0, 64))} is not a valid name`, 400);
+      try {
+        const session = await opts.sessions.createBridged(
+          { keyId, userId: hello?.user_id ?? q.user_id ?? null, processor: name.data, params: params ?? {} },
+          socket,
+        );
+        const ready: ReadyMessage = { type: 'ready', session_id: session.id, processor: session.processorName, params: session.params as Record<string, unknown> };
+        socket.send(JSON.stringify(ready));
+        req.log.info({ session_id: session.id, processor: session.processorName, user_id: session.userId, transport: 'ws' }, 'session started');
+      } catch (err) {
+        failWith(err);
+      }
+    };
+
+    const headerKeyId = keyFromHeaders(req, opts.keys);
+    if (headerKeyId instanceof ApiError && headerKeyId.code !== 'missing_api_key') return fail(headerKeyId.code, headerKeyId.message, headerKeyId.status);
+    if (typeof headerKeyId === 'string') {
+      void start(headerKeyId, undefined);
+      return;
+    }
+    awaitHello(socket, helloTimeoutMs, fail, (hello) => {
+      if (!hello.api_key) return fail('missing_api_key', 'the first message must be {"type":"hello","api_key":"…"} (or send the api-key header)', 401);
+      const keyId = opts.keys.check(hello.api_key);
+      if (!keyId) return fail('invalid_api_key', 'the API key is not valid', 403);
+      void start(keyId, hello);
+    });
+  });
+};
+
+/** The key id from the upgrade request's headers, the ApiError they earn, or `missing_api_key` when there are none. */
+function keyFromHeaders(req: FastifyRequest, keys: KeyStore): string | ApiError {
+  try {
+    return authenticate(req, keys);
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+}
+
+/** Waits for the first message, which must be a valid `hello`. */
+function awaitHello(
+  socket: WebSocket,
+  timeoutMs: number,
+  fail: (code: ErrorCode, message: string, status: number) => void,
+  onHello: (hello: HelloMessage) => void,
+): void {
+  const timer = setTimeout(() => fail('auth_timeout', `no hello message within ${timeoutMs} ms`, 408), timeoutMs);
+  socket.once('message', (data, isBinary) => {
+    clearTimeout(timer);
+    if (isBinary) return fail('missing_api_key', 'the first message must be a text hello message with api_key, not a frame', 401);
+    let json: unknown;
+    try {
+      json = JSON.parse(String(data));
+    } catch {
+      return fail('invalid_message', 'the first message is not JSON; expected {"type":"hello","api_key":"…"}', 400);
+    }
+    const parsed = HelloMessage.safeParse(json);
+    if (!parsed.success) {
+      return fail('invalid_message', `expected a hello message: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`, 400);
+    }
+    onHello(parsed.data);
+  });
+  socket.once('close', () => clearTimeout(timer));
+}
