@@ -173,6 +173,8 @@ async function start(): Promise<void> {
       processor: processor.value,
       params: chosen.get(processor.value) ?? {},
       media: { video: { width: 640, height: 480, ...(camera.value ? { deviceId: { exact: camera.value } } : {}) }, audio: false },
+      // ?transport=datachannel: JPEG frames on the DataChannel instead of a video track.
+      ...(query.get('transport') === 'datachannel' ? { transport: 'datachannel' as const } : {}),
     });
     debug.session = session;
     video.srcObject = session.stream;
