@@ -7,20 +7,40 @@ import type { I420Frame } from './i420.js';
 export function sobelEdgesI420(frame: I420Frame, threshold: number): number {
   const { width: W, height: H, data } = frame;
   const src = data.slice(0, W * H);
+  const limit = threshold * 4;
   let edges = 0;
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      if (x === 0 || y === 0 || x === W - 1 || y === H - 1) {
-        data[y * W + x] = 0;
-        continue;
-      }
-      const i = y * W + x;
-      const gx = src[i - W + 1]! + 2 * src[i + 1]! + src[i + W + 1]! - src[i - W - 1]! - 2 * src[i - 1]! - src[i + W - 1]!;
-      const gy = src[i + W - 1]! + 2 * src[i + W]! + src[i + W + 1]! - src[i - W - 1]! - 2 * src[i - W]! - src[i - W + 1]!;
-      const edge = Math.abs(gx) + Math.abs(gy) > threshold * 4;
-      data[i] = edge ? 255 : 16;
-      if (edge) edges++;
+  data.fill(0, 0, W);
+  data.fill(0, (H - 1) * W, H * W);
+  for (let y = 1; y < H - 1; y++) {
+    const r0 = (y - 1) * W;
+    const r1 = y * W;
+    const r2 = (y + 1) * W;
+    // A sliding 3x3 window: columns x-1 (a0/b0/c0), x (a1/b1/c1), x+1 (a2/b2/c2) of rows y-1, y, y+1.
+    let a0 = src[r0]!;
+    let a1 = src[r0 + 1]!;
+    let b0 = src[r1]!;
+    let b1 = src[r1 + 1]!;
+    let c0 = src[r2]!;
+    let c1 = src[r2 + 1]!;
+    data[r1] = 0;
+    for (let x = 1; x < W - 1; x++) {
+      const a2 = src[r0 + x + 1]!;
+      const b2 = src[r1 + x + 1]!;
+      const c2 = src[r2 + x + 1]!;
+      const gx = a2 + 2 * b2 + c2 - a0 - 2 * b0 - c0;
+      const gy = c0 + 2 * c1 + c2 - a0 - 2 * a1 - a2;
+      if ((gx < 0 ? -gx : gx) + (gy < 0 ? -gy : gy) > limit) {
+        data[r1 + x] = 255;
+        edges++;
+      } else data[r1 + x] = 16;
+      a0 = a1;
+      a1 = a2;
+      b0 = b1;
+      b1 = b2;
+      c0 = c1;
+      c1 = c2;
     }
+    data[r1 + W - 1] = 0;
   }
   data.fill(128, W * H);
   return edges / (W * H);
