@@ -1,4 +1,4 @@
-import type { AckMessage, EncodedFrameSenderStats, ResultMessage, ServerMessage } from '@sightline/protocol';
+import type { AckMessage, AudioEventMessage, EncodedFrameSenderStats, ResultMessage, ServerMessage } from '@sightline/protocol';
 import { JpegCapture, type JpegCaptureOptions } from './jpeg-capture.js';
 import { PeerLink } from './peer-link.js';
 import { RollingStats } from './rolling-stats.js';
@@ -42,6 +42,13 @@ export interface ConnectOptions {
   capture?: JpegCaptureOptions;
   /** datachannel: most frames unacknowledged (default 2). */
   window?: number;
+  /**
+   * Audio processors for the stream's audio track, with their params: `{ vad: {}, 'audio-level': {} }`. Their
+   * messages arrive as `audio` events. The media must include audio (e.g. `media: { video: true, audio: true }`).
+   */
+  audio?: Record<string, Record<string, unknown>>;
+  /** Ask the server to record this session (it must run with `--record-dir`). */
+  record?: boolean;
 }
 
 /** A result with the latency the SDK measured for it. */
@@ -78,6 +85,8 @@ interface Events {
   stats: StatsEvent;
   state: SessionState;
   error: { code: string; message: string };
+  /** Audio processor messages: speech_start, speech_end, audio_level. */
+  audio: AudioEventMessage;
 }
 
 type ResolvedOptions = Required<Pick<ConnectOptions, 'reconnect' | 'livenessTimeoutMs' | 'iceGatheringTimeoutMs' | 'channelLabel'>> & ConnectOptions;
@@ -86,7 +95,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 /** A live connection to a Sightline server that survives network changes and server restarts. */
 export class SightlineSession {
-  readonly #listeners: { [K in keyof Events]: Set<(e: Events[K]) => void> } = { result: new Set(), state: new Set(), error: new Set(), stats: new Set() };
+  readonly #listeners: { [K in keyof Events]: Set<(e: Events[K]) => void> } = { result: new Set(), state: new Set(), error: new Set(), stats: new Set(), audio: new Set() };
   readonly #pending = new Map<string | number, { resolve: (a: AckMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   readonly #opts: ResolvedOptions;
   readonly #stats = new RollingStats();
@@ -231,7 +240,15 @@ export class SightlineSession {
   /** Negotiates a new session on `link` and waits until it is connected. */
   async #open(link: PeerLink): Promise<void> {
     this.#wire(link);
-    await link.negotiate({ userId: this.#opts.userId, processor: this.#processor, params: this.#params, trickle: this.#opts.trickle, mode: this.#opts.mode });
+    await link.negotiate({
+      userId: this.#opts.userId,
+      processor: this.#processor,
+      params: this.#params,
+      trickle: this.#opts.trickle,
+      mode: this.#opts.mode,
+      audio: this.#opts.audio,
+      record: this.#opts.record,
+    });
     this.#processor ??= link.processor;
     await link.whenOpen(15_000);
     this.#lastHeard = now();
@@ -283,6 +300,11 @@ export class SightlineSession {
         return;
       case 'frame_ack':
         link.sender?.onAck(msg);
+        return;
+      case 'speech_start':
+      case 'speech_end':
+      case 'audio_level':
+        this.#emit('audio', msg);
         return;
       case 'pong':
       case 'ready':

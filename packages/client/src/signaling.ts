@@ -20,6 +20,8 @@ export interface OfferBody {
   sessionId?: string | undefined;
   trickle?: boolean | undefined;
   mode?: 'results' | 'video' | 'both' | undefined;
+  audio?: Record<string, Record<string, unknown>> | undefined;
+  record?: boolean | undefined;
 }
 
 /** POST {url}/webrtc/offer; resolves with the answer or throws a SightlineError (network errors: status 0). */
@@ -38,6 +40,8 @@ export async function postOffer(url: string, apiKey: string, body: OfferBody, ti
         ...(body.sessionId ? { session_id: body.sessionId } : {}),
         ...(body.trickle ? { trickle: true } : {}),
         ...(body.mode && body.mode !== 'results' ? { mode: body.mode } : {}),
+        ...(body.audio ? { audio: body.audio } : {}),
+        ...(body.record ? { record: true } : {}),
       }),
       signal: AbortSignal.timeout(timeoutMs),
     });

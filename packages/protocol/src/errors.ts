@@ -28,6 +28,7 @@ export const ErrorCode = z.enum([
   'frame_too_large',
   'unsupported_format',
   'auth_timeout',
+  'recording_unavailable',
   'invalid_model',
   'internal',
 ]);

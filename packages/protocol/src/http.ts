@@ -37,6 +37,13 @@ export const OfferRequest = z.object({
    * The offer's video must be sendrecv for that.
    */
   mode: z.enum(['results', 'video', 'both']).optional(),
+  /**
+   * Audio processors for the offer's audio track, by name with their params: `{"vad": {}, "audio-level":
+   * {"interval_ms": 200}}`. They run beside the video processor; their messages come on the same DataChannel.
+   */
+  audio: z.record(ProcessorName, ProcessorParams).optional(),
+  /** Record this session (video/audio file + results JSONL) on a server started with `--record-dir`. */
+  record: z.boolean().optional(),
 });
 export type OfferRequest = z.infer<typeof OfferRequest>;
 
@@ -75,6 +82,11 @@ export const SessionSummary = z.object({
   frames_dropped: z.number().int(),
   /** JPEG/WebP frames refused (malformed, too large, not an image); counted in frames_received too. */
   frames_rejected: z.number().int().optional(),
+  /** Audio received (ms, from sample counts) and audio processor messages sent, when the session had audio. */
+  audio_ms: z.number().optional(),
+  audio_events: z.number().int().optional(),
+  /** Where the recording went, when the session was recorded. */
+  recording: z.object({ media: z.string(), results: z.string() }).optional(),
   results_sent: z.number().int(),
   results_undelivered: z.number().int(),
   end_reason: z.string().nullable(),

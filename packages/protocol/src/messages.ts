@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AudioLevelMessage, SpeechEndMessage, SpeechStartMessage } from './audio.js';
 import { ErrorCode } from './errors.js';
 
 /** One detection. `box` is [x, y, width, height] in pixels of the frame as the server received it. */
@@ -95,7 +96,17 @@ export const ReadyMessage = z.object({
 });
 export type ReadyMessage = z.infer<typeof ReadyMessage>;
 
-export const ServerMessage = z.discriminatedUnion('type', [ResultMessage, ErrorMessage, PongMessage, AckMessage, FrameAckMessage, ReadyMessage]);
+export const ServerMessage = z.discriminatedUnion('type', [
+  ResultMessage,
+  ErrorMessage,
+  PongMessage,
+  AckMessage,
+  FrameAckMessage,
+  ReadyMessage,
+  SpeechStartMessage,
+  SpeechEndMessage,
+  AudioLevelMessage,
+]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 /** Client → server on any DataChannel of the session. */

@@ -14,6 +14,9 @@ import type { ModelInfo } from './models/adapters/model-info.js';
 import type { ProcessorRegistry } from './pipeline/processor-registry.js';
 import { builtinProcessors } from './processors/builtin-processors.js';
 import { SessionManager } from './session/session-manager.js';
+import { AudioProcessorRegistry } from './audio/audio-registry.js';
+import { builtinAudioProcessors } from './audio/builtin-audio-processors.js';
+import { VadRunner } from './audio/vad-runner.js';
 
 export interface SightlineServer {
   app: FastifyInstance;
@@ -83,7 +86,11 @@ async function assemble(
     throw new Error(`--processor "${defaultProcessor}" is not a registered processor (available: ${registry.names().join(', ')})`);
   }
   let app: FastifyInstance | undefined;
+  // One Silero VAD worker for every session's `vad` stream, started on first use.
+  const vad = new VadRunner({ onWorkerError: (err) => app?.log.error({ err }, 'VAD worker failed') });
+  const audio = new AudioProcessorRegistry(builtinAudioProcessors({ vad }));
   const sessions = new SessionManager({
+    audio,
     engine: opts.engine ?? wrtcEngine,
     registry,
     pool,
@@ -107,6 +114,7 @@ async function assemble(
     basePath: config.basePath,
     defaultProcessor,
     registry,
+    audio,
     pool,
     corsOrigins: config.corsOrigins,
     demoDir: opts.demoDir ?? defaultDemoDir,
@@ -137,6 +145,7 @@ async function assemble(
         closing = true;
         sessions.closeAll('shutdown');
         await theApp.close();
+        await vad.close();
         await pool.close();
       })();
       return closed;

@@ -5,6 +5,7 @@ import type { ReadyResponse } from '@sightline/protocol';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { InferencePool } from '../models/inference-pool.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
+import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { discoveryRoutes } from './discovery-routes.js';
 import { iceRoutes, type IceRoutesOptions } from './ice-routes.js';
@@ -24,6 +25,8 @@ export interface AppOptions {
   basePath: string;
   defaultProcessor: string;
   registry: ProcessorRegistry;
+  /** Audio processors, listed by /v1/processors. */
+  audio?: AudioProcessorRegistry;
   pool: InferencePool;
   ice?: Omit<IceRoutesOptions, 'keys'>;
   /** `*` or a list of allowed origins. */
@@ -107,7 +110,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(sessionEventsRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
   await app.register(whepRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
-  await app.register(discoveryRoutes, { prefix: base, keys: opts.keys, registry: opts.registry, pool: opts.pool, defaultProcessor: opts.defaultProcessor });
+  await app.register(discoveryRoutes, { prefix: base, keys: opts.keys, registry: opts.registry, audio: opts.audio, pool: opts.pool, defaultProcessor: opts.defaultProcessor });
   await app.register(demoRoutes, { dir: opts.demoDir, basePath: base, ...(opts.devKey ? { devKey: opts.devKey } : {}) });
   return app;
 }

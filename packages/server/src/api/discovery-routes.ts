@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { InferencePool } from '../models/inference-pool.js';
+import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import { authenticate } from './auth.js';
 import type { KeyStore } from './key-store.js';
@@ -7,6 +8,7 @@ import type { KeyStore } from './key-store.js';
 export interface DiscoveryRoutesOptions {
   keys: KeyStore;
   registry: ProcessorRegistry;
+  audio?: AudioProcessorRegistry | undefined;
   pool: InferencePool;
   defaultProcessor: string;
 }
@@ -31,5 +33,10 @@ export const discoveryRoutes: FastifyPluginAsync<DiscoveryRoutesOptions> = async
       device: m.device,
     })),
   }));
-  app.get('/v1/processors', async () => ({ default: opts.defaultProcessor, processors: opts.registry.describe() }));
+  app.get('/v1/processors', async () => ({
+    default: opts.defaultProcessor,
+    processors: opts.registry.describe(),
+    /** For the offer's `audio` map. */
+    audio_processors: opts.audio?.describe() ?? [],
+  }));
 };

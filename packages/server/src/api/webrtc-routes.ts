@@ -1,6 +1,6 @@
 import { OfferRequest, type OfferResponse } from '@sightline/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { checkOfferSdp, offerCanReceiveVideo } from '../engine/sdp-check.js';
+import { checkOfferSdp, offerCanReceiveVideo, offerSendsAudio } from '../engine/sdp-check.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { ownSession, sessionApiError } from './session-errors.js';
@@ -61,6 +61,9 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
       if (videoBack && !offerCanReceiveVideo(offer.sdp)) {
         throw Errors.invalidSdp(`mode "${offer.mode}" needs a video section that can receive (sendrecv): the server sends the processed video back on it`);
       }
+      if (offer.audio && Object.keys(offer.audio).length > 0 && !offerSendsAudio(offer.sdp)) {
+        throw Errors.invalidSdp(`audio processors (${Object.keys(offer.audio).join(', ')}) need an audio section that sends (sendrecv or sendonly)`);
+      }
       try {
         const { session, answerSdp } = await sessions.create({
           keyId: req.keyId!,
@@ -70,6 +73,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
           offerSdp: offer.sdp,
           trickle: offer.trickle ?? false,
           videoBack,
+          audio: offer.audio,
         });
         req.log.info({ session_id: session.id, processor, user_id: session.userId, trickle: offer.trickle ?? false }, 'session started');
         const res: OfferResponse = {

@@ -2,6 +2,7 @@
  * The small interface the rest of the server sees of a WebRTC stack. @roamhq/wrtc implements it today
  * (wrtc-engine.ts); another engine (node-datachannel, werift) can be added beside it.
  */
+import type { AudioChunk } from '../audio/audio-chunk.js';
 import type { I420Frame } from '../models/i420.js';
 
 export interface IceServerConfig {
@@ -48,6 +49,11 @@ export interface EnginePeer {
   takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean };
   readonly state: PeerState;
   onVideoFrame: ((frame: I420Frame) => void) | undefined;
+  /**
+   * Decoded audio of every remote audio track (wrtc: 10 ms chunks); the chunk's samples are the receiver's own.
+   * Optional: a transport without media tracks need not declare it.
+   */
+  onAudioFrame?: ((chunk: AudioChunk) => void) | undefined;
   onChannel: ((channel: EngineChannel) => void) | undefined;
   onStateChange: ((state: PeerState) => void) | undefined;
   /** A trickled remote candidate (an `a=candidate:` value without the `a=`), for the media section `mid`. */

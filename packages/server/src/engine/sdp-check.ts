@@ -22,3 +22,11 @@ export function offerCanReceiveVideo(sdp: string): boolean {
     .slice(1)
     .some((section) => section.startsWith('video') && /^a=(sendrecv|recvonly)\s*$/m.test(section));
 }
+
+/** Whether the offer sends audio (an audio section that is sendrecv or sendonly; no direction means sendrecv). */
+export function offerSendsAudio(sdp: string): boolean {
+  return sdp
+    .split(/\r?\nm=/)
+    .slice(1)
+    .some((section) => section.startsWith('audio') && !/^a=(recvonly|inactive)\s*$/m.test(section) && !/^audio 0 /.test(section));
+}

@@ -32,6 +32,10 @@ interface WrtcVideoSink {
   onframe: ((e: { frame: I420Frame }) => void) | null;
   stop(): void;
 }
+interface WrtcAudioSink {
+  ondata: ((e: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }) => void) | null;
+  stop(): void;
+}
 interface WrtcPeerConnection {
   connectionState: PeerState;
   iceGatheringState: string;
@@ -54,7 +58,11 @@ interface WrtcVideoSource {
 }
 const { RTCPeerConnection, nonstandard } = wrtc as unknown as {
   RTCPeerConnection: new (config: object) => WrtcPeerConnection;
-  nonstandard: { RTCVideoSink: new (track: WrtcTrack) => WrtcVideoSink; RTCVideoSource: new () => WrtcVideoSource };
+  nonstandard: {
+    RTCVideoSink: new (track: WrtcTrack) => WrtcVideoSink;
+    RTCVideoSource: new () => WrtcVideoSource;
+    RTCAudioSink: new (track: WrtcTrack) => WrtcAudioSink;
+  };
 };
 
 class WrtcChannel implements EngineChannel {
@@ -95,11 +103,13 @@ class WrtcChannel implements EngineChannel {
 
 class WrtcPeer implements EnginePeer {
   onVideoFrame: EnginePeer['onVideoFrame'];
+  onAudioFrame: EnginePeer['onAudioFrame'];
   onChannel: EnginePeer['onChannel'];
   onStateChange: EnginePeer['onStateChange'];
   readonly #pc: WrtcPeerConnection;
   readonly #opts: PeerOptions;
   readonly #sinks = new Set<WrtcVideoSink>();
+  readonly #audioSinks = new Set<WrtcAudioSink>();
   readonly #channels = new Set<WrtcChannel>();
   readonly #outputs = new Set<WrtcTrack>();
   #pendingCandidates: Array<{ mid: string | null; candidate: string }> = [];
@@ -110,7 +120,17 @@ class WrtcPeer implements EnginePeer {
     // portRange is a wrtc extension of RTCConfiguration.
     this.#pc = new RTCPeerConnection({ iceServers: opts.iceServers, ...(opts.portRange ? { portRange: opts.portRange } : {}) });
     this.#pc.ontrack = ({ track }) => {
-      if (this.#closed || track.kind !== 'video') return;
+      if (this.#closed) return;
+      if (track.kind === 'audio') {
+        const sink = new nonstandard.RTCAudioSink(track);
+        // 16-bit PCM, interleaved; copied so the chunk outlives the callback whatever wrtc does with its buffer.
+        sink.ondata = (d) => {
+          if (d.bitsPerSample === 16) this.onAudioFrame?.({ samples: d.samples.slice(0, d.numberOfFrames * d.channelCount), sampleRate: d.sampleRate, channels: d.channelCount });
+        };
+        this.#audioSinks.add(sink);
+        return;
+      }
+      if (track.kind !== 'video') return;
       const sink = new nonstandard.RTCVideoSink(track);
       sink.onframe = ({ frame }) => this.onVideoFrame?.(frame);
       this.#sinks.add(sink);
@@ -211,6 +231,11 @@ class WrtcPeer implements EnginePeer {
       s.stop();
     }
     this.#sinks.clear();
+    for (const s of this.#audioSinks) {
+      s.ondata = null;
+      s.stop();
+    }
+    this.#audioSinks.clear();
     for (const t of this.#outputs) t.stop();
     this.#outputs.clear();
     for (const ch of this.#channels) {
@@ -221,7 +246,8 @@ class WrtcPeer implements EnginePeer {
     this.#pc.ontrack = this.#pc.ondatachannel = this.#pc.onconnectionstatechange = null;
     this.#pc.onicecandidate = this.#pc.onicegatheringstatechange = null;
     this.#pc.close();
-    this.onVideoFrame = this.onChannel = this.onStateChange = undefined;
+    this.onVideoFrame = this.onAudioFrame = undefined;
+    this.onChannel = this.onStateChange = undefined;
   }
 }
 

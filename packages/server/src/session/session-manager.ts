@@ -3,7 +3,8 @@ import type { SessionSummary } from '@sightline/protocol';
 import type { WebSocket } from 'ws';
 import type { EnginePeer, MediaEngine, PeerOptions, VideoOutput } from '../engine/media-engine.js';
 import type { InferencePool } from '../models/inference-pool.js';
-import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
+import { UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
+import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
 import type { EncodedFrameLimits } from './encoded-frame-input.js';
 import { Session, type EndReason } from './session.js';
 import { WebSocketPeer } from './websocket-peer.js';
@@ -19,6 +20,8 @@ export interface SessionManagerOptions {
   maxBufferedBytes?: number;
   /** Limits of JPEG/WebP frames sent as chunks. */
   encodedFrames: EncodedFrameLimits;
+  /** Audio processors sessions may ask for (offer `audio`). */
+  audio?: AudioProcessorRegistry;
   /** Called when a session ends, with its final counters. */
   onSessionEnd?: (summary: SessionSummary) => void;
 }
@@ -40,6 +43,8 @@ export interface CreateSessionRequest {
   trickle?: boolean;
   /** Send processed video back on the session's own connection. */
   videoBack?: boolean;
+  /** Audio processors by name with their params. */
+  audio?: Record<string, unknown> | undefined;
 }
 
 export class ShuttingDownError extends Error {
@@ -108,12 +113,13 @@ export class SessionManager {
   }
 
   async #open(
-    req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params'>,
+    req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params' | 'audio'>,
     makePeer: () => { peer: EnginePeer; videoOut: VideoOutput | undefined },
     connect: (session: Session) => Promise<string>,
   ): Promise<{ session: Session; answerSdp: string }> {
     if (this.#closed) throw new ShuttingDownError();
     const { processor, params } = this.#opts.registry.resolve(req.processor, req.params);
+    const audio = req.audio && Object.keys(req.audio).length > 0 ? this.#audioRegistry().resolve(req.audio) : [];
     if (this.#sessions.size + this.#starting >= this.#opts.maxSessions) throw new AtCapacityError(this.#opts.maxSessions);
     this.#starting++;
     let session: Session | undefined;
@@ -133,6 +139,7 @@ export class SessionManager {
         connectTimeoutMs: this.#opts.connectTimeoutMs,
         maxBufferedBytes: this.#opts.maxBufferedBytes ?? 1 << 20,
         encodedFrames: this.#opts.encodedFrames,
+        audio,
       });
       const answerSdp = await connect(session);
       if (this.#closed) throw new ShuttingDownError();
@@ -149,6 +156,11 @@ export class SessionManager {
     } finally {
       this.#starting--;
     }
+  }
+
+  #audioRegistry(): AudioProcessorRegistry {
+    if (!this.#opts.audio) throw new UnknownProcessorError('audio', []);
+    return this.#opts.audio;
   }
 
   /** Opens a WHEP viewer of a live session's annotated video; throws InvalidOfferError on a bad offer. */

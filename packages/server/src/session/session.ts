@@ -3,6 +3,7 @@ import type { EngineChannel, EnginePeer, PeerState, VideoOutput } from '../engin
 import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
 import { InvalidParamsError, UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
+import type { AudioProcessor, AudioStream } from '../audio/audio-processor.js';
 import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
 
 export interface SessionOptions {
@@ -26,6 +27,8 @@ export interface SessionOptions {
   videoOut?: VideoOutput | undefined;
   /** Limits for JPEG/WebP frames sent as binary chunk messages instead of a video track. */
   encodedFrames: EncodedFrameLimits;
+  /** Audio processors for the client's audio track, params validated. */
+  audio?: Array<{ processor: AudioProcessor<unknown>; params: unknown }>;
 }
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
@@ -63,6 +66,9 @@ export class Session {
   #encoded: EncodedFrameInput | undefined;
   /** Where `frame_ack`s go: the channel that sent the latest chunk. */
   #framesChannel: EngineChannel | undefined;
+  readonly #audio: AudioStream[];
+  #audioMs = 0;
+  #audioEvents = 0;
 
   constructor(opts: SessionOptions) {
     this.#opts = opts;
@@ -85,7 +91,20 @@ export class Session {
         if (this.#encoded) this.#deliver({ type: 'frame_ack', frame_id: frameId, status }, false, this.#framesChannel);
       },
     });
+    this.#audio = (opts.audio ?? []).map(({ processor, params }) => {
+      const stream = processor.open(params, { sessionId: opts.id });
+      stream.onEvent = (e) => {
+        this.#audioEvents++;
+        this.#deliver(e, false);
+      };
+      return stream;
+    });
     this.#peer.onVideoFrame = (frame) => this.#pipeline.push(frame);
+    this.#peer.onAudioFrame = (chunk) => {
+      const at = Date.now();
+      this.#audioMs += (chunk.samples.length / chunk.channels / chunk.sampleRate) * 1000;
+      for (const s of this.#audio) s.push(chunk, at);
+    };
     this.#peer.onChannel = (ch) => this.#adoptChannel(ch);
     this.#peer.onStateChange = (state) => this.#onPeerState(state);
   }
@@ -192,6 +211,7 @@ export class Session {
       frames_processed: c.processed,
       frames_dropped: c.dropped + (e?.dropped ?? 0),
       ...(e ? { frames_rejected: e.rejected } : {}),
+      ...(this.#audioMs > 0 ? { audio_ms: Math.round(this.#audioMs), audio_events: this.#audioEvents } : {}),
       results_sent: this.#resultsSent,
       results_undelivered: this.#undelivered,
       end_reason: this.#endReason,
@@ -205,6 +225,7 @@ export class Session {
     clearTimeout(this.#timer);
     this.#pipeline.close();
     this.#encoded?.close();
+    for (const a of this.#audio) a.close();
     for (const id of [...this.#viewers.keys()]) this.removeViewer(id);
     this.#peer.close();
     this.#channels.length = 0;

@@ -22,7 +22,10 @@ export type Dc = {
 };
 const w = wrtc as unknown as {
   RTCPeerConnection: new (c?: object) => AnyPc;
-  nonstandard: { RTCVideoSource: new () => { createTrack(): { stop(): void }; onFrame(f: I420Frame): void } };
+  nonstandard: {
+    RTCVideoSource: new () => { createTrack(): { stop(): void }; onFrame(f: I420Frame): void };
+    RTCAudioSource: new () => { createTrack(): unknown; onData(d: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }): void };
+  };
 };
 
 /**
@@ -35,10 +38,17 @@ export class NodePeer {
   readonly track = this.source.createTrack();
   readonly channel: Dc;
   readonly messages: Array<Record<string, unknown>> = [];
+  readonly audio: InstanceType<typeof w.nonstandard.RTCAudioSource> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #audioTimer: NodeJS.Timeout | undefined;
 
-  constructor(opts: { video?: boolean; label?: string } = {}) {
+  constructor(opts: { video?: boolean; audio?: boolean; label?: string } = {}) {
     if (opts.video !== false) this.pc.addTrack(this.track);
+    if (opts.audio) {
+      this.audio = new w.nonstandard.RTCAudioSource();
+      // Its track is never stopped: stopping an RTCAudioSource's track and closing the connection crashes wrtc at exit.
+      this.pc.addTrack(this.audio.createTrack());
+    }
     this.channel = this.pc.createDataChannel(opts.label ?? 'results');
     this.channel.onmessage = (e) => this.messages.push(JSON.parse(e.data) as Record<string, unknown>);
   }
@@ -74,6 +84,22 @@ export class NodePeer {
 
   stopSending(): void {
     clearInterval(this.#timer);
+    clearInterval(this.#audioTimer);
+  }
+
+  /** Sends 48 kHz mono `clip` in 10 ms frames paced by the clock, then silence; returns when the clip started. */
+  startAudio(clip: Int16Array): number {
+    const t0 = performance.now();
+    let sent = 0;
+    this.#audioTimer = setInterval(() => {
+      while (sent * 10 <= performance.now() - t0) {
+        const f = new Int16Array(480);
+        if (sent * 480 < clip.length) f.set(clip.subarray(sent * 480, sent * 480 + 480));
+        this.audio!.onData({ samples: f, sampleRate: 48_000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
+        sent++;
+      }
+    }, 5);
+    return t0;
   }
 
   async waitFor(pred: (m: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> {
@@ -102,7 +128,7 @@ export async function openNodeSession(
   apiKey: string,
   peers: NodePeer[],
   body: Record<string, unknown> = {},
-  peerOpts: { video?: boolean; label?: string } = {},
+  peerOpts: { video?: boolean; audio?: boolean; label?: string } = {},
 ): Promise<{ peer: NodePeer; id: string; processor: string }> {
   const peer = new NodePeer(peerOpts);
   peers.push(peer);
