@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything the tests need — Debian packages when missing (chromium, ffmpeg, coturn, and the seed's Python
+# Installs everything the tests need — Debian packages when missing (chromium, ffmpeg, coturn, espeak-ng, and the seed's Python
 # client: aiortc, aiohttp, opencv, av, dotenv), the npm dependencies — builds, and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 /usr/bin/python3 -c 'import aiortc, aiohttp, cv2, av, dotenv' >/dev/null 2>&1 ||
   need+=(python3-aiortc python3-aiohttp python3-opencv python3-av python3-dotenv)
 if ((${#need[@]})); then
