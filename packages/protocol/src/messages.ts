@@ -135,7 +135,7 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
  * Client → server, first message on the WebSocket bridge (`GET {base}/ws`) when the connection carried no
  * `api-key`/`Authorization` header (browsers cannot set headers on WebSockets). Answered by `ready`, or an error
  * and a close code 4000 + the HTTP status of the same failure. With a header the session starts at once from the
- * query string (`?processor=&user_id=&params=<JSON>`) and no hello is sent.
+ * query string (`?processor=&user_id=&params=<JSON>&record=1`) and no hello is sent.
  */
 export const HelloMessage = z.object({
   type: z.literal('hello'),
@@ -143,6 +143,8 @@ export const HelloMessage = z.object({
   user_id: z.string().max(256).nullish(),
   processor: z.string().min(1).max(64).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
+  /** Record the session (the server must run with `--record-dir`). */
+  record: z.boolean().optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -49,6 +50,7 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
   const keys = new KeyStore(devKey ? [devKey] : keyList);
 
   checkDevice(config.device);
+  if (config.recordDir) checkFfmpeg();
   if (config.turnUrls.length > 0 && !config.turnSecret) throw new Error('--turn-urls needs --turn-secret (the TURN server\'s use-auth-secret) to make client credentials');
   const labels = config.labelsFile ? readLabelsFile(config.labelsFile) : undefined;
   const userModels = config.models.map((m) => parseModelArg(m, config.adapter, labels));
@@ -91,6 +93,7 @@ async function assemble(
   const audio = new AudioProcessorRegistry(builtinAudioProcessors({ vad }));
   const sessions = new SessionManager({
     audio,
+    recording: config.recordDir ? { dir: config.recordDir, all: config.record === 'all' } : undefined,
     engine: opts.engine ?? wrtcEngine,
     registry,
     pool,
@@ -145,10 +148,17 @@ async function assemble(
         closing = true;
         sessions.closeAll('shutdown');
         await theApp.close();
+        await sessions.recordingsDone();
         await vad.close();
         await pool.close();
       })();
       return closed;
     },
   };
+}
+
+/** Recording needs ffmpeg: say so at start rather than at the first session. */
+function checkFfmpeg(): void {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error || r.status !== 0) throw new Error(`--record-dir needs ffmpeg on the PATH (${r.error?.message ?? r.stderr.trim()})`);
 }

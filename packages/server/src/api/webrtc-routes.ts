@@ -74,6 +74,8 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
           trickle: offer.trickle ?? false,
           videoBack,
           audio: offer.audio,
+          record: offer.record,
+          sendsAudio: offerSendsAudio(offer.sdp),
         });
         req.log.info({ session_id: session.id, processor, user_id: session.userId, trickle: offer.trickle ?? false }, 'session started');
         const res: OfferResponse = {

@@ -56,7 +56,7 @@ export const wsBridgeRoutes: FastifyPluginAsync<WsBridgeRoutesOptions> = async (
       if (!name.success) return fail('unknown_processor', `processor ${JSON.stringify(processor.slice(0, 64))} is not a valid name`, 400);
       try {
         const session = await opts.sessions.createBridged(
-          { keyId, userId: hello?.user_id ?? q.user_id ?? null, processor: name.data, params: params ?? {} },
+          { keyId, userId: hello?.user_id ?? q.user_id ?? null, processor: name.data, params: params ?? {}, record: hello?.record ?? q.record === '1' },
           socket,
         );
         const ready: ReadyMessage = { type: 'ready', session_id: session.id, processor: session.processorName, params: session.params as Record<string, unknown> };

@@ -8,6 +8,7 @@ import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
 import type { EncodedFrameLimits } from './encoded-frame-input.js';
 import { Session, type EndReason } from './session.js';
 import { WebSocketPeer } from './websocket-peer.js';
+import { SessionRecorder } from '../recording/session-recorder.js';
 
 export interface SessionManagerOptions {
   engine: MediaEngine;
@@ -22,6 +23,8 @@ export interface SessionManagerOptions {
   encodedFrames: EncodedFrameLimits;
   /** Audio processors sessions may ask for (offer `audio`). */
   audio?: AudioProcessorRegistry;
+  /** Recording: where to, and whether every session is recorded or only those that ask. */
+  recording?: { dir: string; all: boolean } | undefined;
   /** Called when a session ends, with its final counters. */
   onSessionEnd?: (summary: SessionSummary) => void;
 }
@@ -45,6 +48,22 @@ export interface CreateSessionRequest {
   videoBack?: boolean;
   /** Audio processors by name with their params. */
   audio?: Record<string, unknown> | undefined;
+  /** Record this session (needs the server's recording directory). */
+  record?: boolean | undefined;
+  /** Whether the client sends audio (the recording gets an audio track). */
+  sendsAudio?: boolean | undefined;
+}
+
+/** The session asked to be recorded on a server without a recording directory, or the recorder could not start. */
+export class RecordingUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** Not configured (the client's mistake) or failed to start (the server's). */
+    readonly configured = false,
+  ) {
+    super(message);
+    this.name = 'RecordingUnavailableError';
+  }
 }
 
 export class ShuttingDownError extends Error {
@@ -68,6 +87,8 @@ export class SessionManager {
   readonly #sessions = new Map<string, Session>();
   #starting = 0;
   #closed = false;
+  /** Recordings still being finished (ffmpeg flushing) after their session ended. */
+  readonly #recordings = new Set<Promise<void>>();
 
   constructor(opts: SessionManagerOptions) {
     this.#opts = opts;
@@ -113,7 +134,7 @@ export class SessionManager {
   }
 
   async #open(
-    req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params' | 'audio'>,
+    req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params' | 'audio' | 'record' | 'sendsAudio'>,
     makePeer: () => { peer: EnginePeer; videoOut: VideoOutput | undefined },
     connect: (session: Session) => Promise<string>,
   ): Promise<{ session: Session; answerSdp: string }> {
@@ -121,13 +142,22 @@ export class SessionManager {
     const { processor, params } = this.#opts.registry.resolve(req.processor, req.params);
     const audio = req.audio && Object.keys(req.audio).length > 0 ? this.#audioRegistry().resolve(req.audio) : [];
     if (this.#sessions.size + this.#starting >= this.#opts.maxSessions) throw new AtCapacityError(this.#opts.maxSessions);
+    const rec = this.#opts.recording;
+    if (req.record && !rec) throw new RecordingUnavailableError('this server does not record sessions (start it with --record-dir)');
     this.#starting++;
     let session: Session | undefined;
+    let recorder: SessionRecorder | undefined;
+    const id = randomUUID();
     try {
+      if (rec && (rec.all || req.record)) {
+        recorder = await SessionRecorder.create({ dir: rec.dir, sessionId: id, audio: req.sendsAudio ?? false }).catch((err: unknown) => {
+          throw new RecordingUnavailableError(`the recording could not start: ${err instanceof Error ? err.message : String(err)}`, true);
+        });
+      }
       const { peer, videoOut } = makePeer();
       session = new Session({
         videoOut,
-        id: randomUUID(),
+        id,
         keyId: req.keyId,
         userId: req.userId,
         processor,
@@ -140,7 +170,9 @@ export class SessionManager {
         maxBufferedBytes: this.#opts.maxBufferedBytes ?? 1 << 20,
         encodedFrames: this.#opts.encodedFrames,
         audio,
+        recorder,
       });
+      recorder = undefined;
       const answerSdp = await connect(session);
       if (this.#closed) throw new ShuttingDownError();
       if (session.closed) throw new PeerClosedError(session.summary().end_reason);
@@ -148,10 +180,14 @@ export class SessionManager {
       session.onClose = (s) => {
         this.#sessions.delete(s.id);
         this.#opts.onSessionEnd?.(s.summary());
+        const done = s.recordingDone.then(() => undefined);
+        this.#recordings.add(done);
+        void done.finally(() => this.#recordings.delete(done));
       };
       return { session, answerSdp };
     } catch (err) {
       session?.close('error');
+      void recorder?.close();
       throw err;
     } finally {
       this.#starting--;
@@ -185,6 +221,11 @@ export class SessionManager {
     if (!s) return undefined;
     s.close(reason);
     return s.summary();
+  }
+
+  /** Resolves when every ended session's recording is finished (each is bounded by the recorder's own timeout). */
+  async recordingsDone(): Promise<void> {
+    await Promise.all([...this.#recordings]);
   }
 
   /** Ends every session and refuses new ones. */

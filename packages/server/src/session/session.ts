@@ -4,6 +4,9 @@ import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
 import { InvalidParamsError, UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { AudioProcessor, AudioStream } from '../audio/audio-processor.js';
+import type { I420Frame } from '../models/i420.js';
+import type { PushOptions } from '../pipeline/frame-pipeline.js';
+import type { RecordingSummary, SessionRecorder } from '../recording/session-recorder.js';
 import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
 
 export interface SessionOptions {
@@ -29,6 +32,8 @@ export interface SessionOptions {
   encodedFrames: EncodedFrameLimits;
   /** Audio processors for the client's audio track, params validated. */
   audio?: Array<{ processor: AudioProcessor<unknown>; params: unknown }>;
+  /** Records the incoming video/audio and the messages sent (results, audio events, errors). */
+  recorder?: SessionRecorder | undefined;
 }
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
@@ -50,6 +55,8 @@ export class Session {
   readonly createdAt = Date.now();
   /** Called once when the session ends. */
   onClose: ((session: Session, reason: EndReason) => void) | undefined;
+  /** Settles when the recording (if any) is finished, after the session ended; never rejects. */
+  recordingDone: Promise<RecordingSummary | undefined> = Promise.resolve(undefined);
 
   readonly #opts: SessionOptions;
   readonly #peer: EnginePeer;
@@ -99,10 +106,11 @@ export class Session {
       };
       return stream;
     });
-    this.#peer.onVideoFrame = (frame) => this.#pipeline.push(frame);
+    this.#peer.onVideoFrame = (frame) => this.#pushVideo(frame);
     this.#peer.onAudioFrame = (chunk) => {
       const at = Date.now();
       this.#audioMs += (chunk.samples.length / chunk.channels / chunk.sampleRate) * 1000;
+      opts.recorder?.writeAudio(chunk, at);
       for (const s of this.#audio) s.push(chunk, at);
     };
     this.#peer.onChannel = (ch) => this.#adoptChannel(ch);
@@ -212,6 +220,7 @@ export class Session {
       frames_dropped: c.dropped + (e?.dropped ?? 0),
       ...(e ? { frames_rejected: e.rejected } : {}),
       ...(this.#audioMs > 0 ? { audio_ms: Math.round(this.#audioMs), audio_events: this.#audioEvents } : {}),
+      ...(this.#opts.recorder ? { recording: { media: this.#opts.recorder.paths.media, results: this.#opts.recorder.paths.results } } : {}),
       results_sent: this.#resultsSent,
       results_undelivered: this.#undelivered,
       end_reason: this.#endReason,
@@ -226,6 +235,7 @@ export class Session {
     this.#pipeline.close();
     this.#encoded?.close();
     for (const a of this.#audio) a.close();
+    if (this.#opts.recorder) this.recordingDone = this.#opts.recorder.close();
     for (const id of [...this.#viewers.keys()]) this.removeViewer(id);
     this.#peer.close();
     this.#channels.length = 0;
@@ -278,9 +288,19 @@ export class Session {
     return this.#channels.find((c) => c.label === 'results' && c.open) ?? this.#channels.find((c) => c.open);
   }
 
+  /** A decoded frame (video track or JPEG/WebP): recorded as it arrived, then into the pipeline. */
+  #pushVideo(frame: I420Frame, opts?: PushOptions): void {
+    this.#opts.recorder?.writeVideo(frame, Date.now());
+    this.#pipeline.push(frame, opts);
+  }
+
   #deliver(msg: ServerMessage, isResult: boolean, to?: EngineChannel): void {
     const ch = to ?? this.#resultsChannel();
     const text = JSON.stringify(msg);
+    // The recording keeps what the models said: results, audio events and errors (not pongs or acks).
+    if (this.#opts.recorder && (isResult || msg.type === 'error' || msg.type === 'speech_start' || msg.type === 'speech_end' || msg.type === 'audio_level')) {
+      this.#opts.recorder.writeMessage(text);
+    }
     let ok = ch !== undefined && ch.bufferedAmount <= this.#opts.maxBufferedBytes && ch.send(text);
     if (!to) {
       for (const w of this.#watchers) {
@@ -300,7 +320,7 @@ export class Session {
   #openEncodedInput(): EncodedFrameInput {
     return new EncodedFrameInput({
       ...this.#opts.encodedFrames,
-      onFrame: (frame, frameId, clientTsMs) => this.#pipeline.push(frame, { frameId, clientTsMs }),
+      onFrame: (frame, frameId, clientTsMs) => this.#pushVideo(frame, { frameId, clientTsMs }),
       onRejected: (frameId, code, message) => {
         const ch = this.#framesChannel;
         if (code !== 'dropped') {
