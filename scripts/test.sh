@@ -8,6 +8,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 /usr/bin/python3 -c 'import aiortc, aiohttp, cv2, av, dotenv' >/dev/null 2>&1 ||
   need+=(python3-aiortc python3-aiohttp python3-opencv python3-av python3-dotenv)

@@ -29,6 +29,8 @@ export const ErrorCode = z.enum([
   'unsupported_format',
   'auth_timeout',
   'recording_unavailable',
+  'rate_limited',
+  'overloaded',
   'invalid_model',
   'internal',
 ]);

@@ -96,7 +96,18 @@ export const ReadyMessage = z.object({
 });
 export type ReadyMessage = z.infer<typeof ReadyMessage>;
 
+/**
+ * Server → client when the server begins a graceful shutdown: no new sessions here; this one keeps being served
+ * for up to `deadline_ms` more milliseconds, then ends. Clients should reconnect elsewhere (the SDK does).
+ */
+export const DrainingMessage = z.object({
+  type: z.literal('draining'),
+  deadline_ms: z.number().int().nonnegative(),
+});
+export type DrainingMessage = z.infer<typeof DrainingMessage>;
+
 export const ServerMessage = z.discriminatedUnion('type', [
+  DrainingMessage,
   ResultMessage,
   ErrorMessage,
   PongMessage,

@@ -44,6 +44,10 @@ export interface ServerConfig {
   recordDir: string | undefined;
   /** `requested`: sessions that ask (`record: true`); `all`: every session. */
   record: 'requested' | 'all';
+  /** On SIGTERM: how long live sessions may go on (told `draining`) before they are ended. */
+  drainTimeoutMs: number;
+  /** New sessions get 503 while frames wait longer than this for inference (ms); 0: never. */
+  admissionMaxWaitMs: number;
 }
 
 interface OptionSpec {
@@ -62,7 +66,7 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
   basePath: { flag: 'base-path', env: 'SIGHTLINE_BASE_PATH', kind: 'string', help: 'prefix of the API routes, e.g. /skin', default: () => '' },
   processor: { flag: 'processor', env: 'SIGHTLINE_PROCESSOR', kind: 'string', help: 'processor for offers that name none', default: () => 'face' },
   apiKeys: { flag: 'api-keys', env: 'SIGHTLINE_API_KEYS', kind: 'string', help: 'comma-separated API keys', default: () => '' },
-  keysFile: { flag: 'keys-file', env: 'SIGHTLINE_KEYS_FILE', kind: 'string', help: 'file of API keys (one a line, or a JSON array)', default: () => '' },
+  keysFile: { flag: 'keys-file', env: 'SIGHTLINE_KEYS_FILE', kind: 'string', help: 'API keys with tenants and limits (YAML/JSON, or one key a line); reloaded on change', default: () => '' },
   maxSessions: { flag: 'max-sessions', env: 'SIGHTLINE_MAX_SESSIONS', kind: 'int', help: 'concurrent sessions before 503', default: () => '16' },
   workers: { flag: 'workers', env: 'SIGHTLINE_WORKERS', kind: 'int', help: 'inference worker threads', default: () => String(availableParallelism()) },
   intraOpThreads: { flag: 'intra-op-threads', env: 'SIGHTLINE_INTRA_OP_THREADS', kind: 'int', help: 'onnxruntime threads per worker', default: () => '1' },
@@ -70,7 +74,8 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
   iceGatheringTimeoutMs: { flag: 'ice-gathering-timeout-ms', env: 'SIGHTLINE_ICE_GATHERING_TIMEOUT_MS', kind: 'int', help: 'longest wait for ICE gathering before answering', default: () => '3000' },
   connectTimeoutMs: { flag: 'connect-timeout-ms', env: 'SIGHTLINE_CONNECT_TIMEOUT_MS', kind: 'int', help: 'a session that does not connect within this ends', default: () => '30000' },
   disconnectedTimeoutMs: { flag: 'disconnected-timeout-ms', env: 'SIGHTLINE_DISCONNECTED_TIMEOUT_MS', kind: 'int', help: 'a session disconnected this long ends', default: () => '10000' },
-  shutdownTimeoutMs: { flag: 'shutdown-timeout-ms', env: 'SIGHTLINE_SHUTDOWN_TIMEOUT_MS', kind: 'int', help: 'longest clean shutdown before forcing exit', default: () => '5000' },
+  drainTimeoutMs: { flag: 'drain-timeout-ms', env: 'SIGHTLINE_DRAIN_TIMEOUT_MS', kind: 'int', help: 'on SIGTERM, how long live sessions may go on (told "draining") before they are ended', default: () => '30000' },
+  shutdownTimeoutMs: { flag: 'shutdown-timeout-ms', env: 'SIGHTLINE_SHUTDOWN_TIMEOUT_MS', kind: 'int', help: 'longest clean shutdown after the drain before forcing exit', default: () => '5000' },
   logLevel: { flag: 'log-level', env: 'SIGHTLINE_LOG_LEVEL', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent', default: () => 'info' },
   models: { flag: 'model', env: 'SIGHTLINE_MODELS', kind: 'list', help: 'your ONNX model: PATH, NAME=PATH or NAME=PATH@ADAPTER (repeatable)', default: () => '' },
   adapter: { flag: 'adapter', env: 'SIGHTLINE_ADAPTER', kind: 'string', help: 'yolo|ssd|classifier|blazeface for --model (default: detected)', default: () => '' },
@@ -88,6 +93,7 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
   maxFramePixels: { flag: 'max-frame-pixels', env: 'SIGHTLINE_MAX_FRAME_PIXELS', kind: 'int', help: 'largest JPEG/WebP frame, width x height', default: () => String(3840 * 2160) },
   recordDir: { flag: 'record-dir', env: 'SIGHTLINE_RECORD_DIR', kind: 'string', help: 'directory for session recordings (video/audio file + results JSONL)', default: () => '' },
   record: { flag: 'record', env: 'SIGHTLINE_RECORD', kind: 'string', help: 'requested|all: record sessions that ask, or every session (needs --record-dir)', default: () => 'requested' },
+  admissionMaxWaitMs: { flag: 'admission-max-wait-ms', env: 'SIGHTLINE_ADMISSION_MAX_WAIT_MS', kind: 'int', help: 'refuse new sessions (503) while frames wait longer than this for inference; 0: never', default: () => '1000' },
   maxDelayMs: { flag: 'max-delay-ms', env: 'SIGHTLINE_MAX_DELAY_MS', kind: 'int', help: 'longest wait for a batch to fill while a worker is idle', default: () => '0' },
 };
 
@@ -162,6 +168,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     connectTimeoutMs: int('connectTimeoutMs', 1000, 600_000),
     disconnectedTimeoutMs: int('disconnectedTimeoutMs', 0, 600_000),
     shutdownTimeoutMs: int('shutdownTimeoutMs', 0, 600_000),
+    drainTimeoutMs: int('drainTimeoutMs', 0, 3_600_000),
     logLevel: raw('logLevel'),
     processorExplicit: values[OPTIONS.processor.flag] !== undefined || env[OPTIONS.processor.env] !== undefined,
     models: list(raw('models')),
@@ -180,6 +187,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     maxFramePixels: int('maxFramePixels', 64, 100_000_000),
     recordDir: raw('recordDir') || undefined,
     record: oneOf('record', ['requested', 'all'] as const),
+    admissionMaxWaitMs: int('admissionMaxWaitMs', 0, 600_000),
   };
 }
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import { KeyStore, readKeysFile } from './api/key-store.js';
+import { watchKeysFile } from './api/keys-file-watcher.js';
 import type { ServerConfig } from './config.js';
 import type { MediaEngine } from './engine/media-engine.js';
 import { wrtcEngine } from './engine/wrtc-engine.js';
@@ -30,6 +31,11 @@ export interface SightlineServer {
   defaultProcessor: string;
   /** Listens; resolves with the address. */
   listen(): Promise<string>;
+  /**
+   * Graceful drain (SIGTERM): readiness false, new sessions refused (503), live sessions told `draining` and given up
+   * to `deadlineMs` to end by themselves. Then call `close()`.
+   */
+  drain(deadlineMs: number): Promise<{ remaining: number }>;
   /** Ends every session, stops workers and the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
@@ -105,6 +111,8 @@ async function assemble(
       announcedIp: config.announcedIp,
     },
     maxSessions: config.maxSessions,
+    policyOf: (id) => keys.policy(id),
+    admissionMaxWaitMs: config.admissionMaxWaitMs,
     encodedFrames: { maxFrameBytes: config.maxFrameBytes, maxPixels: config.maxFramePixels },
     connectTimeoutMs: config.connectTimeoutMs,
     disconnectedTimeoutMs: config.disconnectedTimeoutMs,
@@ -134,6 +142,7 @@ async function assemble(
     }),
   });
   const theApp = app;
+  const unwatchKeys = config.keysFile ? watchKeysFile(config.keysFile, keys, theApp.log, config.apiKeys) : () => undefined;
   let closed: Promise<void> | undefined;
   return {
     app: theApp,
@@ -143,9 +152,14 @@ async function assemble(
     devKey,
     defaultProcessor,
     listen: () => theApp.listen({ port: config.port, host: config.host }),
+    drain: (deadlineMs) => {
+      closing = true;
+      return sessions.drain(deadlineMs);
+    },
     close: () => {
       closed ??= (async () => {
         closing = true;
+        unwatchKeys();
         sessions.closeAll('shutdown');
         await theApp.close();
         await sessions.recordingsDone();

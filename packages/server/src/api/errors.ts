@@ -40,6 +40,8 @@ export const Errors = {
   atCapacity: (message: string) => new ApiError('at_capacity', 503, message, { 'retry-after': '5' }),
   notReady: (message: string) => new ApiError('not_ready', 503, message),
   iceGatheringFailed: (message: string) => new ApiError('ice_gathering_failed', 503, `could not answer the offer: ${message}`, { 'retry-after': '1' }),
+  rateLimited: (message: string, retryAfterS = 5) => new ApiError('rate_limited', 429, message, { 'retry-after': String(retryAfterS) }),
+  overloaded: (message: string) => new ApiError('overloaded', 503, message, { 'retry-after': '5' }),
   recordingUnavailable: (message: string, status: 400 | 503) => new ApiError('recording_unavailable', status, message),
   internal: () => new ApiError('internal', 500, 'internal server error'),
 } as const;

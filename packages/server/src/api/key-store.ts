@@ -1,61 +1,49 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { keyIdOf } from '../session/session-manager.js';
+import { plainKey, type KeyPolicy, type KeyRecord } from './key-policy.js';
+
+export { readKeysFile } from './key-policy.js';
 
 /**
- * The API keys the server accepts. Keys are kept as SHA-256 digests and compared in constant time
- * (every stored digest is compared, whatever matches), so neither timing nor a heap dump reveals them.
+ * The API keys the server accepts, with each key's policy (tenant, limits). Keys are kept as SHA-256 digests and
+ * compared in constant time (every stored digest is compared, whatever matches), so neither timing nor a heap dump
+ * reveals them. `replace` swaps the whole set at once (keys file hot reload): live sessions keep running, new
+ * requests see the new keys and limits.
  */
 export class KeyStore {
-  readonly #digests: Buffer[];
-  readonly #ids: string[];
+  #records: KeyRecord[];
+  #byId: Map<string, KeyPolicy>;
 
-  constructor(keys: readonly string[]) {
-    const unique = [...new Set(keys.map((k) => k.trim()).filter((k) => k.length > 0))];
-    this.#digests = unique.map(digest);
-    this.#ids = unique.map(keyIdOf);
+  constructor(keys: ReadonlyArray<string | KeyRecord>) {
+    this.#records = [];
+    this.#byId = new Map();
+    this.replace(keys);
   }
 
   get size(): number {
-    return this.#digests.length;
+    return this.#records.length;
+  }
+
+  /** Swaps in a new set of keys (duplicates: the first wins). */
+  replace(keys: ReadonlyArray<string | KeyRecord>): void {
+    const records = keys
+      .filter((k) => typeof k !== 'string' || k.trim().length > 0)
+      .map((k) => (typeof k === 'string' ? plainKey(k) : k)).filter((r, i, all) => all.findIndex((o) => o.policy.id === r.policy.id) === i);
+    this.#records = records;
+    this.#byId = new Map(records.map((r) => [r.policy.id, r.policy]));
   }
 
   /** The key's id when it is valid, else undefined. */
   check(key: string): string | undefined {
-    const d = digest(key);
-    let found = -1;
-    for (let i = 0; i < this.#digests.length; i++) {
-      if (timingSafeEqual(d, this.#digests[i]!)) found = i;
+    const d = createHash('sha256').update(key, 'utf8').digest();
+    let found: KeyRecord | undefined;
+    for (const r of this.#records) {
+      if (timingSafeEqual(d, r.digest)) found = r;
     }
-    return found >= 0 ? this.#ids[found] : undefined;
+    return found?.policy.id;
   }
-}
 
-const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
-
-/**
- * Reads a keys file: either JSON (an array of strings, or `{ "keys": [...] }`) or text with one key per line
- * (blank lines and `#` comments ignored).
- */
-export function readKeysFile(path: string): string[] {
-  const text = readFileSync(path, 'utf8');
-  const trimmed = text.trim();
-  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
-    let json: unknown;
-    try {
-      json = JSON.parse(trimmed);
-    } catch {
-      // The parser's message quotes the file's text, keys included: name the file only.
-      throw new Error(`keys file ${path} starts like JSON but is not valid JSON`);
-    }
-    const list = Array.isArray(json) ? json : (json as { keys?: unknown }).keys;
-    if (!Array.isArray(list) || !list.every((k) => typeof k === 'string')) {
-      throw new Error(`keys file ${path}: expected a JSON array of strings or {"keys": [...]}`);
-    }
-    return list;
+  /** The policy of a key id (as `check` returned it); undefined once the key was removed from the file. */
+  policy(id: string): KeyPolicy | undefined {
+    return this.#byId.get(id);
   }
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !l.startsWith('#'));
 }

@@ -47,11 +47,19 @@ async function main(argv: string[]): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    server.app.log.info({ signal }, 'shutting down');
+    // SIGTERM drains (live sessions are told and may finish, up to --drain-timeout-ms); SIGINT (Ctrl-C) stops now.
+    const drainMs = signal === 'SIGTERM' ? config.drainTimeoutMs : 0;
+    server.app.log.info({ signal, drain_timeout_ms: drainMs, sessions: server.sessions.size }, 'shutting down');
     // wrtc crashes in native teardown if the process exits on its own: close everything, then exit explicitly.
-    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs);
+    const force = setTimeout(() => process.exit(1), drainMs + config.shutdownTimeoutMs);
     force.unref();
-    server.close().then(
+    server
+      .drain(drainMs)
+      .then(({ remaining }) => {
+        if (drainMs > 0) server.app.log.info({ remaining }, remaining ? 'drain deadline reached; ending the remaining sessions' : 'drained');
+        return server.close();
+      })
+      .then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(err);

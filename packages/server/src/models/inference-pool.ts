@@ -56,6 +56,23 @@ interface Request {
   item: RunItem;
   resolve: (r: RunResult) => void;
   reject: (err: Error) => void;
+  /** When `run` was called (performance.now()). */
+  at: number;
+}
+
+/** How loaded the pool is, for admission control and metrics. */
+export interface PoolLoad {
+  /** Requests waiting for a worker. */
+  queued: number;
+  /** Waiting plus running. */
+  pending: number;
+  /** Age of the oldest request still waiting for a worker, ms. */
+  oldestQueuedMs: number;
+  /**
+   * Recent time requests spent waiting (in the pool's queues and behind a worker's running batch), ms: an average
+   * over the last runs that decays when none finish. Grows when frames arrive faster than the workers run them.
+   */
+  waitMs: number;
 }
 
 interface InFlight {
@@ -137,6 +154,7 @@ export class InferencePool {
   readonly #stats: BatchStats = { batches: 0, frames: 0, sizes: {} };
   readonly #target: number;
   #queued = 0;
+  #wait = { ms: 0, at: 0 };
   #nextId = 1;
   #closed = false;
   #restarts = 0;
@@ -191,6 +209,21 @@ export class InferencePool {
     return this.#restarts;
   }
 
+  /** Current load: queue depth and age, and the recent wait (see PoolLoad). */
+  load(): PoolLoad {
+    const now = performance.now();
+    let oldest = Infinity;
+    for (const q of this.#queues.values()) oldest = Math.min(oldest, q.oldest() ?? Infinity);
+    // The average fades with a 2 s time constant once runs stop finishing (no traffic: no wait).
+    const wait = this.#wait.ms * Math.exp(-(now - this.#wait.at) / 2000);
+    return { queued: this.#queued, pending: this.pending, oldestQueuedMs: oldest === Infinity ? 0 : now - oldest, waitMs: Math.max(wait, 0) };
+  }
+
+  #noteWait(ms: number, now: number): void {
+    const decayed = this.#wait.ms * Math.exp(-(now - this.#wait.at) / 2000);
+    this.#wait = { ms: decayed + 0.2 * (Math.max(0, ms) - decayed), at: now };
+  }
+
   get batchStats(): BatchStats {
     return { batches: this.#stats.batches, frames: this.#stats.frames, sizes: { ...this.#stats.sizes } };
   }
@@ -211,7 +244,8 @@ export class InferencePool {
         q = new BatchQueue<Request>();
         this.#queues.set(model, q);
       }
-      q.push(session, { item: { frame, params }, resolve, reject }, performance.now());
+      const at = performance.now();
+      q.push(session, { item: { frame, params }, resolve, reject, at }, at);
       this.#queued++;
       this.#pump();
     });
@@ -300,6 +334,8 @@ export class InferencePool {
       const batch = pw.inFlight.shift();
       if (batch) {
         if (m.type === 'result') {
+          const now = performance.now();
+          for (const r of batch.requests) this.#noteWait(now - r.at - m.inferenceMs, now);
           batch.requests.forEach((r, i) => r.resolve({ output: m.outputs[i]!, inferenceMs: m.inferenceMs, stages: m.stages, batchSize: batch.requests.length }));
         } else {
           for (const r of batch.requests) r.reject(new Error(m.message));

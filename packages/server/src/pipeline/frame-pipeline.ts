@@ -14,6 +14,8 @@ export interface FramePipelineOptions {
   wantsFrames?: () => boolean;
   /** The copy, already rendered by the processor (or with the boxes drawn). */
   onFrameResult?: (frame: I420Frame, msg: ResultMessage) => void;
+  /** Most frames per second to process (the key's limit, read at every frame); frames beyond it are dropped. */
+  maxFps?: () => number | undefined;
   /** Called once per frame pushed (before close) when the pipeline is done with it; feeds `frame_ack`. */
   onFrameDone?: (frameId: number, status: FrameStatus) => void;
 }
@@ -58,6 +60,9 @@ export class FramePipeline {
   #processed = 0;
   #failed = 0;
   #droppedAfterClose = 0;
+  /** Frames dropped by the fps cap, and when the next may start (performance.now()). */
+  #rateDropped = 0;
+  #nextAllowedAt = 0;
   #closed = false;
 
   constructor(opts: FramePipelineOptions) {
@@ -85,7 +90,7 @@ export class FramePipeline {
       received: this.#received,
       processed: this.#processed,
       failed: this.#failed,
-      dropped: this.#slot.dropped + this.#droppedAfterClose,
+      dropped: this.#slot.dropped + this.#droppedAfterClose + this.#rateDropped,
     };
   }
 
@@ -104,7 +109,19 @@ export class FramePipeline {
       this.#droppedAfterClose++;
       return;
     }
-    const { start, dropped } = this.#slot.offer({ frame: vf, enqueuedAt: performance.now() });
+    const now = performance.now();
+    const fps = this.#opts.maxFps?.();
+    if (fps !== undefined && fps > 0) {
+      // A frame arriving before its time under the cap is dropped; the schedule keeps the average at or below it.
+      if (now < this.#nextAllowedAt) {
+        this.#rateDropped++;
+        this.#opts.onFrameDone?.(vf.frameId, 'dropped');
+        return;
+      }
+      const interval = 1000 / fps;
+      this.#nextAllowedAt = Math.max(now, this.#nextAllowedAt + interval - interval / 2) + interval / 2;
+    }
+    const { start, dropped } = this.#slot.offer({ frame: vf, enqueuedAt: now });
     if (dropped) this.#opts.onFrameDone?.(dropped.frame.frameId, 'dropped');
     if (start) {
       this.#drain(start).catch((err: unknown) => {
@@ -152,7 +169,7 @@ export class FramePipeline {
             ? { preprocess_ms: round2(out.stages.preprocessMs), model_ms: round2(out.stages.modelMs), decode_ms: round2(out.stages.decodeMs) }
             : {}),
         },
-        dropped: this.#slot.dropped,
+        dropped: this.#slot.dropped + this.#rateDropped,
         ...(out.labels ? { labels: out.labels } : {}),
         ...(out.data ? { data: out.data } : {}),
         ...(frame.clientTsMs !== undefined ? { client_ts_ms: frame.clientTsMs } : {}),

@@ -51,6 +51,8 @@ export interface Processor<P = Record<string, unknown>> {
    * result's boxes drawn in.
    */
   render?(frame: I420Frame, output: ProcessorOutput, params: P): void;
+  /** The model these params run (for per-key model limits); default: the only entry of `models`, if one. */
+  modelFor?(params: P): string | undefined;
 }
 
 /** Type helper: infers P from the schema. */

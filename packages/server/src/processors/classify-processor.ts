@@ -19,6 +19,7 @@ export function classifyProcessor(models: readonly ModelInfo[]): Processor<any> 
       })
       .strict(),
     models: names,
+    modelFor: (p: { model: string }) => p.model,
     async process(frame, p, ctx) {
       return toProcessorOutput(await ctx.pool.run(p.model, frame, decodeParams({ minScore: p.min_score, topK: p.top_k }), ctx.sessionId));
     },

@@ -28,6 +28,7 @@ export function detectProcessor(models: readonly ModelInfo[]): Processor<any> | 
         }
       }),
     models: names,
+    modelFor: (p: { model: string }) => p.model,
     async process(frame, p, ctx) {
       const labels = ctx.pool.model(p.model)?.labels ?? null;
       const params = decodeParams({ minScore: p.min_score, iou: p.iou, maxDet: p.max_det, classIds: classIdsOf(p.classes, labels) });

@@ -13,6 +13,7 @@ export const faceProcessor = defineProcessor({
     })
     .strict(),
   models: ['blazeface-back', 'blazeface-front'],
+  modelFor: (params) => `blazeface-${params.model}`,
   async process(frame, params, ctx) {
     return toProcessorOutput(await ctx.pool.run(`blazeface-${params.model}`, frame, decodeParams({ minScore: params.min_score }), ctx.sessionId));
   },

@@ -4,7 +4,9 @@ import type { WebSocket } from 'ws';
 import type { EnginePeer, MediaEngine, PeerOptions, VideoOutput } from '../engine/media-engine.js';
 import type { InferencePool } from '../models/inference-pool.js';
 import { UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
+import type { KeyPolicy } from '../api/key-policy.js';
 import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
+import { checkAudioAllowed, checkProcessorAllowed, SessionLimitError } from './key-limits.js';
 import type { EncodedFrameLimits } from './encoded-frame-input.js';
 import { Session, type EndReason } from './session.js';
 import { WebSocketPeer } from './websocket-peer.js';
@@ -23,6 +25,13 @@ export interface SessionManagerOptions {
   encodedFrames: EncodedFrameLimits;
   /** Audio processors sessions may ask for (offer `audio`). */
   audio?: AudioProcessorRegistry;
+  /** Each key's policy (tenant, limits), looked up at every use: keys file reloads apply at once. */
+  policyOf?: (keyId: string) => KeyPolicy | undefined;
+  /**
+   * Admission control: refuse new sessions (503 `overloaded`) while the inference pool's recent wait is above this
+   * (ms), i.e. frames already wait longer than this for a worker. 0 disables.
+   */
+  admissionMaxWaitMs?: number;
   /** Recording: where to, and whether every session is recorded or only those that ask. */
   recording?: { dir: string; all: boolean } | undefined;
   /** Called when a session ends, with its final counters. */
@@ -66,6 +75,14 @@ export class RecordingUnavailableError extends Error {
   }
 }
 
+/** The inference pool is saturated: new sessions would only make every session slower (503). */
+export class OverloadedError extends Error {
+  constructor(waitMs: number, limitMs: number) {
+    super(`server overloaded: frames wait ${Math.round(waitMs)} ms for inference (limit ${limitMs} ms); try another instance or retry shortly`);
+    this.name = 'OverloadedError';
+  }
+}
+
 export class ShuttingDownError extends Error {
   constructor() {
     super('server is shutting down; connect to another instance or retry shortly');
@@ -86,6 +103,7 @@ export class SessionManager {
   readonly #opts: SessionManagerOptions;
   readonly #sessions = new Map<string, Session>();
   #starting = 0;
+  readonly #startingByKey = new Map<string, number>();
   #closed = false;
   /** Recordings still being finished (ffmpeg flushing) after their session ended. */
   readonly #recordings = new Set<Promise<void>>();
@@ -141,10 +159,24 @@ export class SessionManager {
     if (this.#closed) throw new ShuttingDownError();
     const { processor, params } = this.#opts.registry.resolve(req.processor, req.params);
     const audio = req.audio && Object.keys(req.audio).length > 0 ? this.#audioRegistry().resolve(req.audio) : [];
+    const policy = this.#opts.policyOf?.(req.keyId);
+    checkProcessorAllowed(policy, processor, params);
+    checkAudioAllowed(policy, audio.map((a) => a.processor.name));
+    if (policy?.maxSessions !== undefined) {
+      let mine = 0;
+      for (const s of this.#sessions.values()) if (s.keyId === req.keyId) mine++;
+      if (mine + (this.#startingByKey.get(req.keyId) ?? 0) >= policy.maxSessions) throw new SessionLimitError(policy.maxSessions, policy.name);
+    }
+    const maxWait = this.#opts.admissionMaxWaitMs ?? 0;
+    if (maxWait > 0) {
+      const { waitMs } = this.#opts.pool.load();
+      if (waitMs > maxWait) throw new OverloadedError(waitMs, maxWait);
+    }
     if (this.#sessions.size + this.#starting >= this.#opts.maxSessions) throw new AtCapacityError(this.#opts.maxSessions);
     const rec = this.#opts.recording;
     if (req.record && !rec) throw new RecordingUnavailableError('this server does not record sessions (start it with --record-dir)');
     this.#starting++;
+    this.#startingByKey.set(req.keyId, (this.#startingByKey.get(req.keyId) ?? 0) + 1);
     let session: Session | undefined;
     let recorder: SessionRecorder | undefined;
     const id = randomUUID();
@@ -171,6 +203,7 @@ export class SessionManager {
         encodedFrames: this.#opts.encodedFrames,
         audio,
         recorder,
+        policy: () => this.#opts.policyOf?.(req.keyId),
       });
       recorder = undefined;
       const answerSdp = await connect(session);
@@ -191,6 +224,9 @@ export class SessionManager {
       throw err;
     } finally {
       this.#starting--;
+      const n = (this.#startingByKey.get(req.keyId) ?? 1) - 1;
+      if (n > 0) this.#startingByKey.set(req.keyId, n);
+      else this.#startingByKey.delete(req.keyId);
     }
   }
 
@@ -226,6 +262,18 @@ export class SessionManager {
   /** Resolves when every ended session's recording is finished (each is bounded by the recorder's own timeout). */
   async recordingsDone(): Promise<void> {
     await Promise.all([...this.#recordings]);
+  }
+
+  /**
+   * Graceful drain: refuses new sessions, tells every live one `draining` with the deadline, and resolves when all
+   * have ended by themselves or `deadlineMs` has passed (whichever first). Sessions still live are left for closeAll.
+   */
+  async drain(deadlineMs: number): Promise<{ remaining: number }> {
+    this.#closed = true;
+    for (const s of this.#sessions.values()) s.notifyDraining(deadlineMs);
+    const until = Date.now() + deadlineMs;
+    while (this.#sessions.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    return { remaining: this.#sessions.size };
   }
 
   /** Ends every session and refuses new ones. */

@@ -7,7 +7,9 @@ import type { AudioProcessor, AudioStream } from '../audio/audio-processor.js';
 import type { I420Frame } from '../models/i420.js';
 import type { PushOptions } from '../pipeline/frame-pipeline.js';
 import type { RecordingSummary, SessionRecorder } from '../recording/session-recorder.js';
+import type { KeyPolicy } from '../api/key-policy.js';
 import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
+import { checkProcessorAllowed, ForbiddenByKeyError } from './key-limits.js';
 
 export interface SessionOptions {
   id: string;
@@ -34,6 +36,8 @@ export interface SessionOptions {
   audio?: Array<{ processor: AudioProcessor<unknown>; params: unknown }>;
   /** Records the incoming video/audio and the messages sent (results, audio events, errors). */
   recorder?: SessionRecorder | undefined;
+  /** The opening key's policy now (it can change when the keys file is reloaded): fps cap, allowed processors. */
+  policy?: () => KeyPolicy | undefined;
 }
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
@@ -90,6 +94,7 @@ export class Session {
       onResult: (m) => this.#deliver(m, true),
       onError: (m) => this.#deliver(m, false),
       wantsFrames: () => this.#viewers.size > 0 || opts.videoOut !== undefined,
+      maxFps: () => opts.policy?.()?.maxFps,
       onFrameResult: (frame) => {
         opts.videoOut?.send(frame);
         for (const v of this.#viewers.values()) v.output.send(frame);
@@ -225,6 +230,11 @@ export class Session {
       results_undelivered: this.#undelivered,
       end_reason: this.#endReason,
     };
+  }
+
+  /** Tells the client the server is draining: it keeps being served for `deadlineMs`, then ends. */
+  notifyDraining(deadlineMs: number): void {
+    if (!this.closed) this.#deliver({ type: 'draining', deadline_ms: Math.max(0, Math.round(deadlineMs)) }, false);
   }
 
   /** Ends the session: pipeline stopped, sinks stopped, connection closed. Idempotent. */
@@ -367,6 +377,7 @@ export class Session {
         const merged = target === current ? { ...(this.#pipeline.params as Record<string, unknown>), ...params } : (params ?? {});
         try {
           const resolved = this.#opts.registry.resolve(target, merged);
+          checkProcessorAllowed(this.#opts.policy?.(), resolved.processor, resolved.params);
           this.#pipeline.setProcessor(resolved.processor, resolved.params);
           this.#deliver(
             { type: 'ack', ...(id !== undefined ? { id } : {}), processor: target, params: resolved.params as Record<string, unknown> },
@@ -376,6 +387,7 @@ export class Session {
         } catch (err) {
           if (err instanceof UnknownProcessorError) return reply('unknown_processor', err.message, id);
           if (err instanceof InvalidParamsError) return reply('invalid_params', err.message, id);
+          if (err instanceof ForbiddenByKeyError) return reply('forbidden', err.message, id);
           throw err;
         }
         return;

@@ -28,7 +28,8 @@ describe('frames without a media track, from Chromium: SDK DataChannel transport
     const page = await fx.browser.context.newPage();
     await page.goto(`${fx.server.url}/?key=${KEY}&autostart=1&transport=datachannel`);
     await page.waitForFunction(() => document.body.dataset.state === 'connected', undefined, { timeout: 20_000 });
-    await page.waitForTimeout(4000);
+    // Up to 20 s for 30 results (a loaded machine encodes and decodes JPEGs slowly); usually 2-3 s.
+    await page.waitForFunction(() => (window as any).sightlineDemo.results.length >= 30, undefined, { timeout: 20_000 }).catch(() => undefined);
     const got = await page.evaluate(() => {
       const d = (window as any).sightlineDemo;
       return { results: d.results, rtts: d.rtts, frames: d.session.frameStats, method: d.session.latencyMethod };

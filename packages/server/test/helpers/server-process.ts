@@ -16,7 +16,9 @@ export interface ServerProcess {
  * Needs `npm run build` first (the test script does it).
  */
 export async function startServerProcess(args: string[] = [], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [`${repoRoot}packages/server/dist/cli/main.js`, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+  // Tests stop servers with live sessions all the time: a short drain unless the test sets its own.
+  const drain = args.includes('--drain-timeout-ms') ? [] : ['--drain-timeout-ms', '1000'];
+  const proc = spawn(process.execPath, [`${repoRoot}packages/server/dist/cli/main.js`, 'serve', '--host', '127.0.0.1', '--port', '0', ...drain, ...args], {
     env: { ...process.env, SIGHTLINE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
