@@ -25,6 +25,8 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-audit --no-fund
 npm run build
 
+# Servers the tests start keep their session history in memory unless a test names a database.
+export SIGHTLINE_DB=:memory:
 mapfile -t files < <(find packages -path '*/node_modules' -prune -o -path '*/dist' -prune -o -name '*.test.ts' -print | sort)
 # One file at a time: the browser and seed-client tests need the machine's cores to themselves.
 node --import tsx --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"

@@ -48,6 +48,16 @@ export interface ServerConfig {
   drainTimeoutMs: number;
   /** New sessions get 503 while frames wait longer than this for inference (ms); 0: never. */
   admissionMaxWaitMs: number;
+  /** SQLite file of the history store (used unless DATABASE_URL names PostgreSQL); `:memory:` keeps nothing. */
+  db: string;
+  /** PostgreSQL URL (postgres://…) from DATABASE_URL: the history store lives there instead. */
+  databaseUrl: string | undefined;
+  /** How often buffered history rows are written; a crash loses at most this much. */
+  dbFlushIntervalMs: number;
+  /** Results, events and ended sessions older than this are deleted (hourly); 0 keeps everything. */
+  retentionDays: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
 }
 
 interface OptionSpec {
@@ -94,6 +104,11 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
   recordDir: { flag: 'record-dir', env: 'SIGHTLINE_RECORD_DIR', kind: 'string', help: 'directory for session recordings (video/audio file + results JSONL)', default: () => '' },
   record: { flag: 'record', env: 'SIGHTLINE_RECORD', kind: 'string', help: 'requested|all: record sessions that ask, or every session (needs --record-dir)', default: () => 'requested' },
   admissionMaxWaitMs: { flag: 'admission-max-wait-ms', env: 'SIGHTLINE_ADMISSION_MAX_WAIT_MS', kind: 'int', help: 'refuse new sessions (503) while frames wait longer than this for inference; 0: never', default: () => '1000' },
+  db: { flag: 'db', env: 'SIGHTLINE_DB', kind: 'string', help: 'SQLite file of the session history (unless DATABASE_URL is set); :memory: keeps nothing', default: () => 'sightline.db' },
+  databaseUrl: { flag: 'database-url', env: 'DATABASE_URL', kind: 'string', help: 'PostgreSQL URL (postgres://user:pass@host/db) for the session history', default: () => '' },
+  dbFlushIntervalMs: { flag: 'db-flush-interval-ms', env: 'SIGHTLINE_DB_FLUSH_INTERVAL_MS', kind: 'int', help: 'how often history rows are written (a crash loses at most this much)', default: () => '1000' },
+  retentionDays: { flag: 'retention-days', env: 'SIGHTLINE_RETENTION_DAYS', kind: 'int', help: 'delete stored results, events and ended sessions older than this; 0 keeps all', default: () => '30' },
+  metricsToken: { flag: 'metrics-token', env: 'SIGHTLINE_METRICS_TOKEN', kind: 'string', help: 'bearer token required by GET /metrics (default: open)', default: () => '' },
   maxDelayMs: { flag: 'max-delay-ms', env: 'SIGHTLINE_MAX_DELAY_MS', kind: 'int', help: 'longest wait for a batch to fill while a worker is idle', default: () => '0' },
 };
 
@@ -188,7 +203,18 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     recordDir: raw('recordDir') || undefined,
     record: oneOf('record', ['requested', 'all'] as const),
     admissionMaxWaitMs: int('admissionMaxWaitMs', 0, 600_000),
+    db: raw('db'),
+    databaseUrl: databaseUrl(raw('databaseUrl')),
+    dbFlushIntervalMs: int('dbFlushIntervalMs', 10, 600_000),
+    retentionDays: int('retentionDays', 0, 36_500),
+    metricsToken: raw('metricsToken') || undefined,
   };
+}
+
+function databaseUrl(v: string): string | undefined {
+  if (!v) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(v)) throw new ConfigError('--database-url / DATABASE_URL must be a postgres:// or postgresql:// URL');
+  return v;
 }
 
 /** '' or '/a/b' (leading slash, no trailing slash). */

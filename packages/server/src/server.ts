@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
@@ -16,12 +17,19 @@ import type { ModelInfo } from './models/adapters/model-info.js';
 import type { ProcessorRegistry } from './pipeline/processor-registry.js';
 import { builtinProcessors } from './processors/builtin-processors.js';
 import { SessionManager } from './session/session-manager.js';
+import { ServerMetrics } from './observability/server-metrics.js';
+import { openStore } from './store/open-store.js';
+import { storeObserver } from './store/store-observer.js';
+import type { SessionStore } from './store/store.js';
 import { AudioProcessorRegistry } from './audio/audio-registry.js';
 import { builtinAudioProcessors } from './audio/builtin-audio-processors.js';
 import { VadRunner } from './audio/vad-runner.js';
 
 export interface SightlineServer {
   app: FastifyInstance;
+  /** The session history (SQLite or PostgreSQL). */
+  store: SessionStore;
+  metrics: ServerMetrics;
   sessions: SessionManager;
   pool: InferencePool;
   registry: ProcessorRegistry;
@@ -70,9 +78,21 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
     maxBatch: config.maxBatch,
     maxDelayMs: config.maxDelayMs,
   });
+  let store: SessionStore | undefined;
+  const onStoreFlush: { log?: (o: object, msg: string) => void } = {};
   try {
-    return await assemble(config, opts, pool, keys, devKey, userModels.map((m) => m.name));
+    store = await openStore({
+      ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: config.db }),
+      flushIntervalMs: config.dbFlushIntervalMs,
+      onError: rateLimitedLog('sightline: history store write failed'),
+      // Debug level: what is durable so far (tests and operators checking the crash window read it).
+      onFlush: (i) => onStoreFlush.log?.({ rows: i.rows, ms: Math.round(i.ms * 10) / 10, written: i.stats.written }, 'history flushed'),
+    });
+    const server = await assemble(config, opts, pool, keys, devKey, userModels.map((m) => m.name), store);
+    onStoreFlush.log = (o, msg) => server.app.log.debug(o, msg);
+    return server;
   } catch (err) {
+    await store?.close();
     await pool.close();
     throw err;
   }
@@ -85,6 +105,7 @@ async function assemble(
   keys: KeyStore,
   devKey: string | undefined,
   userModelNames: string[],
+  store: SessionStore,
 ): Promise<SightlineServer> {
   const registry = (opts.registry ?? builtinProcessors)(pool.models);
   // With your own model and no --processor, sessions run it by default.
@@ -97,8 +118,16 @@ async function assemble(
   // One Silero VAD worker for every session's `vad` stream, started on first use.
   const vad = new VadRunner({ onWorkerError: (err) => app?.log.error({ err }, 'VAD worker failed') });
   const audio = new AudioProcessorRegistry(builtinAudioProcessors({ vad }));
+  const metrics = new ServerMetrics({
+    poolQueue: () => {
+      const l = pool.load();
+      return { depth: l.queued, oldestAgeMs: l.oldestQueuedMs, pending: l.pending, waitMs: l.waitMs };
+    },
+  });
   const sessions = new SessionManager({
     audio,
+    metrics,
+    observers: [storeObserver(store, (id) => keys.policy(id))],
     recording: config.recordDir ? { dir: config.recordDir, all: config.record === 'all' } : undefined,
     engine: opts.engine ?? wrtcEngine,
     registry,
@@ -131,6 +160,10 @@ async function assemble(
     demoDir: opts.demoDir ?? defaultDemoDir,
     logLevel: config.logLevel,
     maxFrameBytes: config.maxFrameBytes,
+    metrics,
+    metricsToken: config.metricsToken,
+    store,
+    version: VERSION,
     ...(devKey ? { devKey } : {}),
     ice: { stunUrls: config.stunUrls, turnUrls: config.turnUrls, turnSecret: config.turnSecret, turnTtlSeconds: config.turnTtl },
     readiness: () => ({
@@ -143,9 +176,22 @@ async function assemble(
   });
   const theApp = app;
   const unwatchKeys = config.keysFile ? watchKeysFile(config.keysFile, keys, theApp.log, config.apiKeys) : () => undefined;
+  // Retention: hourly, and once shortly after start.
+  const retain = (): void => {
+    if (config.retentionDays <= 0) return;
+    store.applyRetention(config.retentionDays * 86_400_000).then(
+      (r) => (r.sessions || r.results || r.events) && theApp.log.info({ deleted: r }, 'history retention applied'),
+      (err: unknown) => theApp.log.error({ err }, 'history retention failed'),
+    );
+  };
+  const retention = setInterval(retain, 3_600_000);
+  retention.unref();
+  setTimeout(retain, 10_000).unref();
   let closed: Promise<void> | undefined;
   return {
     app: theApp,
+    store,
+    metrics,
     sessions,
     pool,
     registry,
@@ -160,11 +206,14 @@ async function assemble(
       closed ??= (async () => {
         closing = true;
         unwatchKeys();
+        clearInterval(retention);
         sessions.closeAll('shutdown');
         await theApp.close();
         await sessions.recordingsDone();
         await vad.close();
         await pool.close();
+        // Last: every session's end (and results) is buffered by now.
+        await store.close();
       })();
       return closed;
     },
@@ -175,4 +224,29 @@ async function assemble(
 function checkFfmpeg(): void {
   const r = spawnSync('ffmpeg', ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000 });
   if (r.error || r.status !== 0) throw new Error(`--record-dir needs ffmpeg on the PATH (${r.error?.message ?? r.stderr.trim()})`);
+}
+
+/** The server package's version, for /openapi.json (package.json sits two levels above src/ and dist/ files). */
+const VERSION = ((): string => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+/** A logger of repeated failures that says each kind at most once a minute. */
+function rateLimitedLog(prefix: string): (err: unknown) => void {
+  let last = 0;
+  let skipped = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < 60_000) {
+      skipped++;
+      return;
+    }
+    console.error(`${prefix}${skipped ? ` (and ${skipped} more since the last report)` : ''}:`, err instanceof Error ? err.message : err);
+    last = now;
+    skipped = 0;
+  };
 }

@@ -18,6 +18,12 @@ import { healthRoutes } from './health-routes.js';
 import type { KeyStore } from './key-store.js';
 import { webrtcRoutes } from './webrtc-routes.js';
 import { wsBridgeRoutes } from './ws-bridge-routes.js';
+import { historyRoutes } from './history-routes.js';
+import { metricsRoutes } from './metrics-routes.js';
+import { openApiRoutes } from './openapi-routes.js';
+import { countHttpErrors } from '../observability/http-error-metrics.js';
+import type { ServerMetrics } from '../observability/server-metrics.js';
+import type { SessionStore } from '../store/store.js';
 
 export interface AppOptions {
   keys: KeyStore;
@@ -39,6 +45,13 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Largest JPEG/WebP frame (bytes): a WebSocket message may carry one whole. */
   maxFrameBytes: number;
+  /** Prometheus metrics (`GET /metrics`), optionally behind a bearer token. */
+  metrics?: ServerMetrics | undefined;
+  metricsToken?: string | undefined;
+  /** The session history (`GET {base}/v1/sessions…`). */
+  store?: SessionStore | undefined;
+  /** Shown in /openapi.json. */
+  version?: string;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -53,6 +66,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: opts.logLevel !== 'debug' && opts.logLevel !== 'trace' }),
   });
   app.removeContentTypeParser('text/plain');
+  if (opts.metrics) countHttpErrors(app, opts.metrics);
   // SDP bodies (WHIP offers, RFC 8840 trickle fragments) arrive as text; routes check which one they accept.
   for (const type of ['application/sdp', 'application/trickle-ice-sdpfrag']) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -84,6 +98,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const base = opts.basePath;
   await app.register(healthRoutes, { readiness: opts.readiness });
+  if (opts.metrics) await app.register(metricsRoutes, { metrics: opts.metrics, metricsToken: opts.metricsToken });
+  await app.register(openApiRoutes, { basePath: base, version: opts.version ?? '0.0.0' });
+  if (opts.store) await app.register(historyRoutes, { prefix: base, keys: opts.keys, store: opts.store });
   await app.register(webrtcRoutes, {
     prefix: base,
     keys: opts.keys,

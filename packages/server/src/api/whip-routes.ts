@@ -59,6 +59,7 @@ export const whipRoutes: FastifyPluginAsync<WhipRoutesOptions> = async (app, opt
         processor: req.query.processor ?? opts.defaultProcessor,
         params,
         offerSdp: sdp,
+        transport: 'whip',
       });
       remoteUfrag.set(session.id, iceUfragOf(sdp));
       session.watch({ onMessage: () => undefined, onEnd: () => remoteUfrag.delete(session.id) });

@@ -5,6 +5,8 @@ import type { EnginePeer, MediaEngine, PeerOptions, VideoOutput } from '../engin
 import type { InferencePool } from '../models/inference-pool.js';
 import { UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { KeyPolicy } from '../api/key-policy.js';
+import type { ServerMetrics } from '../observability/server-metrics.js';
+import { notifyObservers, type SessionObserver } from './session-observer.js';
 import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
 import { checkAudioAllowed, checkProcessorAllowed, SessionLimitError } from './key-limits.js';
 import type { EncodedFrameLimits } from './encoded-frame-input.js';
@@ -32,6 +34,10 @@ export interface SessionManagerOptions {
    * (ms), i.e. frames already wait longer than this for a worker. 0 disables.
    */
   admissionMaxWaitMs?: number;
+  /** The history store, metrics…: told of every session's start, messages and end. */
+  observers?: readonly SessionObserver[];
+  /** Metrics that read live sessions' counters at each scrape. */
+  metrics?: ServerMetrics | undefined;
   /** Recording: where to, and whether every session is recorded or only those that ask. */
   recording?: { dir: string; all: boolean } | undefined;
   /** Called when a session ends, with its final counters. */
@@ -61,6 +67,8 @@ export interface CreateSessionRequest {
   record?: boolean | undefined;
   /** Whether the client sends audio (the recording gets an audio track). */
   sendsAudio?: boolean | undefined;
+  /** How the media comes in (for history and metrics); default `webrtc`. */
+  transport?: 'webrtc' | 'whip' | undefined;
 }
 
 /** The session asked to be recorded on a server without a recording directory, or the recorder could not start. */
@@ -103,6 +111,7 @@ export class SessionManager {
   readonly #opts: SessionManagerOptions;
   readonly #sessions = new Map<string, Session>();
   #starting = 0;
+  readonly #observers: SessionObserver[];
   readonly #startingByKey = new Map<string, number>();
   #closed = false;
   /** Recordings still being finished (ffmpeg flushing) after their session ended. */
@@ -110,6 +119,9 @@ export class SessionManager {
 
   constructor(opts: SessionManagerOptions) {
     this.#opts = opts;
+    const metrics = opts.metrics;
+    // Metrics count errors, latency and audio events per message; history and the rest observe everything.
+    this.#observers = [...(opts.observers ?? []), ...(metrics ? [{ messageSent: (_s: unknown, msg: Parameters<ServerMetrics['onMessage']>[0]) => metrics.onMessage(msg) }] : [])];
   }
 
   get size(): number {
@@ -141,7 +153,7 @@ export class SessionManager {
    */
   async createBridged(req: Omit<CreateSessionRequest, 'offerSdp' | 'trickle' | 'videoBack'>, socket: WebSocket): Promise<Session> {
     let peer: WebSocketPeer | undefined;
-    const { session } = await this.#open(req, () => {
+    const { session } = await this.#open({ ...req, transport: 'ws' }, () => {
       peer = new WebSocketPeer(socket);
       return { peer, videoOut: undefined };
     }, async () => {
@@ -152,7 +164,7 @@ export class SessionManager {
   }
 
   async #open(
-    req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params' | 'audio' | 'record' | 'sendsAudio'>,
+    req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params' | 'audio' | 'record' | 'sendsAudio'> & { transport?: 'webrtc' | 'whip' | 'ws' | undefined },
     makePeer: () => { peer: EnginePeer; videoOut: VideoOutput | undefined },
     connect: (session: Session) => Promise<string>,
   ): Promise<{ session: Session; answerSdp: string }> {
@@ -204,15 +216,23 @@ export class SessionManager {
         audio,
         recorder,
         policy: () => this.#opts.policyOf?.(req.keyId),
+        tenant: policy?.tenant ?? req.keyId,
+        transport: req.transport ?? 'webrtc',
+        observers: this.#observers,
       });
       recorder = undefined;
       const answerSdp = await connect(session);
       if (this.#closed) throw new ShuttingDownError();
       if (session.closed) throw new PeerClosedError(session.summary().end_reason);
       this.#sessions.set(session.id, session);
+      this.#opts.metrics?.onSessionStart(req.transport ?? 'webrtc', session);
+      const started = session.info;
+      notifyObservers(this.#observers, (o) => o.sessionStarted?.(started));
       session.onClose = (s) => {
         this.#sessions.delete(s.id);
-        this.#opts.onSessionEnd?.(s.summary());
+        const summary = s.summary();
+        this.#opts.onSessionEnd?.(summary);
+        this.#opts.metrics?.onSessionEnd(summary);
         const done = s.recordingDone.then(() => undefined);
         this.#recordings.add(done);
         void done.finally(() => this.#recordings.delete(done));

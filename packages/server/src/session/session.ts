@@ -10,6 +10,8 @@ import type { RecordingSummary, SessionRecorder } from '../recording/session-rec
 import type { KeyPolicy } from '../api/key-policy.js';
 import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
 import { checkProcessorAllowed, ForbiddenByKeyError } from './key-limits.js';
+import { LatencySample } from './latency-sample.js';
+import { notifyObservers, type SessionInfo, type SessionObserver } from './session-observer.js';
 
 export interface SessionOptions {
   id: string;
@@ -38,6 +40,11 @@ export interface SessionOptions {
   recorder?: SessionRecorder | undefined;
   /** The opening key's policy now (it can change when the keys file is reloaded): fps cap, allowed processors. */
   policy?: () => KeyPolicy | undefined;
+  /** Tenant and transport, for observers. */
+  tenant?: string;
+  transport?: string;
+  /** The history store, metrics: told of the session's start, params, frames, messages and end. */
+  observers?: readonly SessionObserver[];
 }
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
@@ -78,6 +85,10 @@ export class Session {
   /** Where `frame_ack`s go: the channel that sent the latest chunk. */
   #framesChannel: EngineChannel | undefined;
   readonly #audio: AudioStream[];
+  readonly #observers: readonly SessionObserver[];
+  /** Who this session is, for observers (processor and params follow `set`). */
+  readonly info: SessionInfo;
+  readonly #inferenceMs = new LatencySample();
   #audioMs = 0;
   #audioEvents = 0;
 
@@ -87,6 +98,17 @@ export class Session {
     this.keyId = opts.keyId;
     this.userId = opts.userId;
     this.#peer = opts.peer;
+    this.#observers = opts.observers ?? [];
+    this.info = {
+      id: opts.id,
+      tenant: opts.tenant ?? opts.keyId,
+      keyId: opts.keyId,
+      userId: opts.userId,
+      processor: opts.processor.name,
+      params: opts.params as Record<string, unknown>,
+      transport: opts.transport ?? 'webrtc',
+      startedAt: this.createdAt,
+    };
     this.#pipeline = new FramePipeline({
       processor: opts.processor,
       params: opts.params,
@@ -251,6 +273,11 @@ export class Session {
     this.#channels.length = 0;
     for (const w of this.#watchers) w.onEnd(reason);
     this.#watchers.clear();
+    if (this.#observers.length > 0) {
+      const summary = this.summary();
+      const latency = this.#inferenceMs.percentiles();
+      notifyObservers(this.#observers, (o) => o.sessionEnded?.(this.info, summary, latency));
+    }
     const cb = this.onClose;
     this.onClose = undefined;
     cb?.(this, reason);
@@ -301,6 +328,7 @@ export class Session {
   /** A decoded frame (video track or JPEG/WebP): recorded as it arrived, then into the pipeline. */
   #pushVideo(frame: I420Frame, opts?: PushOptions): void {
     this.#opts.recorder?.writeVideo(frame, Date.now());
+    if (this.#observers.length > 0) notifyObservers(this.#observers, (o) => o.frameReceived?.(this.info));
     this.#pipeline.push(frame, opts);
   }
 
@@ -322,7 +350,9 @@ export class Session {
         }
       }
     }
+    if (this.#observers.length > 0) notifyObservers(this.#observers, (o) => o.messageSent?.(this.info, msg, text, ok));
     if (!isResult) return;
+    if (msg.type === 'result') this.#inferenceMs.add(msg.timing.inference_ms, msg.timing.total_ms);
     if (ok) this.#resultsSent++;
     else this.#undelivered++;
   }
@@ -379,6 +409,9 @@ export class Session {
           const resolved = this.#opts.registry.resolve(target, merged);
           checkProcessorAllowed(this.#opts.policy?.(), resolved.processor, resolved.params);
           this.#pipeline.setProcessor(resolved.processor, resolved.params);
+          this.info.processor = target;
+          this.info.params = resolved.params as Record<string, unknown>;
+          notifyObservers(this.#observers, (o) => o.paramsChanged?.(this.info, target, this.info.params, Date.now()));
           this.#deliver(
             { type: 'ack', ...(id !== undefined ? { id } : {}), processor: target, params: resolved.params as Record<string, unknown> },
             false,

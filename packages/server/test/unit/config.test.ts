@@ -27,12 +27,18 @@ describe('loadConfig', () => {
     assert.deepEqual(loadConfig(['--cors-origins', 'https://a.example,https://b.example'], {}).corsOrigins, ['https://a.example', 'https://b.example']);
   });
 
-  test('every option has a flag and a SIGHTLINE_ environment variable, listed in --help', () => {
+  test('every option has a flag and a SIGHTLINE_ environment variable (DATABASE_URL: the usual name), listed in --help', () => {
     const help = usage();
     for (const o of Object.values(OPTIONS)) {
-      assert.match(o.env, /^SIGHTLINE_[A-Z_]+$/);
+      assert.match(o.env, /^(SIGHTLINE_[A-Z_]+|DATABASE_URL)$/);
       assert.ok(help.includes(`--${o.flag}`) && help.includes(o.env), o.flag);
     }
+  });
+
+  test('DATABASE_URL must be a PostgreSQL URL; the SQLite file is the default store', () => {
+    assert.equal(loadConfig([], { DATABASE_URL: 'postgres://u:p@db/s' }).databaseUrl, 'postgres://u:p@db/s');
+    assert.throws(() => loadConfig([], { DATABASE_URL: 'mysql://x' }), /postgres:\/\//);
+    assert.equal(loadConfig([], {}).db, 'sightline.db');
   });
 
   test('bad numbers and unknown flags are clear errors', () => {

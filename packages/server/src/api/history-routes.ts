@@ -1,0 +1,89 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { InvalidCursorError, MAX_PAGE, type SessionStore } from '../store/store.js';
+import { authenticate } from './auth.js';
+import { Errors } from './errors.js';
+import type { KeyStore } from './key-store.js';
+
+export interface HistoryRoutesOptions {
+  keys: KeyStore;
+  store: SessionStore;
+}
+
+const Time = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
+const Limit = z.coerce.number().int().min(1).max(MAX_PAGE).default(100);
+const SessionsQuery = z.object({ user_id: z.string().max(256).optional(), from: Time.optional(), to: Time.optional(), limit: Limit, cursor: z.string().max(512).optional() }).strict();
+const InSessionQuery = z.object({ after: z.string().max(512).optional(), limit: Limit }).strict();
+
+const parse = <T>(schema: z.ZodType<T>, q: unknown): T => {
+  const r = schema.safeParse(q);
+  if (!r.success) throw Errors.invalidBody(`query: ${r.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ')}`);
+  return r.data;
+};
+
+const badCursor = (err: unknown): never => {
+  if (err instanceof InvalidCursorError) throw Errors.invalidBody(err.message);
+  throw err;
+};
+
+/**
+ * The caller's tenant's session history: `GET {base}/v1/sessions?user_id=&from=&to=&limit=&cursor=` (newest first,
+ * keyset pages), `GET {base}/v1/sessions/:id` (with its params history), `GET {base}/v1/sessions/:id/results?after=&limit=`
+ * (in order; with `Accept: application/x-ndjson` every result, streamed) and `…/events`. Reads what the store has
+ * flushed (at most --db-flush-interval-ms behind). Another tenant's session is 404.
+ */
+export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (app, opts) => {
+  const { store, keys } = opts;
+  app.addHook('onRequest', async (req) => {
+    req.keyId = authenticate(req, keys);
+  });
+  const tenantOf = (keyId: string | undefined): string => keys.policy(keyId!)?.tenant ?? keyId!;
+
+  app.get('/v1/sessions', async (req) => {
+    const q = parse(SessionsQuery, req.query);
+    return store
+      .listSessions({ tenant: tenantOf(req.keyId), limit: q.limit, ...(q.user_id ? { userId: q.user_id } : {}), ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) })
+      .catch(badCursor);
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/sessions/:id', async (req) => {
+    const s = await store.getSession(tenantOf(req.keyId), req.params.id);
+    if (!s) throw Errors.notFound(`session "${req.params.id.slice(0, 64)}"`);
+    return s;
+  });
+
+  for (const what of ['results', 'events'] as const) {
+    app.get<{ Params: { id: string } }>(`/v1/sessions/:id/${what}`, async (req, reply) => {
+      const q = parse(InSessionQuery, req.query);
+      const tenant = tenantOf(req.keyId);
+      const page = (after: string | undefined) =>
+        (what === 'results' ? store.listResults({ tenant, sessionId: req.params.id, limit: q.limit, ...(after ? { after } : {}) }) : store.listEvents({ tenant, sessionId: req.params.id, limit: q.limit, ...(after ? { after } : {}) })).catch(badCursor);
+      const first = await page(q.after);
+      if (!first) throw Errors.notFound(`session "${req.params.id.slice(0, 64)}"`);
+      if (!/application\/x-ndjson/.test(req.headers.accept ?? '')) return first;
+      return streamNdjson(reply, first, page, what);
+    });
+  }
+};
+
+type Page = { next_cursor: string | null } & ({ results: unknown[] } | { events: unknown[] });
+
+/** Writes every page as NDJSON (one item a line), fetching the next page as the client reads. */
+async function streamNdjson(reply: FastifyReply, first: Page, next: (after: string) => Promise<Page | null>, what: 'results' | 'events'): Promise<void> {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  let page: Page | null = first;
+  try {
+    while (page && !res.destroyed) {
+      const items = 'results' in page ? page.results : page.events;
+      const ok = res.write(items.map((i) => `${JSON.stringify(i)}\n`).join(''));
+      if (!ok) await new Promise((r) => res.once('drain', r));
+      page = page.next_cursor ? await next(page.next_cursor) : null;
+    }
+  } catch (err) {
+    res.write(`${JSON.stringify({ error: { code: 'internal', message: `streaming ${what} failed: ${err instanceof Error ? err.message : String(err)}` } })}\n`);
+  } finally {
+    res.end();
+  }
+}

@@ -1,0 +1,167 @@
+import { ErrorCode, type ResultMessage, type ServerMessage, type SessionSummary } from '@sightline/protocol';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SessionTally, type TalliedField } from './session-tally.js';
+
+/** How a session's media came in. */
+export type Transport = 'webrtc' | 'ws' | 'whip';
+export const TRANSPORTS: readonly Transport[] = ['webrtc', 'ws', 'whip'];
+
+/** What the inference pool's scheduler has waiting: requests not yet given to a worker, and the oldest one's age. */
+export interface PoolQueueStats {
+  depth: number;
+  oldestAgeMs: number;
+  /** Waiting plus running. */
+  pending?: number;
+  /** Recent wait of requests for a worker (the pool's admission-control signal), ms. */
+  waitMs?: number;
+}
+
+/** A live session as the metrics see it (`Session` fits). */
+export interface SessionSource {
+  readonly id: string;
+  summary(): SessionSummary;
+}
+
+export interface ServerMetricsOptions {
+  /** Read at scrape time for `sightline_pool_queue_*`. */
+  poolQueue?: () => PoolQueueStats;
+  /** Node's process metrics (CPU, memory, GC, event-loop lag `nodejs_eventloop_lag_*`); default true. */
+  defaultMetrics?: boolean;
+}
+
+/** Latency buckets (seconds) for 1 ms – 2 s. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2];
+
+const FRAME_COUNTERS: Array<[TalliedField, string, string]> = [
+  ['frames_received', 'sightline_frames_received_total', 'Frames received (decoded from a track, or JPEG/WebP frames incl. rejected ones), by processor'],
+  ['frames_processed', 'sightline_frames_processed_total', 'Frames processed (one result each), by processor'],
+  ['frames_dropped', 'sightline_frames_dropped_total', 'Frames replaced by a newer one before processing, by processor'],
+  ['frames_rejected', 'sightline_frames_rejected_total', 'JPEG/WebP frames refused (malformed, too large, not an image), by processor'],
+  ['results_sent', 'sightline_results_sent_total', 'Results delivered to a channel or a watcher, by processor'],
+  ['results_undelivered', 'sightline_results_undelivered_total', 'Results that reached nobody (no open channel under the buffer limit, no watcher), by processor'],
+];
+
+const KNOWN_CODES = new Set<string>(ErrorCode.options);
+
+/**
+ * The server's Prometheus metrics, in a registry of their own.
+ *
+ * Design: frame and result counters are collected at scrape time from session summaries (live sessions' plus the
+ * final ones of ended sessions, see SessionTally) rather than incremented per frame. The per-frame path costs nothing,
+ * and the counters are the very numbers a session's `DELETE` summary reports, so they match what clients sent.
+ * Only what summaries lack is counted as it happens, in `onMessage`: latency histograms (per result), errors by code
+ * and audio events by type — a switch and one prom-client call per message.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly #live = new Map<string, { transport: Transport; source: SessionSource }>();
+  readonly #tally = new SessionTally();
+  readonly #sessionsTotal: Counter<'transport' | 'end_reason'>;
+  readonly #inference: Histogram<'processor'>;
+  readonly #total: Histogram<'processor'>;
+  readonly #errors: Counter<'code'>;
+  readonly #audio: Counter<'type'>;
+
+  constructor(opts: ServerMetricsOptions = {}) {
+    const registers = [this.registry];
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    const live = this.#live;
+    new Gauge({
+      name: 'sightline_sessions_active',
+      help: 'Sessions now live, by transport',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        const n = new Map<Transport, number>(TRANSPORTS.map((t) => [t, 0]));
+        for (const s of live.values()) n.set(s.transport, (n.get(s.transport) ?? 0) + 1);
+        for (const [transport, v] of n) this.set({ transport }, v);
+      },
+    });
+    this.#sessionsTotal = new Counter({ name: 'sightline_sessions_total', help: 'Sessions ended, by transport and end reason', labelNames: ['transport', 'end_reason'], registers });
+    for (const [field, name, help] of FRAME_COUNTERS) {
+      const sync = (): void => this.#syncLive();
+      const byProcessor = this.#tally.byProcessor;
+      new Counter({
+        name,
+        help,
+        labelNames: ['processor'],
+        registers,
+        collect() {
+          sync();
+          this.reset();
+          for (const [processor, t] of byProcessor) this.inc({ processor }, t[field]);
+        },
+      });
+    }
+    const histogram = (name: string, help: string) => new Histogram({ name, help, labelNames: ['processor'], buckets: LATENCY_BUCKETS, registers });
+    this.#inference = histogram('sightline_inference_seconds', "Server-side processing time of a frame (the result's timing.inference_ms), by processor");
+    this.#total = histogram('sightline_frame_total_seconds', "Frame enqueued to result ready on the server (the result's timing.total_ms), by processor");
+    this.#errors = new Counter({ name: 'sightline_errors_total', help: 'Error messages and HTTP error bodies sent, by code', labelNames: ['code'], registers });
+    this.#audio = new Counter({ name: 'sightline_audio_events_total', help: 'Audio processor messages sent, by type', labelNames: ['type'], registers });
+    const poolQueue = opts.poolQueue;
+    if (poolQueue) {
+      const gauge = (name: string, help: string, read: (q: PoolQueueStats) => number) =>
+        new Gauge({ name, help, registers, collect() { this.set(read(poolQueue())); } });
+      gauge('sightline_pool_queue_depth', 'Inference requests waiting for a worker', (q) => q.depth);
+      gauge('sightline_pool_queue_age_seconds', 'Age of the oldest inference request waiting for a worker (0 when none)', (q) => q.oldestAgeMs / 1000);
+      gauge('sightline_pool_pending', 'Inference requests waiting or running', (q) => q.pending ?? 0);
+      gauge('sightline_pool_wait_seconds', 'Recent wait of inference requests for a worker (decaying average)', (q) => (q.waitMs ?? 0) / 1000);
+    }
+  }
+
+  /** A session opened (after its answer): counted live until `onSessionEnd`; its counters are read at each scrape. */
+  onSessionStart(transport: Transport, session: SessionSource): void {
+    this.#live.set(session.id, { transport, source: session });
+  }
+
+  /** A session ended, with its final summary (SessionManager's `onSessionEnd`). Sessions not started here, or already ended, are ignored. */
+  onSessionEnd(summary: SessionSummary): void {
+    const live = this.#live.get(summary.session_id);
+    if (!live) return;
+    this.#live.delete(summary.session_id);
+    this.#tally.update(summary, true);
+    this.#sessionsTotal.inc({ transport: live.transport, end_reason: summary.end_reason ?? 'unknown' });
+  }
+
+  /** Every message a session sends (its `#deliver`): results feed the histograms, errors and audio events counters. */
+  onMessage(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'result':
+        return this.onResult(msg);
+      case 'error':
+        return this.onError(msg.code);
+      case 'speech_start':
+      case 'speech_end':
+      case 'audio_level':
+        this.#audio.inc({ type: msg.type });
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** One result: its server-side timings into the histograms. */
+  onResult(msg: ResultMessage): void {
+    this.#inference.observe({ processor: msg.processor }, msg.timing.inference_ms / 1000);
+    this.#total.observe({ processor: msg.processor }, msg.timing.total_ms / 1000);
+  }
+
+  /** An error sent outside a session's messages (HTTP error bodies, WebSocket refusals). Unknown codes count as `other`. */
+  onError(code: string): void {
+    this.#errors.inc({ code: KNOWN_CODES.has(code) ? code : 'other' });
+  }
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Live sessions' growth since the last scrape into the tally (idempotent: a second call adds nothing). */
+  #syncLive(): void {
+    for (const { source } of this.#live.values()) this.#tally.update(source.summary());
+  }
+}
