@@ -87,6 +87,11 @@ interface Events {
   error: { code: string; message: string };
   /** Audio processor messages: speech_start, speech_end, audio_level. */
   audio: AudioEventMessage;
+  /**
+   * The server is shutting down: this session is served for `deadlineMs` more, then ends; the SDK then reconnects
+   * (to another instance, through your load balancer) as after any lost connection.
+   */
+  draining: { deadlineMs: number };
 }
 
 type ResolvedOptions = Required<Pick<ConnectOptions, 'reconnect' | 'livenessTimeoutMs' | 'iceGatheringTimeoutMs' | 'channelLabel'>> & ConnectOptions;
@@ -95,7 +100,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 /** A live connection to a Sightline server that survives network changes and server restarts. */
 export class SightlineSession {
-  readonly #listeners: { [K in keyof Events]: Set<(e: Events[K]) => void> } = { result: new Set(), state: new Set(), error: new Set(), stats: new Set(), audio: new Set() };
+  readonly #listeners: { [K in keyof Events]: Set<(e: Events[K]) => void> } = { result: new Set(), state: new Set(), error: new Set(), stats: new Set(), audio: new Set(), draining: new Set() };
   readonly #pending = new Map<string | number, { resolve: (a: AckMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   readonly #opts: ResolvedOptions;
   readonly #stats = new RollingStats();
@@ -305,6 +310,9 @@ export class SightlineSession {
       case 'speech_end':
       case 'audio_level':
         this.#emit('audio', msg);
+        return;
+      case 'draining':
+        this.#emit('draining', { deadlineMs: msg.deadline_ms });
         return;
       case 'pong':
       case 'ready':

@@ -29,7 +29,8 @@ export function watchKeysFile(
   const base = basename(path);
   try {
     watcher = watch(dir, (_event, file) => {
-      if (file !== null && file !== base) return;
+      // The file itself, or Kubernetes' `..data` symlink swap of a mounted Secret/ConfigMap (names no file).
+      if (file !== null && file !== base && !file.startsWith('..')) return;
       // Editors write in several steps: settle first.
       clearTimeout(timer);
       timer = setTimeout(reload, 100);
