@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
+import { paramsJsonSchema, parseParams, UnknownProcessorError } from '../pipeline/processor-registry.js';
 import type { AudioProcessor } from './audio-processor.js';
 
 /** An audio processor as GET /v1/processors shows it. */
@@ -25,7 +24,7 @@ export class AudioProcessorRegistry {
     return [...this.#byName.values()].map((p) => ({
       name: p.name,
       description: p.description,
-      params: z.toJSONSchema(p.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+      params: paramsJsonSchema(p.params),
     }));
   }
 
@@ -34,11 +33,7 @@ export class AudioProcessorRegistry {
     return Object.entries(requested).map(([name, params]) => {
       const processor = this.#byName.get(name);
       if (!processor) throw new UnknownProcessorError(name, this.names());
-      const parsed = processor.params.safeParse(params ?? {});
-      if (!parsed.success) {
-        throw new InvalidParamsError(name, parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; '));
-      }
-      return { processor, params: parsed.data };
+      return { processor, params: parseParams(name, processor.params, params) };
     });
   }
 }

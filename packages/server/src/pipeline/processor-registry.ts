@@ -23,6 +23,20 @@ export class InvalidParamsError extends Error {
   }
 }
 
+/** A params schema as JSON Schema (what /v1/processors shows, for generated controls). */
+export function paramsJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
+
+/** `params` (absent: `{}`) validated by `schema`, defaults applied; InvalidParamsError naming `processor` otherwise. */
+export function parseParams<P>(processor: string, schema: z.ZodType<P>, params: unknown): P {
+  const parsed = schema.safeParse(params ?? {});
+  if (!parsed.success) {
+    throw new InvalidParamsError(processor, parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}
+
 /** Processors by name. Sessions resolve their processor and validate params here. */
 export class ProcessorRegistry {
   readonly #byName = new Map<string, Processor<unknown>>();
@@ -52,18 +66,13 @@ export class ProcessorRegistry {
       name: p.name,
       description: p.description,
       models: [...p.models],
-      params: z.toJSONSchema(p.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+      params: paramsJsonSchema(p.params),
     }));
   }
 
   /** Resolves a processor and its params (defaults applied), or throws a named error. */
   resolve(name: string, params: unknown): { processor: Processor<unknown>; params: unknown } {
     const processor = this.get(name);
-    const parsed = processor.params.safeParse(params ?? {});
-    if (!parsed.success) {
-      const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ');
-      throw new InvalidParamsError(name, detail);
-    }
-    return { processor, params: parsed.data };
+    return { processor, params: parseParams(name, processor.params, params) };
   }
 }
