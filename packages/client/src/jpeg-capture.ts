@@ -19,6 +19,8 @@ export class JpegCapture {
   readonly #opts: Required<JpegCaptureOptions>;
   #timer: ReturnType<typeof setInterval> | undefined;
   #busy = false;
+  /** The server's capture hint in force: the picture fits in this box, at most this many fps. */
+  #limit: { maxWidth: number | null; maxHeight: number | null; maxFps: number | null } = { maxWidth: null, maxHeight: null, maxFps: null };
   /** Ticks skipped because the sender had no room or the previous encode was still running. */
   skipped = 0;
 
@@ -38,7 +40,23 @@ export class JpegCapture {
 
   async start(): Promise<void> {
     await this.#video.play();
-    this.#timer = setInterval(() => void this.#grab(), 1000 / this.#opts.fps);
+    this.#schedule();
+  }
+
+  /**
+   * Follows a capture hint: frames are scaled before encoding so that they fit in `maxWidth` × `maxHeight`, and
+   * grabbed at most `maxFps` times a second (never more than the options say). `null` lifts a limit.
+   */
+  setLimit(limit: { maxWidth: number | null; maxHeight: number | null; maxFps: number | null }): void {
+    const fpsChanged = limit.maxFps !== this.#limit.maxFps;
+    this.#limit = limit;
+    if (fpsChanged && this.#timer !== undefined) this.#schedule();
+  }
+
+  #schedule(): void {
+    clearInterval(this.#timer);
+    const fps = Math.min(this.#opts.fps, this.#limit.maxFps ?? Infinity);
+    this.#timer = setInterval(() => void this.#grab(), 1000 / fps);
   }
 
   stop(): void {
@@ -55,8 +73,11 @@ export class JpegCapture {
     }
     this.#busy = true;
     try {
-      const w = Math.min(this.#opts.width, v.videoWidth) & ~1;
-      const h = Math.max(2, Math.round((v.videoHeight * w) / v.videoWidth / 2) * 2);
+      const { maxWidth, maxHeight } = this.#limit;
+      const s = Math.min(1, this.#opts.width / v.videoWidth, (maxWidth ?? Infinity) / v.videoWidth, (maxHeight ?? Infinity) / v.videoHeight);
+      // Even sizes, never above the limit (the epsilon keeps 640 × 0.4 at 256, not 254).
+      const w = Math.max(2, Math.floor((v.videoWidth * s) / 2 + 1e-6) * 2);
+      const h = Math.max(2, Math.floor((v.videoHeight * s) / 2 + 1e-6) * 2);
       if (this.#canvas.width !== w || this.#canvas.height !== h) Object.assign(this.#canvas, { width: w, height: h });
       const capturedAt = performance.timeOrigin + performance.now();
       this.#canvas.getContext('2d')!.drawImage(v, 0, 0, w, h);

@@ -1,4 +1,4 @@
-import { EncodedFrameSender, type OfferResponse } from '@sightline/protocol';
+import { EncodedFrameSender, type CaptureHintMessage, type OfferResponse } from '@sightline/protocol';
 import { latencyApi, SendTimeTracker } from './send-time-tracker.js';
 import { patchCandidates, postOffer, waitForGathering, type OfferBody } from './signaling.js';
 
@@ -30,6 +30,8 @@ export class PeerLink {
   processor = '';
   /** The processed video the server sends back (mode video/both). */
   remoteStream: MediaStream | undefined;
+  /** The sender of the camera's video track (media transport). */
+  videoSender: RTCRtpSender | undefined;
 
   constructor(readonly opts: LinkOptions) {
     const api = latencyApi();
@@ -50,7 +52,10 @@ export class PeerLink {
       }
       for (const track of opts.transport === 'datachannel' ? [] : opts.stream.getTracks()) {
         const sender = this.pc.addTrack(track, opts.stream);
-        if (track.kind === 'video') this.tracker.attach(sender, api);
+        if (track.kind === 'video') {
+          this.tracker.attach(sender, api);
+          this.videoSender = sender;
+        }
       }
     } catch (err) {
       this.pc.close();
@@ -122,6 +127,27 @@ export class PeerLink {
       this.channel.addEventListener('open', check);
       check();
     });
+  }
+
+  /**
+   * Follows the server's capture hint on the video sender: scales the encoding down until the picture fits in
+   * `max_width` × `max_height` (never up) and caps its frame rate; `null` lifts a limit. The track itself (and so the
+   * local preview) keeps its size: only what is encoded and sent shrinks.
+   */
+  async applyCaptureHint(hint: CaptureHintMessage): Promise<void> {
+    const sender = this.videoSender;
+    if (!sender?.track || this.pc.signalingState === 'closed') return;
+    const params = sender.getParameters();
+    const enc = params.encodings?.[0];
+    if (!enc) return;
+    const { width, height } = sender.track.getSettings();
+    enc.scaleResolutionDownBy =
+      width && height && (hint.max_width || hint.max_height)
+        ? Math.max(1, width / (hint.max_width ?? Infinity), height / (hint.max_height ?? Infinity))
+        : 1;
+    if (hint.max_fps) enc.maxFramerate = hint.max_fps;
+    else delete enc.maxFramerate;
+    await sender.setParameters(params);
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import type { AckMessage, AudioEventMessage, EncodedFrameSenderStats, ResultMessage, ServerMessage } from '@sightline/protocol';
+import type { AckMessage, AudioEventMessage, CaptureHintMessage, EncodedFrameSenderStats, ResultMessage, ServerMessage, SessionSummary } from '@sightline/protocol';
 import { JpegCapture, type JpegCaptureOptions } from './jpeg-capture.js';
 import { PeerLink } from './peer-link.js';
 import { RollingStats } from './rolling-stats.js';
@@ -49,6 +49,13 @@ export interface ConnectOptions {
   audio?: Record<string, Record<string, unknown>>;
   /** Ask the server to record this session (it must run with `--record-dir`). */
   record?: boolean;
+  /**
+   * The server says how much picture its processor needs (`capture_hint`: the model's input size, useful fps); by
+   * default the SDK sends no more — the video encoding is scaled down and capped (`RTCRtpSender.setParameters`), or
+   * JPEG frames are scaled before encoding. `true` keeps sending the full size and rate (hints still arrive as
+   * `capture_hint` events).
+   */
+  ignoreCaptureHints?: boolean;
 }
 
 /** A result with the latency the SDK measured for it. */
@@ -87,6 +94,8 @@ interface Events {
   error: { code: string; message: string };
   /** Audio processor messages: speech_start, speech_end, audio_level. */
   audio: AudioEventMessage;
+  /** The server's capture hint for this session (applied unless `ignoreCaptureHints`). */
+  capture_hint: CaptureHintMessage;
   /**
    * The server is shutting down: this session is served for `deadlineMs` more, then ends; the SDK then reconnects
    * (to another instance, through your load balancer) as after any lost connection.
@@ -100,7 +109,15 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 /** A live connection to a Sightline server that survives network changes and server restarts. */
 export class SightlineSession {
-  readonly #listeners: { [K in keyof Events]: Set<(e: Events[K]) => void> } = { result: new Set(), state: new Set(), error: new Set(), stats: new Set(), audio: new Set(), draining: new Set() };
+  readonly #listeners: { [K in keyof Events]: Set<(e: Events[K]) => void> } = {
+    result: new Set(),
+    state: new Set(),
+    error: new Set(),
+    stats: new Set(),
+    audio: new Set(),
+    draining: new Set(),
+    capture_hint: new Set(),
+  };
   readonly #pending = new Map<string | number, { resolve: (a: AckMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   readonly #opts: ResolvedOptions;
   readonly #stats = new RollingStats();
@@ -118,6 +135,8 @@ export class SightlineSession {
   #closed = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   #capture: JpegCapture | undefined;
+  #summary: SessionSummary | undefined;
+  #hint: CaptureHintMessage | undefined;
 
   private constructor(opts: ResolvedOptions, readonly stream: MediaStream, ownsStream: boolean, iceServers: RTCIceServer[]) {
     this.#opts = opts;
@@ -192,6 +211,16 @@ export class SightlineSession {
     return this.#link.sender?.stats;
   }
 
+  /** The server's final counters of the session, once `close()` has resolved (undefined if it could not be reached). */
+  get summary(): SessionSummary | undefined {
+    return this.#summary;
+  }
+
+  /** The capture hint the server sent last, if any. */
+  get captureHint(): CaptureHintMessage | undefined {
+    return this.#hint;
+  }
+
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends keyof Events>(event: K, fn: (e: Events[K]) => void): () => void {
     this.#listeners[event].add(fn);
@@ -213,19 +242,24 @@ export class SightlineSession {
     });
   }
 
-  /** Ends the session locally (camera released at once), then tells the server (bounded wait). Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Ends the session: stops sending (the camera is released at once), asks the server to end it (`DELETE`, bounded
+   * wait) so that its final counters come back as `summary`, then closes the connection. In that order the server
+   * never sees a closed connection before the `DELETE`. Resolves with the summary; idempotent.
+   */
+  async close(): Promise<SessionSummary | undefined> {
+    if (this.#closed) return this.#summary;
     this.#closed = true;
     clearInterval(this.#timer);
     this.#capture?.stop();
-    const id = this.#link.sessionId;
-    this.#link.close();
     if (this.#ownsStream) for (const t of this.stream.getTracks()) t.stop();
     for (const key of [...this.#pending.keys()]) this.#settle(key, new SightlineError('closed', 'the session closed'));
+    const id = this.#link.sessionId;
+    if (id) this.#summary = await deleteSession(this.#opts.url, this.#opts.apiKey, id);
+    this.#link.close();
     this.#setState('closed');
     for (const set of Object.values(this.#listeners)) set.clear();
-    if (id) await deleteSession(this.#opts.url, this.#opts.apiKey, id);
+    return this.#summary;
   }
 
   #newLink(iceServers: RTCIceServer[]): PeerLink {
@@ -314,6 +348,14 @@ export class SightlineSession {
       case 'draining':
         this.#emit('draining', { deadlineMs: msg.deadline_ms });
         return;
+      case 'capture_hint':
+        this.#hint = msg;
+        if (!this.#opts.ignoreCaptureHints) {
+          this.#capture?.setLimit({ maxWidth: msg.max_width, maxHeight: msg.max_height, maxFps: msg.max_fps });
+          link.applyCaptureHint(msg).catch((err: unknown) => this.#emit('error', { code: 'capture_hint_failed', message: String(err) }));
+        }
+        this.#emit('capture_hint', msg);
+        return;
       case 'pong':
       case 'ready':
         return;
@@ -357,8 +399,9 @@ export class SightlineSession {
             this.#lastHeard = now();
           } else {
             const old = this.#link;
-            old.close();
-            if (old.sessionId) void deleteSession(this.#opts.url, this.#opts.apiKey, old.sessionId);
+            // Ended on the server first (it may already have ended it: then it answers the final counters).
+            if (old.sessionId) void deleteSession(this.#opts.url, this.#opts.apiKey, old.sessionId).finally(() => old.close());
+            else old.close();
             this.#link = this.#newLink(this.#opts.iceServers ?? (await fetchIceServers(this.#opts.url, this.#opts.apiKey)));
             await this.#open(this.#link);
           }

@@ -1,4 +1,4 @@
-import type { ErrorBody, OfferResponse } from '@sightline/protocol';
+import type { ErrorBody, OfferResponse, SessionSummary } from '@sightline/protocol';
 
 /** An error the server (or the network) answered with. `status` is the HTTP status, 0 when unreachable. */
 export class SightlineError extends Error {
@@ -56,13 +56,21 @@ export async function postOffer(url: string, apiKey: string, body: OfferBody, ti
   return json;
 }
 
-/** DELETE {url}/webrtc/sessions/:id, best effort with a bounded wait. */
-export async function deleteSession(url: string, apiKey: string, sessionId: string): Promise<void> {
-  await fetch(`${url}/webrtc/sessions/${encodeURIComponent(sessionId)}`, {
-    method: 'DELETE',
-    headers: { 'api-key': apiKey },
-    signal: AbortSignal.timeout(3000),
-  }).catch(() => undefined);
+/**
+ * DELETE {url}/webrtc/sessions/:id, best effort with a bounded wait: the session's final counters, or undefined when
+ * the server could not be reached or no longer knows the session.
+ */
+export async function deleteSession(url: string, apiKey: string, sessionId: string, timeoutMs = 3000): Promise<SessionSummary | undefined> {
+  try {
+    const res = await fetch(`${url}/webrtc/sessions/${encodeURIComponent(sessionId)}`, {
+      method: 'DELETE',
+      headers: { 'api-key': apiKey },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return res.ok ? ((await res.json()) as SessionSummary) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Resolves when ICE gathering completes, or after `timeoutMs` with what was gathered (non-trickle offers). */

@@ -88,7 +88,10 @@ export const SessionSummary = z.object({
   /** Where the recording went, when the session was recorded. */
   recording: z.object({ media: z.string(), results: z.string() }).optional(),
   results_sent: z.number().int(),
+  /** Results no reader took: the channel full, or never open (counting those still held when the session ended). */
   results_undelivered: z.number().int(),
+  /** Results made before the client's DataChannel opened, held and then delivered (counted in results_sent too). */
+  results_held: z.number().int().optional(),
   end_reason: z.string().nullable(),
 });
 export type SessionSummary = z.infer<typeof SessionSummary>;

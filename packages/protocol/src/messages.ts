@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { AudioLevelMessage, SpeechEndMessage, SpeechStartMessage } from './audio.js';
 import { ErrorCode } from './errors.js';
 
-/** One detection. `box` is [x, y, width, height] in pixels of the frame as the server received it. */
+/**
+ * One detection. `box` is [x, y, width, height] in pixels of the frame as the server received it: the result's own
+ * `width` × `height`, which may be smaller than what the client captured (encoder scaling, capture hints).
+ */
 export const Box = z.object({
   class: z.string(),
   score: z.number().optional(),
@@ -106,8 +109,24 @@ export const DrainingMessage = z.object({
 });
 export type DrainingMessage = z.infer<typeof DrainingMessage>;
 
+/**
+ * Server → client: what input is enough for the session's processor, so that the client sends (and the server
+ * decodes) no more pixels or frames than the model uses. Scale the picture down, keeping its aspect ratio, until it
+ * fits in `max_width` × `max_height`, and send at most `max_fps` frames per second; `null` means no limit. Sent once
+ * the first frame arrived (the server then knows the picture's shape), and again whenever the processor, its params,
+ * the key's fps limit or the picture's shape change. A hint only ever asks for less; clients that ignore it still work.
+ */
+export const CaptureHintMessage = z.object({
+  type: z.literal('capture_hint'),
+  max_width: z.number().int().positive().nullable(),
+  max_height: z.number().int().positive().nullable(),
+  max_fps: z.number().positive().nullable(),
+});
+export type CaptureHintMessage = z.infer<typeof CaptureHintMessage>;
+
 export const ServerMessage = z.discriminatedUnion('type', [
   DrainingMessage,
+  CaptureHintMessage,
   ResultMessage,
   ErrorMessage,
   PongMessage,

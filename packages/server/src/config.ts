@@ -58,6 +58,10 @@ export interface ServerConfig {
   retentionDays: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** The `status` text of `GET {base}/webrtc/health` (the seed documents "WebRTC Skin API healthy"). */
+  healthStatus: string;
+  /** Messages a session keeps for its client until its DataChannel opens; beyond it the oldest are dropped, counted. */
+  earlyMessages: number;
 }
 
 interface OptionSpec {
@@ -109,6 +113,8 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
   dbFlushIntervalMs: { flag: 'db-flush-interval-ms', env: 'SIGHTLINE_DB_FLUSH_INTERVAL_MS', kind: 'int', help: 'how often history rows are written (a crash loses at most this much)', default: () => '1000' },
   retentionDays: { flag: 'retention-days', env: 'SIGHTLINE_RETENTION_DAYS', kind: 'int', help: 'delete stored results, events and ended sessions older than this; 0 keeps all', default: () => '30' },
   metricsToken: { flag: 'metrics-token', env: 'SIGHTLINE_METRICS_TOKEN', kind: 'string', help: 'bearer token required by GET /metrics (default: open)', default: () => '' },
+  healthStatus: { flag: 'health-status', env: 'SIGHTLINE_HEALTH_STATUS', kind: 'string', help: 'status text of GET {base}/webrtc/health (the seed\'s: "WebRTC Skin API healthy")', default: () => 'WebRTC API healthy' },
+  earlyMessages: { flag: 'early-messages', env: 'SIGHTLINE_EARLY_MESSAGES', kind: 'int', help: 'results a session holds for its client until its DataChannel opens (oldest dropped and counted beyond it)', default: () => '32' },
   maxDelayMs: { flag: 'max-delay-ms', env: 'SIGHTLINE_MAX_DELAY_MS', kind: 'int', help: 'longest wait for a batch to fill while a worker is idle', default: () => '0' },
 };
 
@@ -208,7 +214,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     dbFlushIntervalMs: int('dbFlushIntervalMs', 10, 600_000),
     retentionDays: int('retentionDays', 0, 36_500),
     metricsToken: raw('metricsToken') || undefined,
+    healthStatus: healthStatus(raw('healthStatus')),
+    earlyMessages: int('earlyMessages', 0, 10_000),
   };
+}
+
+function healthStatus(v: string): string {
+  if (v.length === 0 || v.length > 200 || /[\u0000-\u001f]/.test(v)) throw new ConfigError('--health-status / SIGHTLINE_HEALTH_STATUS must be 1 to 200 printable characters');
+  return v;
 }
 
 function databaseUrl(v: string): string | undefined {

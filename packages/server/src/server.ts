@@ -145,6 +145,7 @@ async function assemble(
     encodedFrames: { maxFrameBytes: config.maxFrameBytes, maxPixels: config.maxFramePixels },
     connectTimeoutMs: config.connectTimeoutMs,
     disconnectedTimeoutMs: config.disconnectedTimeoutMs,
+    earlyMessages: config.earlyMessages,
     onSessionEnd: (s) => app?.log.info({ ...s }, 'session ended'),
   });
   let closing = false;
@@ -164,6 +165,7 @@ async function assemble(
     metricsToken: config.metricsToken,
     store,
     version: VERSION,
+    healthStatus: config.healthStatus,
     ...(devKey ? { devKey } : {}),
     ice: { stunUrls: config.stunUrls, turnUrls: config.turnUrls, turnSecret: config.turnSecret, turnTtlSeconds: config.turnTtl },
     readiness: () => ({

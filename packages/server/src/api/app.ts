@@ -52,6 +52,8 @@ export interface AppOptions {
   store?: SessionStore | undefined;
   /** Shown in /openapi.json. */
   version?: string;
+  /** `status` of `GET {base}/webrtc/health`; default "WebRTC API healthy". */
+  healthStatus?: string;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -99,13 +101,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const base = opts.basePath;
   await app.register(healthRoutes, { readiness: opts.readiness });
   if (opts.metrics) await app.register(metricsRoutes, { metrics: opts.metrics, metricsToken: opts.metricsToken });
-  await app.register(openApiRoutes, { basePath: base, version: opts.version ?? '0.0.0' });
+  const healthStatus = opts.healthStatus ?? 'WebRTC API healthy';
+  await app.register(openApiRoutes, { basePath: base, version: opts.version ?? '0.0.0', healthStatus });
   if (opts.store) await app.register(historyRoutes, { prefix: base, keys: opts.keys, store: opts.store });
   await app.register(webrtcRoutes, {
     prefix: base,
     keys: opts.keys,
     sessions: opts.sessions,
     defaultProcessor: opts.defaultProcessor,
+    healthStatus,
     isReady: () => opts.readiness().ready,
   });
   const ice = opts.ice ?? { stunUrls: [], turnUrls: [], turnSecret: undefined, turnTtlSeconds: 3600 };

@@ -12,6 +12,8 @@ export interface WebrtcRoutesOptions {
   keys: KeyStore;
   sessions: SessionManager;
   defaultProcessor: string;
+  /** The `status` text of the health route. */
+  healthStatus: string;
   isReady: () => boolean;
 }
 
@@ -25,7 +27,8 @@ declare module 'fastify' {
 export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app, opts) => {
   const { keys, sessions } = opts;
 
-  app.get('/webrtc/health', async () => ({ status: 'WebRTC API healthy' }));
+  const health = { status: opts.healthStatus };
+  app.get('/webrtc/health', async () => health);
 
   app.post('/webrtc/offer', {
     onRequest: async (req) => {
@@ -111,6 +114,10 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
       req.keyId = authenticate(req, keys);
     },
     handler: async (req) => {
+      // A session that already ended (its client closed the connection first, a timeout…) still answers its
+      // owner with its final counters for a while, so a client's DELETE never races the server into a 404.
+      const ended = sessions.endedSummary(req.params.id, req.keyId);
+      if (ended) return ended;
       const session = ownSession(sessions, req.params.id, req.keyId);
       return sessions.end(session.id, 'deleted');
     },

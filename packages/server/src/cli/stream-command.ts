@@ -5,7 +5,7 @@
  * or a live summary with a progress bar for files.
  */
 import { parseArgs } from 'node:util';
-import { outputSize, probeSource, readFrames, readJpegFrames, type SourceInfo } from '../stream/frame-source.js';
+import { outputSize, probeSource, readFrames, readJpegFrames, type ReadOptions, type SourceInfo } from '../stream/frame-source.js';
 import { NodeClient } from '../stream/node-client.js';
 import type { NodeResult, StreamClient } from '../stream/stream-client.js';
 import { WsClient } from '../stream/ws-client.js';
@@ -21,7 +21,9 @@ export const STREAM_USAGE = `Usage: sightline stream SOURCE --url BASE_URL --api
   --sessions N           run N sessions at once (load generator), default 1
   --seconds S            stop after S seconds (default: at the end of the source)
   --json                 every result as one JSON line on stdout (the DataChannel result message)
-  --fps F                frames per second sent (default 30); --width W scales frames to W pixels wide (default 640)`;
+  --fps F                frames per second sent (default 30); --width W scales frames to W pixels wide (default 640)
+  --ignore-capture-hints send --width and --fps even when the server says its processor needs less (by default
+                         frames are scaled down to the server's capture hint and sent at most at its fps)`;
 
 class UsageError extends Error {}
 
@@ -58,6 +60,7 @@ export async function streamCommand(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         fps: { type: 'string', default: '30' },
         width: { type: 'string', default: '640' },
+        'ignore-capture-hints': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -96,7 +99,7 @@ export async function streamCommand(argv: string[]): Promise<number> {
         throw new UsageError('--params must be JSON');
       }
     }
-    return await run({ source, url, apiKey, transport, window, processor: values.processor as string | undefined, params, sessions, fps, width, seconds, json: values.json === true });
+    return await run({ source, url, apiKey, transport, window, processor: values.processor as string | undefined, params, sessions, fps, width, seconds, json: values.json === true, hints: values['ignore-capture-hints'] !== true });
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`sightline stream: ${err.message}\n\n${STREAM_USAGE}`);
@@ -123,6 +126,8 @@ interface RunOptions {
   width: number;
   seconds: number | undefined;
   json: boolean;
+  /** Follow the server's capture hints (scale down, cap fps). */
+  hints: boolean;
 }
 
 function connect(o: RunOptions): Promise<StreamClient> {
@@ -168,6 +173,12 @@ async function run(o: RunOptions): Promise<number> {
         const client = await connect(o);
         clients.push(client);
         await client.warmUp(size.width, size.height);
+        // The server sends its capture hint once it has seen a frame — over WebRTC, a warm-up frame. A smaller size
+        // means one more warm-up at that size, so that the encoder's frame count (frame matching) stays exact.
+        const fitOf = (): ReadOptions['fit'] => (o.hints && client.captureHint ? { maxWidth: client.captureHint.max_width, maxHeight: client.captureHint.max_height } : undefined);
+        const fpsOf = (): number => Math.min(o.fps, (o.hints ? client.captureHint?.max_fps : undefined) ?? Infinity);
+        const hinted = outputSize(info, o.width, fitOf());
+        if (hinted.width !== size.width || hinted.height !== size.height) await client.warmUp(hinted.width, hinted.height);
         let dropped = 0;
         client.onResult = (r: NodeResult) => {
           stats.results++;
@@ -180,20 +191,34 @@ async function run(o: RunOptions): Promise<number> {
           stats.errors++;
           process.stderr.write(`${live ? '\n' : ''}error: ${e.code}: ${e.message}\n`);
         };
-        const read = { fps: o.fps, width: o.width, signal: abort.signal };
-        const tick = (): void => {
+        let readS = 0;
+        const tick = (fps: number): void => {
           stats.sent++;
-          if (index === 0) position += 1 / o.fps;
+          readS += 1 / fps;
+          if (index === 0) position = readS;
         };
         if (client.input === 'i420') {
-          for await (const frame of readFrames(o.source, read)) {
+          const fps = fpsOf();
+          for await (const frame of readFrames(o.source, { fps, width: o.width, fit: fitOf(), signal: abort.signal })) {
             client.send(frame);
-            tick();
+            tick(fps);
           }
         } else {
-          for await (const jpeg of readJpegFrames(o.source, read)) {
-            client.sendEncoded(jpeg);
-            tick();
+          // JPEG frames carry their own ids: a hint that arrives mid-stream restarts the reader at the new size/rate,
+          // where the source was.
+          for (;;) {
+            const restart = new AbortController();
+            const onAbort = (): void => restart.abort();
+            abort.signal.addEventListener('abort', onAbort);
+            client.onCaptureHint = () => o.hints && restart.abort();
+            const fps = fpsOf();
+            const from = info.durationS !== undefined ? readS : undefined;
+            for await (const jpeg of readJpegFrames(o.source, { fps, width: o.width, fit: fitOf(), startS: from, signal: restart.signal })) {
+              client.sendEncoded(jpeg);
+              tick(fps);
+            }
+            abort.signal.removeEventListener('abort', onAbort);
+            if (abort.signal.aborted || !restart.signal.aborted) break;
           }
         }
         // Results of the last frames are still on their way.

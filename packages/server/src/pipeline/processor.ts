@@ -1,6 +1,7 @@
 import type { Box } from '@sightline/protocol';
 import type { z } from 'zod';
 import type { I420Frame } from '../models/i420.js';
+import type { ModelInfo } from '../models/adapters/model-info.js';
 import type { InferencePool } from '../models/inference-pool.js';
 
 /** A decoded frame as it enters the pipeline. */
@@ -17,6 +18,28 @@ export interface VideoFrame extends I420Frame {
 export interface ProcessorContext {
   pool: InferencePool;
   sessionId: string;
+}
+
+/**
+ * The least input that gives a processor its full quality: the size its model looks at and the frame rate that still
+ * helps. The server turns it into `capture_hint` messages, so clients send (and the server decodes) no more.
+ */
+export interface CaptureNeed {
+  /** The model's view, pixels; absent: any size. */
+  width?: number;
+  height?: number;
+  /** `contain`: the model letterboxes (the picture fits in width × height); `cover`: it stretches (it covers it). */
+  fit?: 'contain' | 'cover';
+  /** Frames per second beyond which results get no better. */
+  maxFps?: number;
+}
+
+/** What a loaded model looks at, as a capture need; undefined for an unknown model. */
+export function modelCaptureNeed(model: ModelInfo | undefined, maxFps?: number): CaptureNeed | undefined {
+  if (!model) return maxFps === undefined ? undefined : { maxFps };
+  const { width, height, resize } = model.input;
+  const sized = width > 0 && height > 0 ? { width, height, fit: resize === 'letterbox' ? ('contain' as const) : ('cover' as const) } : {};
+  return { ...sized, ...(maxFps !== undefined ? { maxFps } : {}) };
 }
 
 /** What a processor returns for one frame. */
@@ -51,6 +74,11 @@ export interface Processor<P = Record<string, unknown>> {
    * result's boxes drawn in.
    */
   render?(frame: I420Frame, output: ProcessorOutput, params: P): void;
+  /**
+   * The input these params need at most (capture hints to the client); default: no hint. `model` looks up a loaded
+   * model's input. Processors whose product is the picture itself (video back) should not declare one.
+   */
+  captureNeed?(params: P, model: (name: string) => ModelInfo | undefined): CaptureNeed | undefined;
   /** The model these params run (for per-key model limits); default: the only entry of `models`, if one. */
   modelFor?(params: P): string | undefined;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModelInfo } from '../models/adapters/model-info.js';
-import { defineProcessor, type Processor } from '../pipeline/processor.js';
+import { defineProcessor, modelCaptureNeed, type Processor } from '../pipeline/processor.js';
 import { decodeParams, toProcessorOutput } from './model-output.js';
 
 /** Image classification with the user's classifier models; undefined when none is loaded. */
@@ -20,6 +20,7 @@ export function classifyProcessor(models: readonly ModelInfo[]): Processor<any> 
       .strict(),
     models: names,
     modelFor: (p: { model: string }) => p.model,
+    captureNeed: (p: { model: string }, model) => modelCaptureNeed(model(p.model)),
     async process(frame, p, ctx) {
       return toProcessorOutput(await ctx.pool.run(p.model, frame, decodeParams({ minScore: p.min_score, topK: p.top_k }), ctx.sessionId));
     },

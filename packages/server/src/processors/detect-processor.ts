@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModelInfo } from '../models/adapters/model-info.js';
-import { defineProcessor, type Processor } from '../pipeline/processor.js';
+import { defineProcessor, modelCaptureNeed, type Processor } from '../pipeline/processor.js';
 import { classIdsOf, decodeParams, toProcessorOutput } from './model-output.js';
 
 /** Object detection with the user's YOLO/SSD models (`--model`); undefined when none is loaded. */
@@ -29,6 +29,7 @@ export function detectProcessor(models: readonly ModelInfo[]): Processor<any> | 
       }),
     models: names,
     modelFor: (p: { model: string }) => p.model,
+    captureNeed: (p: { model: string }, model) => modelCaptureNeed(model(p.model)),
     async process(frame, p, ctx) {
       const labels = ctx.pool.model(p.model)?.labels ?? null;
       const params = decodeParams({ minScore: p.min_score, iou: p.iou, maxDet: p.max_det, classIds: classIdsOf(p.classes, labels) });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineProcessor } from '../pipeline/processor.js';
+import { defineProcessor, modelCaptureNeed } from '../pipeline/processor.js';
 import { decodeParams, toProcessorOutput } from './model-output.js';
 
 /** BlazeFace face detection in the inference pool; boxes in frame pixels. */
@@ -14,6 +14,8 @@ export const faceProcessor = defineProcessor({
     .strict(),
   models: ['blazeface-back', 'blazeface-front'],
   modelFor: (params) => `blazeface-${params.model}`,
+  // BlazeFace letterboxes into 256 (back) or 128 (front) pixels: more is decoded in vain. 30 fps is what tracking uses.
+  captureNeed: (params, model) => modelCaptureNeed(model(`blazeface-${params.model}`), 30),
   async process(frame, params, ctx) {
     return toProcessorOutput(await ctx.pool.run(`blazeface-${params.model}`, frame, decodeParams({ minScore: params.min_score }), ctx.sessionId));
   },

@@ -42,7 +42,13 @@ export interface SessionManagerOptions {
   recording?: { dir: string; all: boolean } | undefined;
   /** Called when a session ends, with its final counters. */
   onSessionEnd?: (summary: SessionSummary) => void;
+  /** Messages a session keeps until its client's DataChannel opens (default 32). */
+  earlyMessages?: number;
 }
+
+/** How long, and how many, ended sessions still answer their owner's DELETE with their final counters. */
+const ENDED_KEEP_MS = 10 * 60_000;
+const ENDED_KEEP_MAX = 2048;
 
 export class AtCapacityError extends Error {
   constructor(max: number) {
@@ -116,6 +122,8 @@ export class SessionManager {
   #closed = false;
   /** Recordings still being finished (ffmpeg flushing) after their session ended. */
   readonly #recordings = new Set<Promise<void>>();
+  /** Recently ended sessions: id → owner and final counters (insertion order is end order). */
+  readonly #ended = new Map<string, { keyId: string; summary: SessionSummary; at: number }>();
 
   constructor(opts: SessionManagerOptions) {
     this.#opts = opts;
@@ -217,6 +225,7 @@ export class SessionManager {
         recorder,
         policy: () => this.#opts.policyOf?.(req.keyId),
         tenant: policy?.tenant ?? req.keyId,
+        earlyMessages: this.#opts.earlyMessages,
         transport: req.transport ?? 'webrtc',
         observers: this.#observers,
       });
@@ -231,6 +240,7 @@ export class SessionManager {
       session.onClose = (s) => {
         this.#sessions.delete(s.id);
         const summary = s.summary();
+        this.#remember(s.id, s.keyId, summary);
         this.#opts.onSessionEnd?.(summary);
         this.#opts.metrics?.onSessionEnd(summary);
         const done = s.recordingDone.then(() => undefined);
@@ -268,6 +278,26 @@ export class SessionManager {
       output.stop();
       peer.close();
       throw err;
+    }
+  }
+
+  /**
+   * The final counters of a session that ended recently (10 minutes, the last 2048), for its own key only: a
+   * client's DELETE that comes after the server ended the session (the client closed its connection first, a
+   * timeout) is answered with them instead of a 404.
+   */
+  endedSummary(id: string, keyId: string | undefined): SessionSummary | undefined {
+    const e = this.#ended.get(id);
+    if (!e || e.keyId !== keyId || Date.now() - e.at > ENDED_KEEP_MS) return undefined;
+    return e.summary;
+  }
+
+  #remember(id: string, keyId: string, summary: SessionSummary): void {
+    const now = Date.now();
+    this.#ended.set(id, { keyId, summary, at: now });
+    for (const [old, e] of this.#ended) {
+      if (this.#ended.size <= ENDED_KEEP_MAX && now - e.at <= ENDED_KEEP_MS) break;
+      this.#ended.delete(old);
     }
   }
 

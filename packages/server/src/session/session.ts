@@ -1,4 +1,11 @@
-import { ClientMessage, MAX_CLIENT_MESSAGE_BYTES, type ErrorMessage, type ServerMessage, type SessionSummary } from '@sightline/protocol';
+import {
+  ClientMessage,
+  MAX_CLIENT_MESSAGE_BYTES,
+  type CaptureHintMessage,
+  type ErrorMessage,
+  type ServerMessage,
+  type SessionSummary,
+} from '@sightline/protocol';
 import type { EngineChannel, EnginePeer, PeerState, VideoOutput } from '../engine/media-engine.js';
 import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
@@ -11,6 +18,8 @@ import type { KeyPolicy } from '../api/key-policy.js';
 import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
 import { checkProcessorAllowed, ForbiddenByKeyError } from './key-limits.js';
 import { LatencySample } from './latency-sample.js';
+import { CaptureHintTracker, type HintInputs } from './capture-hints.js';
+import { EarlyMessages, type HeldMessage } from './early-messages.js';
 import { notifyObservers, type SessionInfo, type SessionObserver } from './session-observer.js';
 
 export interface SessionOptions {
@@ -45,6 +54,8 @@ export interface SessionOptions {
   transport?: string;
   /** The history store, metrics: told of the session's start, params, frames, messages and end. */
   observers?: readonly SessionObserver[];
+  /** Messages kept until the client's DataChannel opens (or an event stream attaches); default 32. */
+  earlyMessages?: number;
 }
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
@@ -91,6 +102,14 @@ export class Session {
   readonly #inferenceMs = new LatencySample();
   #audioMs = 0;
   #audioEvents = 0;
+  /** Messages no one could read yet (the DataChannel not open), sent when a reader appears. */
+  readonly #early: EarlyMessages;
+  /** Results that waited in #early and were then delivered. */
+  #resultsHeld = 0;
+  readonly #hints = new CaptureHintTracker();
+  #hintInputs: HintInputs;
+  /** The latest capture hint could not be delivered yet: sent again when a channel opens. */
+  #hintPending = false;
 
   constructor(opts: SessionOptions) {
     this.#opts = opts;
@@ -109,6 +128,8 @@ export class Session {
       transport: opts.transport ?? 'webrtc',
       startedAt: this.createdAt,
     };
+    this.#early = new EarlyMessages(opts.earlyMessages ?? 32);
+    this.#hintInputs = this.#captureInputs(opts.processor, opts.params);
     this.#pipeline = new FramePipeline({
       processor: opts.processor,
       params: opts.params,
@@ -173,7 +194,13 @@ export class Session {
       return () => undefined;
     }
     this.#watchers.add(w);
+    this.#flushEarly();
     return () => this.#watchers.delete(w);
+  }
+
+  /** The capture hint in force (sent to the client), if one was computed yet. */
+  get captureHint(): CaptureHintMessage | undefined {
+    return this.#hints.current;
   }
 
   /** The server's candidates found since the last call, and whether there will be more (trickle ICE). */
@@ -249,7 +276,8 @@ export class Session {
       ...(this.#audioMs > 0 ? { audio_ms: Math.round(this.#audioMs), audio_events: this.#audioEvents } : {}),
       ...(this.#opts.recorder ? { recording: { media: this.#opts.recorder.paths.media, results: this.#opts.recorder.paths.results } } : {}),
       results_sent: this.#resultsSent,
-      results_undelivered: this.#undelivered,
+      results_undelivered: this.#undelivered + this.#early.size,
+      ...(this.#resultsHeld > 0 ? { results_held: this.#resultsHeld } : {}),
       end_reason: this.#endReason,
     };
   }
@@ -271,6 +299,8 @@ export class Session {
     for (const id of [...this.#viewers.keys()]) this.removeViewer(id);
     this.#peer.close();
     this.#channels.length = 0;
+    // What was still waiting for a reader is lost now: counted (and shown to observers) as undelivered.
+    for (const m of this.#early.takeAll()) this.#settle(m, false);
     for (const w of this.#watchers) w.onEnd(reason);
     this.#watchers.clear();
     if (this.#observers.length > 0) {
@@ -311,6 +341,9 @@ export class Session {
   #adoptChannel(ch: EngineChannel): void {
     this.#channels.push(ch);
     ch.onMessage = (data) => this.#onClientMessage(ch, data);
+    // Results made before the channel opened (media can connect first) are sent once it is open.
+    if (ch.open) this.#flushEarly();
+    else ch.onOpen = () => this.#flushEarly();
     ch.onClose = () => {
       const i = this.#channels.indexOf(ch);
       if (i >= 0) this.#channels.splice(i, 1);
@@ -328,33 +361,91 @@ export class Session {
   /** A decoded frame (video track or JPEG/WebP): recorded as it arrived, then into the pipeline. */
   #pushVideo(frame: I420Frame, opts?: PushOptions): void {
     this.#opts.recorder?.writeVideo(frame, Date.now());
+    this.#hintInputs.keyMaxFps = this.#opts.policy?.()?.maxFps;
+    const hint = this.#hints.onFrame(frame.width, frame.height, this.#hintInputs);
+    if (hint) this.#sendHint(hint);
     if (this.#observers.length > 0) notifyObservers(this.#observers, (o) => o.frameReceived?.(this.info));
     this.#pipeline.push(frame, opts);
   }
 
+  /**
+   * Sends a message to the client: on `to` (a reply on the channel that asked), else on the results channel and to
+   * every watcher. A message no one can read yet — no open channel, no watcher — is held until one appears.
+   */
   #deliver(msg: ServerMessage, isResult: boolean, to?: EngineChannel): void {
-    const ch = to ?? this.#resultsChannel();
     const text = JSON.stringify(msg);
     // The recording keeps what the models said: results, audio events and errors (not pongs or acks).
     if (this.#opts.recorder && (isResult || msg.type === 'error' || msg.type === 'speech_start' || msg.type === 'speech_end' || msg.type === 'audio_level')) {
       this.#opts.recorder.writeMessage(text);
     }
-    let ok = ch !== undefined && ch.bufferedAmount <= this.#opts.maxBufferedBytes && ch.send(text);
-    if (!to) {
-      for (const w of this.#watchers) {
-        try {
-          w.onMessage(msg);
-          ok = true;
-        } catch {
-          // A broken watcher is its route's business; the others still get the message.
-        }
+    if (isResult && msg.type === 'result') this.#inferenceMs.add(msg.timing.inference_ms, msg.timing.total_ms);
+    const held = { msg, text, isResult };
+    if (to) return this.#settle(held, to.bufferedAmount <= this.#opts.maxBufferedBytes && to.send(text));
+    const ch = this.#resultsChannel();
+    if (ch === undefined && this.#watchers.size === 0 && !this.closed) {
+      const evicted = this.#early.hold(held);
+      if (evicted) this.#settle(evicted, false);
+      return;
+    }
+    this.#settle(held, this.#send(ch, held));
+  }
+
+  /** Sends on `ch` (if any) and to the watchers; true when someone took it. */
+  #send(ch: EngineChannel | undefined, m: HeldMessage): boolean {
+    let ok = ch !== undefined && ch.bufferedAmount <= this.#opts.maxBufferedBytes && ch.send(m.text);
+    for (const w of this.#watchers) {
+      try {
+        w.onMessage(m.msg);
+        ok = true;
+      } catch {
+        // A broken watcher is its route's business; the others still get the message.
       }
     }
-    if (this.#observers.length > 0) notifyObservers(this.#observers, (o) => o.messageSent?.(this.info, msg, text, ok));
-    if (!isResult) return;
-    if (msg.type === 'result') this.#inferenceMs.add(msg.timing.inference_ms, msg.timing.total_ms);
+    return ok;
+  }
+
+  /** A message's fate is known: counted, and told to observers (history, metrics). */
+  #settle(m: HeldMessage, ok: boolean): void {
+    if (this.#observers.length > 0) notifyObservers(this.#observers, (o) => o.messageSent?.(this.info, m.msg, m.text, ok));
+    if (!m.isResult) return;
     if (ok) this.#resultsSent++;
     else this.#undelivered++;
+  }
+
+  /** A reader appeared: what was held goes out, oldest first, then the capture hint if it never reached the client. */
+  #flushEarly(): void {
+    const ch = this.#resultsChannel();
+    if (ch === undefined && this.#watchers.size === 0) return;
+    for (const m of this.#early.takeAll()) {
+      const ok = this.#send(ch, m);
+      if (ok && m.isResult) this.#resultsHeld++;
+      this.#settle(m, ok);
+    }
+    if (this.#hintPending && this.#hints.current) this.#sendHint(this.#hints.current);
+  }
+
+  /** The capture hint goes to the results channel; kept aside (not in the bounded buffer) until it can be sent. */
+  #sendHint(hint: CaptureHintMessage): void {
+    const ch = this.#resultsChannel();
+    const text = JSON.stringify(hint);
+    this.#hintPending = !(ch !== undefined && ch.send(text)) && this.#watchers.size === 0;
+    for (const w of this.#watchers) {
+      try {
+        w.onMessage(hint);
+      } catch {
+        // as in #send
+      }
+    }
+  }
+
+  /** What the processor with these params needs, and whether size may be limited (not when video goes back). */
+  #captureInputs(processor: Processor<unknown>, params: unknown): HintInputs {
+    const pool = this.#opts.ctx.pool;
+    return {
+      need: processor.captureNeed?.(params, (name) => pool.model(name)),
+      keyMaxFps: this.#opts.policy?.()?.maxFps,
+      limitSize: this.#opts.videoOut === undefined,
+    };
   }
 
   #openEncodedInput(): EncodedFrameInput {
@@ -409,6 +500,9 @@ export class Session {
           const resolved = this.#opts.registry.resolve(target, merged);
           checkProcessorAllowed(this.#opts.policy?.(), resolved.processor, resolved.params);
           this.#pipeline.setProcessor(resolved.processor, resolved.params);
+          this.#hintInputs = this.#captureInputs(resolved.processor, resolved.params);
+          const hint = this.#hints.onInputs(this.#hintInputs);
+          if (hint) this.#sendHint(hint);
           this.info.processor = target;
           this.info.params = resolved.params as Record<string, unknown>;
           notifyObservers(this.#observers, (o) => o.paramsChanged?.(this.info, target, this.info.params, Date.now()));

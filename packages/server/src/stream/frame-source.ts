@@ -21,24 +21,42 @@ export function probeSource(source: string): SourceInfo {
   return { width: Number(w[1]), height: Number(h[1]), durationS: Number.isFinite(d) && d > 0 ? d : undefined };
 }
 
-/** Even output size for `width` pixels wide, keeping the source's aspect ratio. */
-export function outputSize(info: SourceInfo, width: number): { width: number; height: number } {
+/**
+ * Even output size for `width` pixels wide, keeping the source's aspect ratio; with `fit` (a capture hint), scaled
+ * down further until it fits in `fit.maxWidth` × `fit.maxHeight`.
+ */
+export function outputSize(info: SourceInfo, width: number, fit?: { maxWidth: number | null; maxHeight: number | null }): { width: number; height: number } {
   const W = width - (width % 2);
-  return { width: W, height: Math.max(2, Math.round((info.height * W) / info.width / 2) * 2) };
+  const H = Math.max(2, Math.round((info.height * W) / info.width / 2) * 2);
+  const s = Math.min(1, (fit?.maxWidth ?? Infinity) / W, (fit?.maxHeight ?? Infinity) / H);
+  if (s >= 1) return { width: W, height: H };
+  return { width: Math.max(2, Math.floor((W * s) / 2 + 1e-6) * 2), height: Math.max(2, Math.floor((H * s) / 2 + 1e-6) * 2) };
 }
 
-/** ffmpeg's input arguments for `source` (real-time pacing for files). */
-function inputArgs(source: string): string[] {
-  return source.startsWith('/dev/video') ? ['-f', 'v4l2', '-i', source] : ['-re', '-i', source];
+/** How to read a source: rate, size, where to start (files), and when to stop. */
+export interface ReadOptions {
+  fps: number;
+  width: number;
+  /** A capture hint's box: frames are scaled to fit in it. */
+  fit?: { maxWidth: number | null; maxHeight: number | null } | undefined;
+  /** Start this many seconds into a file (a reader restarted at a new size continues where it was). */
+  startS?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** ffmpeg's input arguments for `source` (real-time pacing for files), from `startS` seconds in. */
+function inputArgs(source: string, startS = 0): string[] {
+  if (source.startsWith('/dev/video')) return ['-f', 'v4l2', '-i', source];
+  return [...(startS > 0 ? ['-ss', startS.toFixed(3)] : []), '-re', '-i', source];
 }
 
 /**
  * Decodes `source` with ffmpeg and re-encodes each frame as a JPEG (ffmpeg's MJPEG encoder, `quality` 2–31, lower is
  * better), at `fps`, scaled to `width` pixels wide. For the JPEG transports (DataChannel, WebSocket).
  */
-export async function* readJpegFrames(source: string, opts: { fps: number; width: number; quality?: number; signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
-  const { width: W, height: H } = outputSize(probeSource(source), opts.width);
-  const args = ['-v', 'error', ...inputArgs(source), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-c:v', 'mjpeg', '-q:v', String(opts.quality ?? 5), '-f', 'image2pipe', '-'];
+export async function* readJpegFrames(source: string, opts: ReadOptions & { quality?: number }): AsyncGenerator<Uint8Array> {
+  const { width: W, height: H } = outputSize(probeSource(source), opts.width, opts.fit);
+  const args = ['-v', 'error', ...inputArgs(source, opts.startS), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-c:v', 'mjpeg', '-q:v', String(opts.quality ?? 5), '-f', 'image2pipe', '-'];
   let buf: Buffer = Buffer.alloc(0);
   for await (const chunk of runFfmpeg(source, args, opts.signal)) {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
@@ -73,9 +91,9 @@ async function* runFfmpeg(source: string, args: string[], signal: AbortSignal | 
  * Decodes `source` with ffmpeg into I420 frames at `fps` (real-time pacing: files play at their speed), scaled to
  * `width` pixels wide (even sizes). Yields until the source ends or `signal` aborts.
  */
-export async function* readFrames(source: string, opts: { fps: number; width: number; signal?: AbortSignal }): AsyncGenerator<I420Frame> {
-  const { width: W, height: H } = outputSize(probeSource(source), opts.width);
-  const args = ['-v', 'error', ...inputArgs(source), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-pix_fmt', 'yuv420p', '-f', 'rawvideo', '-'];
+export async function* readFrames(source: string, opts: ReadOptions): AsyncGenerator<I420Frame> {
+  const { width: W, height: H } = outputSize(probeSource(source), opts.width, opts.fit);
+  const args = ['-v', 'error', ...inputArgs(source, opts.startS), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-pix_fmt', 'yuv420p', '-f', 'rawvideo', '-'];
   const size = W * H * 1.5;
   let buf: Buffer = Buffer.alloc(0);
   for await (const chunk of runFfmpeg(source, args, opts.signal)) {

@@ -1,5 +1,5 @@
 import wrtc from '@roamhq/wrtc';
-import { EncodedFrameSender, type EncodedFrameSenderStats, type OfferResponse, type ServerMessage } from '@sightline/protocol';
+import { EncodedFrameSender, type CaptureHintMessage, type EncodedFrameSenderStats, type OfferResponse, type ServerMessage } from '@sightline/protocol';
 import type { I420Frame } from '../models/i420.js';
 import type { NodeResult, StreamClient } from './stream-client.js';
 
@@ -53,6 +53,8 @@ export interface NodeClientOptions {
 export class NodeClient implements StreamClient {
   onResult: ((r: NodeResult) => void) | undefined;
   onError: ((e: { code: string; message: string; frame_id?: number }) => void) | undefined;
+  onCaptureHint: ((h: CaptureHintMessage) => void) | undefined;
+  captureHint: CaptureHintMessage | undefined;
   sessionId = '';
   readonly input: 'i420' | 'jpeg';
   readonly #pc = new W.RTCPeerConnection({ iceServers: [] });
@@ -98,6 +100,10 @@ export class NodeClient implements StreamClient {
         this.#sent.delete(msg.frame_id - this.#idOffset);
         this.onResult?.({ message: msg, rttMs: t === undefined ? undefined : performance.now() - t });
       } else if (msg.type === 'error') this.onError?.(msg);
+      else if (msg.type === 'capture_hint') {
+        this.captureHint = msg;
+        this.onCaptureHint?.(msg);
+      }
     };
   }
 

@@ -1,4 +1,4 @@
-import type { EncodedFrameSenderStats, ResultMessage } from '@sightline/protocol';
+import type { CaptureHintMessage, EncodedFrameSenderStats, ResultMessage } from '@sightline/protocol';
 import type { I420Frame } from '../models/i420.js';
 
 /** A result with the RTT the client measured (frame handed to the transport → result received). */
@@ -16,6 +16,10 @@ export interface StreamClient {
   readonly input: 'i420' | 'jpeg';
   onResult: ((r: NodeResult) => void) | undefined;
   onError: ((e: { code: string; message: string; frame_id?: number }) => void) | undefined;
+  /** The server's latest capture hint (what its processor needs at most), if one came. */
+  readonly captureHint: CaptureHintMessage | undefined;
+  /** Called when a capture hint arrives. */
+  onCaptureHint: ((h: CaptureHintMessage) => void) | undefined;
   /** Prepares the transport for frames of this size (the WebRTC encoder's warm-up); a no-op for JPEG transports. */
   warmUp(width: number, height: number): Promise<void>;
   send(frame: I420Frame): void;

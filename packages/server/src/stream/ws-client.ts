@@ -1,4 +1,4 @@
-import { EncodedFrameSender, type EncodedFrameSenderStats, type ServerMessage } from '@sightline/protocol';
+import { EncodedFrameSender, type CaptureHintMessage, type EncodedFrameSenderStats, type ServerMessage } from '@sightline/protocol';
 import WebSocket from 'ws';
 import type { NodeResult, StreamClient } from './stream-client.js';
 
@@ -19,6 +19,8 @@ export interface WsClientOptions {
 export class WsClient implements StreamClient {
   onResult: ((r: NodeResult) => void) | undefined;
   onError: ((e: { code: string; message: string; frame_id?: number }) => void) | undefined;
+  onCaptureHint: ((h: CaptureHintMessage) => void) | undefined;
+  captureHint: CaptureHintMessage | undefined;
   readonly input = 'jpeg' as const;
   sessionId = '';
   readonly #ws: WebSocket;
@@ -105,5 +107,9 @@ export class WsClient implements StreamClient {
       const t = this.#sender.sentAt(msg.frame_id);
       this.onResult?.({ message: msg, rttMs: t === undefined ? undefined : performance.now() - t });
     } else if (msg.type === 'error') this.onError?.(msg);
+    else if (msg.type === 'capture_hint') {
+      this.captureHint = msg;
+      this.onCaptureHint?.(msg);
+    }
   }
 }

@@ -36,20 +36,26 @@ export class NodePeer {
   readonly pc = new w.RTCPeerConnection();
   readonly source = new w.nonstandard.RTCVideoSource();
   readonly track = this.source.createTrack();
-  readonly channel: Dc;
+  /** The results channel; with `channel: false`, only once `openChannel` made it (a client that opens it late). */
+  channel!: Dc;
   readonly messages: Array<Record<string, unknown>> = [];
   readonly audio: InstanceType<typeof w.nonstandard.RTCAudioSource> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #audioTimer: NodeJS.Timeout | undefined;
 
-  constructor(opts: { video?: boolean; audio?: boolean; label?: string } = {}) {
+  constructor(opts: { video?: boolean; audio?: boolean; label?: string; channel?: boolean } = {}) {
     if (opts.video !== false) this.pc.addTrack(this.track);
     if (opts.audio) {
       this.audio = new w.nonstandard.RTCAudioSource();
       // Its track is never stopped: stopping an RTCAudioSource's track and closing the connection crashes wrtc at exit.
       this.pc.addTrack(this.audio.createTrack());
     }
-    this.channel = this.pc.createDataChannel(opts.label ?? 'results');
+    if (opts.channel !== false) this.openChannel(opts.label ?? 'results');
+  }
+
+  /** Creates the DataChannel (after the first negotiation, it needs a new offer: `offer()` again). */
+  openChannel(label = 'results'): void {
+    this.channel = this.pc.createDataChannel(label);
     this.channel.onmessage = (e) => this.messages.push(JSON.parse(e.data) as Record<string, unknown>);
   }
 

@@ -36,6 +36,27 @@ describe('HTTP API (in-process server, real wrtc and workers)', () => {
     assert.deepEqual(r.json(), { status: 'WebRTC API healthy' });
   });
 
+  test('--health-status sets the health text (the seed\'s), and the OpenAPI document states it', async () => {
+    const seedLike = await createServer(
+      loadConfig(['--workers', '1', '--base-path', '/skin', '--health-status', 'WebRTC Skin API healthy', '--log-level', 'silent'], { SIGHTLINE_API_KEYS: KEY }),
+    );
+    try {
+      const r = await seedLike.app.inject({ method: 'GET', url: '/skin/webrtc/health' });
+      assert.equal(r.statusCode, 200);
+      assert.deepEqual(r.json(), { status: 'WebRTC Skin API healthy' });
+      const doc = (await seedLike.app.inject('/openapi.json')).json();
+      const ok = doc.paths['/skin/webrtc/health'].get.responses['200'];
+      assert.deepEqual(ok.content['application/json'].example, { status: 'WebRTC Skin API healthy' });
+      assert.match(ok.description, /--health-status/);
+      // The default server's document gives the default text.
+      const def = (await server.app.inject('/openapi.json')).json();
+      assert.deepEqual(def.paths['/skin/webrtc/health'].get.responses['200'].content['application/json'].example, { status: 'WebRTC API healthy' });
+    } finally {
+      await seedLike.close();
+    }
+    assert.throws(() => loadConfig(['--health-status', ''], {}), /health-status/);
+  });
+
   test('/healthz and /readyz sit at the root; readyz reports workers and models', async () => {
     assert.equal((await server.app.inject('/healthz')).statusCode, 200);
     const r = await server.app.inject('/readyz');
@@ -81,8 +102,13 @@ describe('HTTP API (in-process server, real wrtc and workers)', () => {
     assert.equal(del.statusCode, 200);
     assert.equal(del.json().end_reason, 'deleted');
     assert.equal(server.sessions.get(body.session_id), undefined);
+    // DELETE is idempotent: an ended session answers its owner with the same final counters (not a 404), and is
+    // still not found for another key.
     const again = await server.app.inject({ method: 'DELETE', url: `/skin/webrtc/sessions/${body.session_id}`, headers: { 'api-key': KEY } });
-    assert.equal(again.statusCode, 404);
+    assert.equal(again.statusCode, 200);
+    assert.deepEqual(again.json(), del.json());
+    const foreignAgain = await server.app.inject({ method: 'DELETE', url: `/skin/webrtc/sessions/${body.session_id}`, headers: { 'api-key': OTHER } });
+    assert.equal(foreignAgain.statusCode, 404);
   });
 
   const bad: Array<[string, () => Promise<unknown>, number, string]> = [

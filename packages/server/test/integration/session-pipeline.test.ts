@@ -19,7 +19,7 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
 
   before(async () => {
     server = await createServer(
-      loadConfig(['--workers', '2', '--log-level', 'silent', '--disconnected-timeout-ms', '1000', '--connect-timeout-ms', '3000'], { SIGHTLINE_API_KEYS: KEY }),
+      loadConfig(['--workers', '2', '--log-level', 'silent', '--disconnected-timeout-ms', '1000', '--connect-timeout-ms', '3000'], { SIGHTLINE_API_KEYS: `${KEY},other-key` }),
     );
   });
   after(async () => {
@@ -159,6 +159,65 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     });
     assert.equal(other.statusCode, 404);
     assert.equal(other.json().error.code, 'session_not_found');
+  });
+
+  test('a client that opens its DataChannel late gets the results made before (the newest 32; older ones counted)', async () => {
+    // Video first, no DataChannel: the session runs and its results have no reader.
+    const peer = new NodePeer({ channel: false });
+    peers.push(peer);
+    const post = async (extra: Record<string, unknown>) => {
+      const r = await server.app.inject({
+        method: 'POST',
+        url: '/webrtc/offer',
+        headers: { 'content-type': 'application/json', 'api-key': KEY },
+        payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', processor: 'face', ...extra }),
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      await peer.accept(r.json().sdp);
+      return r.json().session_id as string;
+    };
+    const id = await post({});
+    peer.startSending(astronaut, 30);
+    const session = server.sessions.get(id)!;
+    const deadline = Date.now() + 15_000;
+    while (session.summary().frames_processed < 45 && Date.now() < deadline) await sleep(50);
+    const processedBefore = session.summary().frames_processed;
+    assert.ok(processedBefore >= 45, `${processedBefore} frames processed`);
+    assert.equal(session.summary().results_sent, 0);
+    // Now the client opens its channel (a new offer on the same session adds it).
+    peer.openChannel('results');
+    await post({ session_id: id });
+    await peer.channelOpen();
+    await peer.waitFor((m) => m.type === 'result' && (m.frame_id as number) >= processedBefore + 5);
+    peer.stopSending();
+    const results = peer.messages.filter((m) => m.type === 'result').map((m) => m.frame_id as number);
+    // The held ones come first, in order, and join up with the live ones: nothing missing after the first held.
+    const first = results[0]!;
+    assert.ok(first > 0 && first <= processedBefore - 32, `first result delivered: frame ${first}`);
+    assert.deepEqual(results.slice(0, 32), Array.from({ length: 32 }, (_, i) => first + i));
+    const summary = session.summary();
+    assert.ok((summary.results_held ?? 0) >= 32, `results_held ${summary.results_held}`);
+    assert.ok(summary.results_undelivered >= first, `undelivered ${summary.results_undelivered} counts the ${first} evicted`);
+    // The capture hint made before the channel opened reached it too (astronaut.png is square: BlazeFace wants 256x256).
+    const hint = peer.messages.find((m) => m.type === 'capture_hint');
+    assert.deepEqual(hint, { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
+  });
+
+  test('DELETE after the server ended the session answers its final counters, for its own key only', async () => {
+    const { peer, id } = await open({ processor: 'stats' });
+    peer.startSending(astronaut, 30);
+    await peer.waitFor((m) => m.type === 'result');
+    peer.close();
+    const deadline = Date.now() + 15_000;
+    while (server.sessions.get(id) && Date.now() < deadline) await sleep(50);
+    const del = (key: string) => server.app.inject({ method: 'DELETE', url: `/webrtc/sessions/${id}`, headers: { 'api-key': key } });
+    const r = await del(KEY);
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().session_id, id);
+    assert.equal(r.json().end_reason, 'client_closed');
+    assert.ok(r.json().results_sent > 0);
+    assert.equal((await del('other-key')).statusCode, 404, "another key's ended session is not found");
+    assert.equal((await server.app.inject({ method: 'DELETE', url: '/webrtc/sessions/no-such-session', headers: { 'api-key': KEY } })).statusCode, 404);
   });
 
   test('a session ends when its client closes, and its slot is freed', async () => {

@@ -9,6 +9,8 @@ export interface BuildOpenApiOptions {
   version: string;
   /** Defaults to the server's route table. */
   routes?: RouteSpec[];
+  /** The `status` text the health route answers (`--health-status`), given as its example. */
+  healthStatus?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -53,7 +55,7 @@ function componentSchemas(): Json {
 const toOpenApiPath = (p: string): string => p.replace(/:([A-Za-z_]\w*)/g, '{$1}');
 const PATH_PARAM_TEXT: Record<string, string> = { id: 'session id', viewer: 'WHEP viewer id (last part of its Location)' };
 
-function operation(r: RouteSpec): Json {
+function operation(r: RouteSpec, examples: Record<string, unknown>): Json {
   const parameters: Json[] = [];
   for (const m of r.path.matchAll(/:([A-Za-z_]\w*)/g)) {
     parameters.push({ name: m[1], in: 'path', required: true, description: PATH_PARAM_TEXT[m[1]!] ?? m[1], schema: { type: 'string' } });
@@ -64,7 +66,13 @@ function operation(r: RouteSpec): Json {
     responses[status] = {
       description: res.description,
       ...(res.headers ? { headers: Object.fromEntries(Object.entries(res.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
-      ...(res.content ? { content: Object.fromEntries(Object.entries(res.content).map(([type, s]) => [type, { schema: bodySchema(s) }])) } : {}),
+      ...(res.content
+        ? {
+            content: Object.fromEntries(
+              Object.entries(res.content).map(([type, s]) => [type, { schema: bodySchema(s), ...(res.example && res.example in examples ? { example: examples[res.example] } : {}) }]),
+            ),
+          }
+        : {}),
     };
   }
   for (const status of r.errors) responses[status] = { $ref: `#/components/responses/E${status}` };
@@ -87,9 +95,10 @@ function operation(r: RouteSpec): Json {
 /** The OpenAPI 3.1 document of the server's HTTP API, built from its route table and the protocol's zod schemas. */
 export function buildOpenApi(opts: BuildOpenApiOptions): Json {
   const paths: Record<string, Json> = {};
+  const examples: Record<string, unknown> = { health: { status: opts.healthStatus ?? 'WebRTC API healthy' } };
   for (const r of opts.routes ?? ROUTES) {
     const p = toOpenApiPath(servedPath(r, opts.basePath));
-    (paths[p] ??= {})[r.method.toLowerCase()] = operation(r);
+    (paths[p] ??= {})[r.method.toLowerCase()] = operation(r, examples);
   }
   const statuses = Object.keys(ERROR_TEXT).map(Number) as ErrorStatus[];
   return {

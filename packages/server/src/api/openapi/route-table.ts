@@ -27,6 +27,8 @@ export interface ResponseSpec {
   content?: Record<string, ComponentName | 'text'>;
   /** Response headers: name → description. */
   headers?: Record<string, string>;
+  /** A named example the document fills in from the server's configuration (e.g. `health`). */
+  example?: 'health';
 }
 
 /** One route of the server, as the OpenAPI document and the docs page describe it. */
@@ -81,13 +83,24 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'DELETE', path: '/webrtc/sessions/:id', underBase: true, tag: 'WebRTC', auth: 'api-key',
     summary: 'End a session; returns its final counters',
-    responses: { 200: { description: 'the session\'s summary', content: json('SessionSummary') } },
+    responses: {
+      200: {
+        description: 'the session\'s summary; a session that already ended (for a few minutes after) answers its final summary again, with its own `end_reason`',
+        content: json('SessionSummary'),
+      },
+    },
     errors: [...AUTH_ERRORS, 404],
   },
   {
     method: 'GET', path: '/webrtc/health', underBase: true, tag: 'WebRTC', auth: 'none',
     summary: 'The seed\'s health check',
-    responses: { 200: { description: '`{"status": "WebRTC API healthy"}`', content: json('HealthResponse') } },
+    responses: {
+      200: {
+        description: '`{"status": "<text>"}`: the text set by `--health-status` (default "WebRTC API healthy"; the seed documents "WebRTC Skin API healthy"), as in the example',
+        content: json('HealthResponse'),
+        example: 'health',
+      },
+    },
     errors: [],
   },
   {
