@@ -2,20 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
-import { CLIP, ensurePanClip, faceInClipFrame } from '../helpers/clip.js';
-import { iou } from '../helpers/images.js';
+import { CLIP, ensurePanClip, onClipFace } from '../helpers/clip.js';
 import { artifactsDir } from '../helpers/paths.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const KEY = 'e2e-key';
 type Result = { frame_id: number; boxes: Array<{ class: string; box: [number, number, number, number] }>; width: number; height: number };
 
-/** The face can be anywhere along the pan: a box "overlaps the face" when it matches some frame of the clip. */
-function onFace(box: [number, number, number, number]): boolean {
-  const b = { x: box[0], y: box[1], w: box[2], h: box[3] };
-  for (let i = 0; i < CLIP.frames; i++) if (iou(b, faceInClipFrame(i)) >= 0.5) return true;
-  return false;
-}
 
 async function openDemo(page: Page, url: string): Promise<void> {
   await page.goto(`${url}/?key=${KEY}&autostart=1`);
@@ -48,9 +41,11 @@ describe('browser end to end (Debian Chromium, fake camera playing the astronaut
     await page.waitForTimeout(CLIP.seconds * 1000);
     const results = await resultsOf(page);
     assert.ok(results.length >= 60, `only ${results.length} results in ${CLIP.seconds} s`);
-    const good = results.filter((r) => r.boxes.length === 1 && r.boxes[0]!.class === 'face' && onFace(r.boxes[0]!.box));
+    // Boxes are in pixels of the frame as received (the result's width/height): the SDK follows the server's capture
+    // hint, so after the first frames the camera's 640x480 arrives as 256x192.
+    const good = results.filter((r) => r.boxes.length === 1 && r.boxes[0]!.class === 'face' && onClipFace(r.boxes[0]!.box, r.width));
     assert.ok(good.length / results.length >= 0.9, `${good.length}/${results.length} results hold one face box on the face`);
-    assert.ok(results.every((r) => r.width === CLIP.width && r.height === CLIP.height));
+    assert.ok(results.every((r) => Math.abs(r.width / r.height - CLIP.width / CLIP.height) < 0.02 && r.width <= CLIP.width));
     // The overlay is drawn: the canvas holds the box colour.
     const green = await page.evaluate(() => {
       const c = document.getElementById('overlay') as HTMLCanvasElement;

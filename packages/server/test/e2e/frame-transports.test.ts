@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CLIP, faceInClipFrame } from '../helpers/clip.js';
+import { onClipFace } from '../helpers/clip.js';
 import { startServerAndBrowser, type E2eFixture } from '../helpers/e2e-fixture.js';
-import { iou } from '../helpers/images.js';
 
 const KEY = 'frames-key';
-type Box = [number, number, number, number];
 
-/** The face can be anywhere along the pan: a box "is on the face" when it matches some frame of the clip. */
-function onFace(box: Box, scale = 1): boolean {
-  const b = { x: box[0] / scale, y: box[1] / scale, w: box[2] / scale, h: box[3] / scale };
-  for (let i = 0; i < CLIP.frames; i++) if (iou(b, faceInClipFrame(i)) >= 0.5) return true;
-  return false;
-}
 
 describe('frames without a media track, from Chromium: SDK DataChannel transport and the WebSocket bridge', { timeout: 120_000 }, () => {
   let fx: E2eFixture;
@@ -36,7 +28,7 @@ describe('frames without a media track, from Chromium: SDK DataChannel transport
     });
     assert.equal(got.method, 'frame-chunks');
     assert.ok(got.results.length >= 20, `only ${got.results.length} results`);
-    const good = got.results.filter((r: any) => r.boxes.length === 1 && onFace(r.boxes[0].box));
+    const good = got.results.filter((r: any) => r.boxes.length === 1 && onClipFace(r.boxes[0].box, r.width));
     assert.ok(good.length / got.results.length >= 0.9, `${good.length}/${got.results.length} on the face`);
     assert.ok(got.rtts.length >= got.results.length * 0.9, `${got.rtts.length} RTTs`);
     assert.ok(got.frames.processed >= got.results.length - 2 && got.frames.inFlight <= 2, JSON.stringify(got.frames));
@@ -80,7 +72,7 @@ describe('frames without a media track, from Chromium: SDK DataChannel transport
     assert.equal(out[0].type, 'ready');
     const results = out.filter((m: any) => m.type === 'result');
     assert.equal(results.length, 10, JSON.stringify(out.filter((m: any) => m.type === 'error')));
-    const good = results.filter((r: any) => r.boxes.length === 1 && onFace(r.boxes[0].box));
+    const good = results.filter((r: any) => r.boxes.length === 1 && onClipFace(r.boxes[0].box, r.width));
     assert.ok(good.length >= 9, `${good.length}/10 on the face`);
     await page.close();
   });

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
-import { CLIP, ensurePanClip, faceInClipFrame } from '../helpers/clip.js';
+import { ensurePanClip, onClipFace } from '../helpers/clip.js';
 import { startCoturn, type Coturn } from '../helpers/coturn.js';
-import { iou } from '../helpers/images.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { turnCredentials } from '../../src/api/turn-credentials.js';
 
@@ -78,7 +77,7 @@ describe('TURN with ephemeral credentials (Debian coturn, use-auth-secret)', { t
     }, KEY);
     assert.equal(out.localType, 'relay', 'the selected candidate pair is a relay pair');
     assert.ok(out.results.length >= 30, `${out.results.length} results over TURN`);
-    const onFace = out.results.filter((r: any) => r.boxes.length === 1 && Array.from({ length: CLIP.frames }, (_, i) => faceInClipFrame(i)).some((f) => iou({ x: r.boxes[0].box[0], y: r.boxes[0].box[1], w: r.boxes[0].box[2], h: r.boxes[0].box[3] }, f) >= 0.5));
+    const onFace = out.results.filter((r: any) => r.boxes.length === 1 && onClipFace(r.boxes[0].box, r.width));
     assert.ok(onFace.length / out.results.length >= 0.9, `${onFace.length}/${out.results.length} results box the face`);
     await page.close();
   });

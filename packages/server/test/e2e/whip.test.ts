@@ -3,18 +3,15 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { CLIP, faceInClipFrame } from '../helpers/clip.js';
-import { iou } from '../helpers/images.js';
+import { onClipFace } from '../helpers/clip.js';
 import { startServerAndBrowser, type E2eFixture } from '../helpers/e2e-fixture.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 
 const KEY = 'whip-key';
 const whipClientSource = readFileSync(createRequire(import.meta.url).resolve('whip-whep/whip.js'), 'utf8');
-type Msg = { type: string; boxes?: Array<{ box: [number, number, number, number] }>; reason?: string };
+type Msg = { type: string; boxes?: Array<{ box: [number, number, number, number] }>; width?: number; reason?: string };
 
-const onFace = (m: Msg) =>
-  m.boxes?.length === 1 &&
-  Array.from({ length: CLIP.frames }, (_, i) => faceInClipFrame(i)).some((f) => iou({ x: m.boxes![0]!.box[0], y: m.boxes![0]!.box[1], w: m.boxes![0]!.box[2], h: m.boxes![0]!.box[3] }, f) >= 0.5);
+const onFace = (m: Msg) => m.boxes?.length === 1 && onClipFace(m.boxes[0]!.box, m.width);
 
 /** Reads Server-Sent Events from `url` for `ms` (or until the stream ends). */
 async function readSse(url: string, ms: number, headers: Record<string, string>): Promise<Array<{ event: string; data: Msg }>> {

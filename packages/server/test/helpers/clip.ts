@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, renameSync } from 'node:fs';
+import { iou } from './images.js';
 import { ASTRONAUT_FACE, artifactsDir, astronautPng } from './paths.js';
 
 /**
@@ -30,4 +31,15 @@ export function faceInClipFrame(i: number): { x: number; y: number; w: number; h
   const cropY = Math.floor(100 + 20 * s);
   const k = CLIP.scale;
   return { x: ASTRONAUT_FACE.x * k - cropX, y: ASTRONAUT_FACE.y * k - cropY, w: ASTRONAUT_FACE.w * k, h: ASTRONAUT_FACE.h * k };
+}
+
+/**
+ * Whether `box` lies on the face at some point of the pan (IoU ≥ 0.5). `frameWidth` is the width of the frame the
+ * box is in (a result's `width`): a frame the client scaled down (capture hints) is compared at the clip's scale.
+ */
+export function onClipFace(box: readonly [number, number, number, number], frameWidth: number = CLIP.width): boolean {
+  const k = CLIP.width / frameWidth;
+  const b = { x: box[0] * k, y: box[1] * k, w: box[2] * k, h: box[3] * k };
+  for (let i = 0; i < CLIP.frames; i++) if (iou(b, faceInClipFrame(i)) >= 0.5) return true;
+  return false;
 }
