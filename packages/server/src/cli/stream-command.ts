@@ -25,8 +25,6 @@ export const STREAM_USAGE = `Usage: sightline stream SOURCE --url BASE_URL --api
   --ignore-capture-hints send --width and --fps even when the server says its processor needs less (by default
                          frames are scaled down to the server's capture hint and sent at most at its fps)`;
 
-class UsageError extends Error {}
-
 interface Stats {
   results: number;
   rtts: number[];
@@ -41,7 +39,13 @@ const pct = (xs: number[], p: number): number | undefined => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-export async function streamCommand(argv: string[]): Promise<number> {
+export class UsageError extends Error {}
+
+/**
+ * `sightline stream`'s arguments as run options; throws UsageError for anything wrong. Returns `'help'` for --help.
+ * Reads SIGHTLINE_URL / SIGHTLINE_API_KEY from `env` for a missing --url / --api-key.
+ */
+export function parseStreamArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RunOptions | 'help' {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
@@ -65,46 +69,62 @@ export async function streamCommand(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return 'help';
+  const source = positionals[0];
+  const url = (values.url as string | undefined) ?? env.SIGHTLINE_URL;
+  const apiKey = (values['api-key'] as string | undefined) ?? env.SIGHTLINE_API_KEY;
+  if (!source) throw new UsageError('SOURCE is required');
+  if (!url) throw new UsageError('--url (or SIGHTLINE_URL) is required');
+  if (!apiKey) throw new UsageError('--api-key (or SIGHTLINE_API_KEY) is required');
+  const transport = values.transport as Transport;
+  if (!TRANSPORTS.includes(transport)) throw new UsageError(`--transport must be one of ${TRANSPORTS.join(', ')} (got ${String(values.transport)})`);
+  const int = (name: string, min: number, max: number): number => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  let params: Record<string, unknown> | undefined;
+  if (values.params) {
+    try {
+      params = JSON.parse(String(values.params)) as Record<string, unknown>;
+    } catch {
+      throw new UsageError('--params must be JSON');
+    }
+  }
+  return {
+    source,
+    url,
+    apiKey,
+    transport,
+    window: int('window', 1, 64),
+    processor: values.processor as string | undefined,
+    params,
+    sessions: int('sessions', 1, 64),
+    fps: int('fps', 1, 120),
+    width: int('width', 16, 4096),
+    seconds: values.seconds === undefined ? undefined : int('seconds', 1, 86_400),
+    json: values.json === true,
+    hints: values['ignore-capture-hints'] !== true,
+  };
+}
+
+export async function streamCommand(argv: string[]): Promise<number> {
+  let opts: RunOptions | 'help';
+  try {
+    opts = parseStreamArgs(argv);
+  } catch (err) {
     console.error(`sightline stream: ${(err as Error).message}\n\n${STREAM_USAGE}`);
     return 2;
   }
-  if (values.help) {
+  if (opts === 'help') {
     console.log(STREAM_USAGE);
     return 0;
   }
   try {
-    const source = positionals[0];
-    const url = (values.url as string | undefined) ?? process.env.SIGHTLINE_URL;
-    const apiKey = (values['api-key'] as string | undefined) ?? process.env.SIGHTLINE_API_KEY;
-    if (!source) throw new UsageError('SOURCE is required');
-    if (!url) throw new UsageError('--url (or SIGHTLINE_URL) is required');
-    if (!apiKey) throw new UsageError('--api-key (or SIGHTLINE_API_KEY) is required');
-    const transport = values.transport as Transport;
-    if (!TRANSPORTS.includes(transport)) throw new UsageError(`--transport must be one of ${TRANSPORTS.join(', ')} (got ${String(values.transport)})`);
-    const int = (name: string, min: number, max: number): number => {
-      const n = Number(values[name]);
-      if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
-      return n;
-    };
-    const sessions = int('sessions', 1, 64);
-    const fps = int('fps', 1, 120);
-    const width = int('width', 16, 4096);
-    const window = int('window', 1, 64);
-    const seconds = values.seconds === undefined ? undefined : int('seconds', 1, 86_400);
-    let params: Record<string, unknown> | undefined;
-    if (values.params) {
-      try {
-        params = JSON.parse(String(values.params)) as Record<string, unknown>;
-      } catch {
-        throw new UsageError('--params must be JSON');
-      }
-    }
-    return await run({ source, url, apiKey, transport, window, processor: values.processor as string | undefined, params, sessions, fps, width, seconds, json: values.json === true, hints: values['ignore-capture-hints'] !== true });
+    return await run(opts);
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`sightline stream: ${err.message}\n\n${STREAM_USAGE}`);
-      return 2;
-    }
     console.error(`sightline stream: ${(err as Error).message}`);
     return 1;
   }
@@ -113,7 +133,7 @@ export async function streamCommand(argv: string[]): Promise<number> {
 const TRANSPORTS = ['webrtc', 'datachannel', 'ws'] as const;
 type Transport = (typeof TRANSPORTS)[number];
 
-interface RunOptions {
+export interface RunOptions {
   source: string;
   url: string;
   apiKey: string;
@@ -192,8 +212,9 @@ async function run(o: RunOptions): Promise<number> {
           process.stderr.write(`${live ? '\n' : ''}error: ${e.code}: ${e.message}\n`);
         };
         let readS = 0;
-        const tick = (fps: number): void => {
-          stats.sent++;
+        /** A frame read from the source (at `fps`), and sent unless the hint's fps skipped it. */
+        const tick = (fps: number, sent = true): void => {
+          if (sent) stats.sent++;
           readS += 1 / fps;
           if (index === 0) position = readS;
         };
@@ -204,21 +225,17 @@ async function run(o: RunOptions): Promise<number> {
             tick(fps);
           }
         } else {
-          // JPEG frames carry their own ids: a hint that arrives mid-stream restarts the reader at the new size/rate,
-          // where the source was.
-          for (;;) {
-            const restart = new AbortController();
-            const onAbort = (): void => restart.abort();
-            abort.signal.addEventListener('abort', onAbort);
-            client.onCaptureHint = () => o.hints && restart.abort();
-            const fps = fpsOf();
-            const from = info.durationS !== undefined ? readS : undefined;
-            for await (const jpeg of readJpegFrames(o.source, { fps, width: o.width, fit: fitOf(), startS: from, signal: restart.signal })) {
+          // The JPEG encoder asks for the hint at every frame, so one that arrives mid-stream applies at the next
+          // frame. A lower hinted fps skips frames at an even pace (they are neither sent nor counted).
+          let credit = 0;
+          for await (const jpeg of readJpegFrames(o.source, { fps: o.fps, width: o.width, fitNow: fitOf, signal: abort.signal })) {
+            credit += fpsOf() / o.fps;
+            const send = credit >= 1 - 1e-9;
+            if (send) {
+              credit -= 1;
               client.sendEncoded(jpeg);
-              tick(fps);
             }
-            abort.signal.removeEventListener('abort', onAbort);
-            if (abort.signal.aborted || !restart.signal.aborted) break;
+            tick(o.fps, send);
           }
         }
         // Results of the last frames are still on their way.

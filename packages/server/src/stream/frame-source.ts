@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import sharp from 'sharp';
 import type { I420Frame } from '../models/i420.js';
 
 export interface SourceInfo {
@@ -39,36 +40,41 @@ export interface ReadOptions {
   width: number;
   /** A capture hint's box: frames are scaled to fit in it. */
   fit?: { maxWidth: number | null; maxHeight: number | null } | undefined;
-  /** Start this many seconds into a file (a reader restarted at a new size continues where it was). */
-  startS?: number | undefined;
   signal?: AbortSignal | undefined;
 }
 
-/** ffmpeg's input arguments for `source` (real-time pacing for files), from `startS` seconds in. */
-function inputArgs(source: string, startS = 0): string[] {
-  if (source.startsWith('/dev/video')) return ['-f', 'v4l2', '-i', source];
-  return [...(startS > 0 ? ['-ss', startS.toFixed(3)] : []), '-re', '-i', source];
+/** ffmpeg's input arguments for `source` (real-time pacing for files). */
+function inputArgs(source: string): string[] {
+  return source.startsWith('/dev/video') ? ['-f', 'v4l2', '-i', source] : ['-re', '-i', source];
 }
 
 /**
- * Decodes `source` with ffmpeg and re-encodes each frame as a JPEG (ffmpeg's MJPEG encoder, `quality` 2–31, lower is
- * better), at `fps`, scaled to `width` pixels wide. For the JPEG transports (DataChannel, WebSocket).
+ * Decodes `source` with ffmpeg at `fps`, `width` pixels wide, and encodes each frame as a JPEG here (libvips through
+ * sharp, off the main thread), for the JPEG transports (DataChannel, WebSocket). `fitNow` is asked at every frame: a
+ * capture hint that arrives mid-stream scales the very next frame down before it is encoded, with no restart of the
+ * source and no frame lost or repeated.
  */
-export async function* readJpegFrames(source: string, opts: ReadOptions & { quality?: number }): AsyncGenerator<Uint8Array> {
+export async function* readJpegFrames(
+  source: string,
+  opts: ReadOptions & { quality?: number; fitNow?: () => ReadOptions['fit'] },
+): AsyncGenerator<Uint8Array> {
   const { width: W, height: H } = outputSize(probeSource(source), opts.width, opts.fit);
-  const args = ['-v', 'error', ...inputArgs(source, opts.startS), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-c:v', 'mjpeg', '-q:v', String(opts.quality ?? 5), '-f', 'image2pipe', '-'];
+  const args = ['-v', 'error', ...inputArgs(source), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'];
+  const size = W * H * 3;
+  const info = { width: W, height: H, durationS: undefined };
   let buf: Buffer = Buffer.alloc(0);
   for await (const chunk of runFfmpeg(source, args, opts.signal)) {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    // Each image ends with the EOI marker FF D9; 0xFF inside entropy-coded data is always followed by 00 or RSTn.
-    for (let end = buf.indexOf(EOI); end >= 0; end = buf.indexOf(EOI)) {
-      yield new Uint8Array(buf.subarray(0, end + 2));
-      buf = buf.subarray(end + 2);
+    while (buf.length >= size) {
+      const rgb = buf.subarray(0, size);
+      buf = buf.subarray(size);
+      const out = outputSize(info, W, opts.fitNow?.());
+      let img = sharp(rgb, { raw: { width: W, height: H, channels: 3 } });
+      if (out.width !== W || out.height !== H) img = img.resize(out.width, out.height, { fit: 'fill' });
+      yield new Uint8Array(await img.jpeg({ quality: opts.quality ?? 85 }).toBuffer());
     }
   }
 }
-
-const EOI = Buffer.from([0xff, 0xd9]);
 
 /** Runs ffmpeg with `args`, yielding its stdout; throws with its stderr when it fails (not when aborted). */
 async function* runFfmpeg(source: string, args: string[], signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
@@ -93,7 +99,7 @@ async function* runFfmpeg(source: string, args: string[], signal: AbortSignal | 
  */
 export async function* readFrames(source: string, opts: ReadOptions): AsyncGenerator<I420Frame> {
   const { width: W, height: H } = outputSize(probeSource(source), opts.width, opts.fit);
-  const args = ['-v', 'error', ...inputArgs(source, opts.startS), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-pix_fmt', 'yuv420p', '-f', 'rawvideo', '-'];
+  const args = ['-v', 'error', ...inputArgs(source), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-pix_fmt', 'yuv420p', '-f', 'rawvideo', '-'];
   const size = W * H * 1.5;
   let buf: Buffer = Buffer.alloc(0);
   for await (const chunk of runFfmpeg(source, args, opts.signal)) {

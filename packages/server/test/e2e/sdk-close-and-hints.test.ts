@@ -37,8 +37,9 @@ describe('the browser SDK: close() and capture hints (Debian Chromium, fake came
       s.on('result', () => results++);
       await new Promise((r) => setTimeout(r, 2000));
       const returned = await s.close();
-      // The server ended this one first (another tab, an admin, a timeout): close() still gets the counters.
-      const t = await (window as any).sightline.connect({ url: location.origin, apiKey: key, processor: 'null', media: { video: true } });
+      // The server ended this one first (another tab, an admin, a timeout): close() still gets the counters. (No
+      // reconnect: it would try to resume the ended session first, and that offer rightly gets a 404.)
+      const t = await (window as any).sightline.connect({ url: location.origin, apiKey: key, processor: 'null', reconnect: false, media: { video: true } });
       await new Promise((r) => setTimeout(r, 1000));
       await fetch(`/webrtc/sessions/${t.sessionId}`, { method: 'DELETE', headers: { 'api-key': key } });
       const late = await t.close();

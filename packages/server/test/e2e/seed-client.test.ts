@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { CLIP, ensurePanClip } from '../helpers/clip.js';
 import { startCoturn, type Coturn } from '../helpers/coturn.js';
 import { artifactsDir } from '../helpers/paths.js';
+import { seedClientWithReadmeEdits } from '../helpers/readme-blocks.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const KEY = 'seed-key';
-const seedClient = fileURLToPath(new URL('./seed-client/demo.py', import.meta.url));
 const PYTHON = process.env.SEED_PYTHON ?? '/usr/bin/python3';
 
-/** Runs the seed's Python client until it has sent the whole clip (plus a grace period), then interrupts it. */
+/**
+ * Runs the seed's Python client — the seed's text with exactly the README's edits applied — until it has sent the
+ * whole clip (plus a grace period), then interrupts it.
+ */
 function runSeedClient(env: Record<string, string>, ms: number): Promise<string> {
+  const seedClient = seedClientWithReadmeEdits();
   return new Promise((resolve, reject) => {
     const proc = spawn(PYTHON, [seedClient], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -34,7 +37,7 @@ describe("the seed's Python client (aiortc) against --base-path /skin", { timeou
 
   before(async () => {
     turn = await startCoturn(['--no-auth']);
-    server = await startServerProcess(['--base-path', '/skin'], { SIGHTLINE_API_KEYS: KEY });
+    server = await startServerProcess(['--base-path', '/skin', '--health-status', 'WebRTC Skin API healthy'], { SIGHTLINE_API_KEYS: KEY });
   });
   after(async () => {
     await server?.stop();
@@ -48,7 +51,7 @@ describe("the seed's Python client (aiortc) against --base-path /skin", { timeou
         SERVER_URL: `${server.url}/skin/webrtc/offer`,
         TURN_SERVER_URL: '127.0.0.1',
         TURN_SERVER_PORT: String(turn.port),
-        CLIP: ensurePanClip(),
+        CAMERA: ensurePanClip(),
         USER_ID: 'seed-user',
       },
       (CLIP.seconds + 8) * 1000,
@@ -62,5 +65,7 @@ describe("the seed's Python client (aiortc) against --base-path /skin", { timeou
     const sorted = rtts.map((r) => r.rtt).sort((a, b) => a - b);
     console.log(`seed client: ${rtts.length}/${CLIP.frames} frames answered, RTT p50 ${sorted[Math.floor(sorted.length / 2)]} ms, p95 ${sorted[Math.floor(sorted.length * 0.95)]} ms`);
     assert.match(server.output(), /"user_id":"seed-user"/);
+    // The seed's health route and text, as its document gives them.
+    assert.deepEqual(await (await fetch(`${server.url}/skin/webrtc/health`)).json(), { status: 'WebRTC Skin API healthy' });
   });
 });

@@ -43,6 +43,16 @@ describe('sightline stream (Node client CLI, the TypeScript twin of demo.py)', {
     assert.match(r.stderr, /done: 1 session\(s\) over webrtc, 90 frames sent, \d+ results .*RTT p50 [\d.]+ ms, p95 [\d.]+ ms/);
     // The live summary (stderr with --json) shows the file's progress.
     assert.match(r.stderr, /\[#+-*\] +\d+%/);
+    // The server's capture hint (face: 256 px) came during the encoder warm-up: every real frame was sent at 256x192.
+    assert.deepEqual([...new Set(results.map((m) => `${m.width}x${m.height}`))], ['256x192']);
+  });
+
+  test('--ignore-capture-hints sends the full --width', async () => {
+    const r = await runCli([mp4, '--url', server.url, '--api-key', KEY, '--json', '--ignore-capture-hints']);
+    assert.equal(r.code, 0, r.stderr);
+    const results = r.stdout.trim().split('\n').map((l) => ResultMessage.parse(JSON.parse(l)));
+    assert.ok(results.length >= 90 * 0.8, `${results.length} results`);
+    assert.deepEqual([...new Set(results.map((m) => `${m.width}x${m.height}`))], ['640x480']);
   });
 
   for (const transport of ['datachannel', 'ws']) {
@@ -58,6 +68,9 @@ describe('sightline stream (Node client CLI, the TypeScript twin of demo.py)', {
       assert.ok(results.every((x) => x.boxes.length === 1 && x.boxes[0]!.class === 'face' && x.client_ts_ms !== undefined));
       const ids = results.map((x) => x.frame_id);
       assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+      // The first frames go at 640x480; once the capture hint is in, each frame is scaled before JPEG encoding.
+      const late = results.filter((x) => x.frame_id >= 10);
+      assert.ok(late.length > 0 && late.every((x) => x.width === 256 && x.height === 192), JSON.stringify(late.map((x) => x.width)));
     });
   }
 

@@ -1,8 +1,3 @@
-# The seed's "Python Client Example" (shared/seeds/skin-lesion-webrtc-api.txt), unchanged except for:
-#   - the frame source: the y4m clip named by CLIP instead of cv2.VideoCapture(0);
-#   - no display window (display_loop is not started: it also read frames from the same capture);
-#   - API_KEY, USER_ID, TURN_* and SERVER_URL read from the environment.
-# Changed lines are marked "# sightline:".
 import asyncio
 import json
 import logging
@@ -23,16 +18,16 @@ from fractions import Fraction
 from dotenv import load_dotenv
 import os
 load_dotenv()
-USER_ID = os.environ.get("USER_ID")  # sightline: from env (the seed had this line commented out)
-API_KEY = os.environ["API_KEY"]  # sightline: from env
-TURN_PROTOCOL = os.environ.get("TURN_SERVER_PROTOCOL", "turn")  # sightline: from env
-TURN_URL = os.environ.get("TURN_SERVER_URL")  # sightline: from env
-TURN_PORT = os.environ.get("TURN_SERVER_PORT")  # sightline: from env
+#USER_ID = "USER_ID" # (Optional) Replace with actual user id
+API_KEY = "API_KEY" # Replace with actual API key
+TURN_PROTOCOL = "turn"
+TURN_URL = "skinturn-helfie.eastus.cloudapp.azure.com"
+TURN_PORT = "3478"
 if TURN_URL and TURN_PORT:
     TURN_SERVER = f"{TURN_PROTOCOL}:{TURN_URL}:{TURN_PORT}"
 else:
     raise ValueError("TURN server configuration is incomplete.")
-SERVER_URL = os.environ["SERVER_URL"]  # sightline: from env
+SERVER_URL = "https://api-dev.helfie.ai/skin/webrtc/offer"
 CLIENT_FPS = 30
 logging.basicConfig(level=logging.INFO)
 logger = logging.getLogger("webrtc-client")
@@ -87,9 +82,9 @@ def display_loop(cap, track):
             cv2.destroyAllWindows()
             sys.exit(0)
 async def run():
-    cap = cv2.VideoCapture(os.environ["CLIP"])  # sightline: the y4m clip instead of camera 0
+    cap = cv2.VideoCapture(0)
     track = OpenCVCaptureTrack(cap)
-    # sightline: no display window (it would read frames from the same capture)
+    threading.Thread(target=display_loop, args=(cap, track), daemon=True).start()
     rtc = RTCConfiguration([
         RTCIceServer(urls=[TURN_SERVER])
     ])
