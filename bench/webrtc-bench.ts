@@ -1,9 +1,10 @@
 /**
  * WebRTC bench: result RTT (frame sent → result received, measured in the browser per frame) and server CPU per
- * stream, for 1 and 4 Chromium sessions with the `null` and `face` processors. Prints a table.
+ * stream, for 1 and 4 Chromium sessions with the `null` and `face` processors; then `face` with and without capture
+ * hints (server CPU, and Chromium's CPU: capture + encode + page). Prints two tables.
  * Everything runs on this machine: the server, Chromium (which also encodes every stream) and the fake cameras.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../packages/server/test/helpers/chromium.js';
 import { ensurePanClip } from '../packages/server/test/helpers/clip.js';
@@ -21,6 +22,31 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/** The browser's processes: those whose command line names its profile directory, and all their descendants. */
+function browserPids(userDataDir: string): number[] {
+  const procs = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return { pid: Number(d), ppid, cmd: readFileSync(`/proc/${d}/cmdline`, 'utf8') };
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((p) => p !== undefined);
+  const mine = new Set(procs.filter((p) => p.cmd.includes(userDataDir)).map((p) => p.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) grew = mine.add(p.pid) !== undefined;
+  }
+  return [...mine];
+}
+
+/** CPU seconds of a set of processes (those that exited since are not counted). */
+const cpuOf = (pids: number[]): number => pids.reduce((sum, pid) => sum + (() => { try { return cpuSeconds(pid); } catch { return 0; } })(), 0);
+
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
@@ -33,19 +59,24 @@ interface Row {
   p50: number;
   p95: number;
   cpuPerStream: number;
+  /** Chromium (capture, encoding, the page), all its processes. */
+  browserCpuPerStream: number;
+  hints: boolean;
+  /** The frame size the server decoded, most common in the window. */
+  frameSize: string;
   dropped: number;
   inferenceP50: number;
   serverP50: number;
 }
 
-async function measure(processor: string, sessions: number, clip: string): Promise<Row> {
+async function measure(processor: string, sessions: number, clip: string, hints = true): Promise<Row> {
   const server = await startServerProcess(['--processor', processor, '--max-sessions', '8'], { SIGHTLINE_API_KEYS: KEY, SIGHTLINE_LOG_LEVEL: 'warn' });
   const browser = await launchChromium(clip);
   try {
     const pages: Page[] = [];
     for (let i = 0; i < sessions; i++) {
       const page = await browser.context.newPage();
-      await page.goto(`${server.url}/?key=${KEY}&autostart=1&processor=${processor}`);
+      await page.goto(`${server.url}/?key=${KEY}&autostart=1&processor=${processor}${hints ? '' : '&hints=0'}`);
       await page.waitForFunction(() => document.body.dataset.state === 'connected', undefined, { timeout: 30_000 });
       pages.push(page);
     }
@@ -56,22 +87,33 @@ async function measure(processor: string, sessions: number, clip: string): Promi
       d.rtts.length = 0;
     })));
     await reset();
+    const pids = browserPids(browser.userDataDir);
     const cpu0 = cpuSeconds(server.proc.pid!);
+    const b0 = cpuOf(pids);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     const cpu1 = cpuSeconds(server.proc.pid!);
+    const b1 = cpuOf(pids);
     const wall = (performance.now() - t0) / 1000;
     const data = await Promise.all(pages.map((p) => p.evaluate(() => {
       const d = (window as any).sightlineDemo;
-      return { rtts: [...d.rtts] as number[], results: d.results.map((r: any) => ({ inf: r.timing.inference_ms, total: r.timing.total_ms, dropped: r.dropped })) as Array<{ inf: number; total: number; dropped: number }> };
+      return {
+        rtts: [...d.rtts] as number[],
+        results: d.results.map((r: any) => ({ inf: r.timing.inference_ms, total: r.timing.total_ms, dropped: r.dropped, size: `${r.width}x${r.height}` })) as Array<{ inf: number; total: number; dropped: number; size: string }>,
+      };
     })));
     const rtts = data.flatMap((d) => d.rtts);
     const results = data.flatMap((d) => d.results);
     const firstDropped = data.map((d) => d.results[0]?.dropped ?? 0);
     const lastDropped = data.map((d) => d.results.at(-1)?.dropped ?? 0);
+    const sizes = new Map<string, number>();
+    for (const r of results) sizes.set(r.size, (sizes.get(r.size) ?? 0) + 1);
     return {
       processor,
       sessions,
+      hints,
+      frameSize: [...sizes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '–',
+      browserCpuPerStream: ((b1 - b0) / wall / sessions) * 100,
       resultsPerSec: results.length / wall / sessions,
       p50: pct(rtts, 50),
       p95: pct(rtts, 95),
@@ -105,4 +147,19 @@ for (const r of rows) {
 }
 console.log('\nRTT: encoded frame leaves Chromium → its result arrives on the DataChannel (per frame, matched by frame index).');
 console.log("In pipeline: decoded frame reaches the pipeline → result built (slot wait + processing). Server CPU: all threads of the server process.");
+
+// Capture hints: the same face sessions with the SDK following the server's hint (default) and ignoring it.
+const hinted = rows.filter((r) => r.processor === 'face');
+const full: Row[] = [];
+for (const sessions of [1, 4]) {
+  process.stdout.write(`measuring face x${sessions} without capture hints…\n`);
+  full.push(await measure('face', sessions, clip, false));
+}
+console.log('\nCapture hints (face; the camera is 640x480 @ 30 fps; same run)\n');
+console.log('| sessions | capture hints | frames decoded at | results/s per stream | RTT p50 ms | server CPU % per stream | Chromium CPU % per stream |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of [...hinted, ...full].sort((a, b) => a.sessions - b.sessions || Number(b.hints) - Number(a.hints))) {
+  console.log(`| ${r.sessions} | ${r.hints ? 'followed' : 'ignored'} | ${r.frameSize} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.cpuPerStream)} | ${f(r.browserCpuPerStream)} |`);
+}
+console.log('\nChromium CPU: every process of the browser (fake-camera capture, scaling, VP8 encoding, the demo page).');
 }

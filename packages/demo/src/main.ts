@@ -175,6 +175,8 @@ async function start(): Promise<void> {
       media: { video: { width: 640, height: 480, ...(camera.value ? { deviceId: { exact: camera.value } } : {}) }, audio: false },
       // ?transport=datachannel: JPEG frames on the DataChannel instead of a video track.
       ...(query.get('transport') === 'datachannel' ? { transport: 'datachannel' as const } : {}),
+      // ?hints=0: send the camera's full size and rate even when the server's capture hint asks for less.
+      ...(query.get('hints') === '0' ? { ignoreCaptureHints: true } : {}),
     });
     debug.session = session;
     video.srcObject = session.stream;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 /** Debian's Chromium, headless, with a fake camera playing `clip` (a y4m file). Never a downloaded browser. */
-export async function launchChromium(clip: string): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export async function launchChromium(clip: string): Promise<{ context: BrowserContext; userDataDir: string; close: () => Promise<void> }> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'sightline-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -29,6 +29,7 @@ export async function launchChromium(clip: string): Promise<{ context: BrowserCo
   await context.addInitScript('globalThis.__name = (f) => f;');
   return {
     context,
+    userDataDir,
     close: async () => {
       await context.close().catch(() => undefined);
       rmSync(userDataDir, { recursive: true, force: true });
