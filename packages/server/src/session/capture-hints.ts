@@ -9,7 +9,7 @@ export interface HintInputs {
   need: CaptureNeed | undefined;
   /** The key's fps cap, if any: frames beyond it would only be dropped. */
   keyMaxFps: number | undefined;
-  /** False when the client watches the picture the server sends back (mode video/both): then size is not limited. */
+  /** False when the picture itself is the product (video sent back, a recording): then size is not limited. */
   limitSize: boolean;
 }
 

@@ -438,13 +438,16 @@ export class Session {
     }
   }
 
-  /** What the processor with these params needs, and whether size may be limited (not when video goes back). */
+  /**
+   * What the processor with these params needs, and whether size may be limited: not when the picture itself is
+   * the product (video sent back, or recorded).
+   */
   #captureInputs(processor: Processor<unknown>, params: unknown): HintInputs {
     const pool = this.#opts.ctx.pool;
     return {
       need: processor.captureNeed?.(params, (name) => pool.model(name)),
       keyMaxFps: this.#opts.policy?.()?.maxFps,
-      limitSize: this.#opts.videoOut === undefined,
+      limitSize: this.#opts.videoOut === undefined && this.#opts.recorder === undefined,
     };
   }
 
