@@ -14,6 +14,8 @@ export interface LinkOptions {
   transport: 'media' | 'datachannel';
   /** datachannel: most frames unacknowledged. */
   window: number;
+  /** Follow the server's capture hints (a hint in the answer is applied before the first frame is encoded). */
+  followHints: boolean;
 }
 
 /**
@@ -32,6 +34,8 @@ export class PeerLink {
   remoteStream: MediaStream | undefined;
   /** The sender of the camera's video track (media transport). */
   videoSender: RTCRtpSender | undefined;
+  /** The capture hint the answer carried, if any. */
+  captureHint: CaptureHintMessage | undefined;
 
   constructor(readonly opts: LinkOptions) {
     const api = latencyApi();
@@ -79,10 +83,16 @@ export class PeerLink {
     }
     await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart }));
     if (!trickle) await waitForGathering(this.pc, this.opts.iceGatheringTimeoutMs);
-    const answer = await postOffer(this.opts.url, this.opts.apiKey, { ...body, trickle, sdp: this.pc.localDescription!.sdp });
+    // A new session learns its capture hint in the answer, and the encoder starts at that size: changing it once
+    // frames flow drops frames on the way, which would shift the frame-index matching behind rttMs.
+    const settings = iceRestart ? undefined : this.videoSender?.track?.getSettings();
+    const capture = settings?.width && settings.height ? { width: settings.width, height: settings.height } : undefined;
+    const answer = await postOffer(this.opts.url, this.opts.apiKey, { ...body, trickle, capture, sdp: this.pc.localDescription!.sdp });
+    if (answer.capture_hint && this.opts.followHints) await this.applyCaptureHint(answer.capture_hint).catch(() => undefined);
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
     this.sessionId = answer.session_id;
     this.processor = answer.processor;
+    if (answer.capture_hint) this.captureHint = answer.capture_hint;
     if (trickle && answer.session_url) void this.#trickle(new URL(answer.session_url, this.opts.url).href, mine, () => gathered);
     return answer;
   }
@@ -141,10 +151,13 @@ export class PeerLink {
     const enc = params.encodings?.[0];
     if (!enc) return;
     const { width, height } = sender.track.getSettings();
-    enc.scaleResolutionDownBy =
+    const scale =
       width && height && (hint.max_width || hint.max_height)
         ? Math.max(1, width / (hint.max_width ?? Infinity), height / (hint.max_height ?? Infinity))
         : 1;
+    // The same settings again (the answer's hint repeated on the channel) must not touch the encoder.
+    if ((enc.scaleResolutionDownBy ?? 1) === scale && (enc.maxFramerate ?? null) === (hint.max_fps ?? null)) return;
+    enc.scaleResolutionDownBy = scale;
     if (hint.max_fps) enc.maxFramerate = hint.max_fps;
     else delete enc.maxFramerate;
     await sender.setParameters(params);

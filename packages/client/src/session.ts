@@ -273,6 +273,7 @@ export class SightlineSession {
       channelLabel: this.#opts.channelLabel,
       transport: this.#opts.transport ?? 'media',
       window: this.#opts.window ?? 2,
+      followHints: this.#opts.ignoreCaptureHints !== true,
     });
   }
 
@@ -289,6 +290,10 @@ export class SightlineSession {
       record: this.#opts.record,
     });
     this.#processor ??= link.processor;
+    if (link.captureHint) {
+      this.#hint = link.captureHint;
+      this.#emit('capture_hint', link.captureHint);
+    }
     await link.whenOpen(15_000);
     this.#lastHeard = now();
     this.#sentMark = { at: now(), sent: link.sender?.stats.sent ?? link.tracker.sent };

@@ -22,6 +22,8 @@ export interface OfferBody {
   mode?: 'results' | 'video' | 'both' | undefined;
   audio?: Record<string, Record<string, unknown>> | undefined;
   record?: boolean | undefined;
+  /** The size of the video about to be sent: the answer then carries the capture hint. */
+  capture?: { width: number; height: number } | undefined;
 }
 
 /** POST {url}/webrtc/offer; resolves with the answer or throws a SightlineError (network errors: status 0). */
@@ -42,6 +44,7 @@ export async function postOffer(url: string, apiKey: string, body: OfferBody, ti
         ...(body.mode && body.mode !== 'results' ? { mode: body.mode } : {}),
         ...(body.audio ? { audio: body.audio } : {}),
         ...(body.record ? { record: true } : {}),
+        ...(body.capture ? { capture: body.capture } : {}),
       }),
       signal: AbortSignal.timeout(timeoutMs),
     });

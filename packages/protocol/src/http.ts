@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CaptureHintMessage } from './messages.js';
 
 /** Processor names: lowercase words joined by '-', as registered on the server. */
 export const ProcessorName = z
@@ -44,6 +45,12 @@ export const OfferRequest = z.object({
   audio: z.record(ProcessorName, ProcessorParams).optional(),
   /** Record this session (video/audio file + results JSONL) on a server started with `--record-dir`. */
   record: z.boolean().optional(),
+  /**
+   * The size of the video the client is about to send (its track's settings). With it the answer carries the
+   * capture hint, so the client's encoder starts at the right size: a size change once frames flow makes encoders
+   * and decoders drop frames, which shifts frame-index matching.
+   */
+  capture: z.object({ width: z.number().int().min(1).max(16_384), height: z.number().int().min(1).max(16_384) }).optional(),
 });
 export type OfferRequest = z.infer<typeof OfferRequest>;
 
@@ -55,6 +62,8 @@ export const OfferResponse = z.object({
   processor: z.string(),
   /** Trickle offers: where to PATCH candidates. */
   session_url: z.string().optional(),
+  /** With `capture` in the offer: the session's first capture hint (the same message as on the DataChannel). */
+  capture_hint: CaptureHintMessage.optional(),
 });
 export type OfferResponse = z.infer<typeof OfferResponse>;
 

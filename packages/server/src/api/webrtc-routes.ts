@@ -81,12 +81,14 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
           sendsAudio: offerSendsAudio(offer.sdp),
         });
         req.log.info({ session_id: session.id, processor, user_id: session.userId, trickle: offer.trickle ?? false }, 'session started');
+        const hint = offer.capture ? session.primeCaptureHint(offer.capture.width, offer.capture.height) : undefined;
         const res: OfferResponse = {
           sdp: answerSdp,
           type: 'answer',
           session_id: session.id,
           processor,
           ...(offer.trickle ? { session_url: `${req.url.replace(/\/offer(\?.*)?$/, '')}/sessions/${session.id}` } : {}),
+          ...(hint ? { capture_hint: hint } : {}),
         };
         return reply.send(res);
       } catch (err) {

@@ -49,6 +49,14 @@ export class CaptureHintTracker {
     return this.#last;
   }
 
+  /**
+   * The client said what it will send (offer `capture`) before any frame: the first hint, for the answer. Frames of
+   * that shape (or scaled to the hint) then change nothing.
+   */
+  prime(width: number, height: number, inputs: HintInputs): CaptureHintMessage | undefined {
+    return this.onFrame(width, height, inputs);
+  }
+
   /** A decoded frame of `width` × `height`; returns a hint to send when it differs from the last one. */
   onFrame(width: number, height: number, inputs: HintInputs): CaptureHintMessage | undefined {
     if (width <= 0 || height <= 0) return undefined;

@@ -198,6 +198,15 @@ export class Session {
     return () => this.#watchers.delete(w);
   }
 
+  /**
+   * The first capture hint, for the answer, from the size the client says it will send (offer `capture`): the client
+   * then starts encoding at the hinted size. Counted as sent: frames of that shape bring no second hint.
+   */
+  primeCaptureHint(width: number, height: number): CaptureHintMessage | undefined {
+    this.#hintInputs.keyMaxFps = this.#opts.policy?.()?.maxFps;
+    return this.#hints.prime(width, height, this.#hintInputs);
+  }
+
   /** The capture hint in force (sent to the client), if one was computed yet. */
   get captureHint(): CaptureHintMessage | undefined {
     return this.#hints.current;

@@ -135,7 +135,7 @@ export async function openNodeSession(
   peers: NodePeer[],
   body: Record<string, unknown> = {},
   peerOpts: { video?: boolean; audio?: boolean; label?: string } = {},
-): Promise<{ peer: NodePeer; id: string; processor: string }> {
+): Promise<{ peer: NodePeer; id: string; processor: string; answer: Record<string, unknown> }> {
   const peer = new NodePeer(peerOpts);
   peers.push(peer);
   const r = await app.inject({
@@ -147,5 +147,5 @@ export async function openNodeSession(
   if (r.statusCode !== 200) throw new Error(`offer answered ${r.statusCode}: ${r.body}`);
   await peer.accept(r.json().sdp);
   await peer.channelOpen();
-  return { peer, id: r.json().session_id as string, processor: r.json().processor as string };
+  return { peer, id: r.json().session_id as string, processor: r.json().processor as string, answer: r.json() };
 }

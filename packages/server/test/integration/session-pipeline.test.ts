@@ -203,6 +203,32 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     assert.deepEqual(hint, { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
   });
 
+  test("capture hints: face asks for its model's view; a session that gets video back only for the fps", async () => {
+    const plain = await open({ processor: 'face' });
+    plain.peer.startSending(astronaut, 30);
+    assert.deepEqual(await plain.peer.waitFor((m) => m.type === 'capture_hint'), { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
+    // front (128 px) asks for less; the hint follows the params.
+    plain.peer.channel.send(JSON.stringify({ type: 'set', params: { model: 'front' } }));
+    assert.deepEqual(await plain.peer.waitFor((m) => m.type === 'capture_hint' && m.max_width === 128), { type: 'capture_hint', max_width: 128, max_height: 128, max_fps: 30 });
+    plain.peer.stopSending();
+    const back = await open({ processor: 'face', mode: 'video' });
+    back.peer.startSending(astronaut, 30);
+    assert.deepEqual(await back.peer.waitFor((m) => m.type === 'capture_hint'), { type: 'capture_hint', max_width: null, max_height: null, max_fps: 30 });
+    back.peer.stopSending();
+    // A client that says what it will send (offer `capture`) gets the hint in the answer, before any frame; frames
+    // of that shape bring no second one. A picture of another shape does.
+    const told = await open({ processor: 'face', capture: { width: 1280, height: 720 } });
+    assert.deepEqual(told.answer.capture_hint, { type: 'capture_hint', max_width: 256, max_height: 144, max_fps: 30 });
+    const wide = { width: 256, height: 144, data: new Uint8Array(256 * 144 * 1.5).fill(128) };
+    told.peer.startSending(wide, 30);
+    await told.peer.waitFor((m) => m.type === 'result' && (m.frame_id as number) >= 10);
+    assert.equal(told.peer.messages.filter((m) => m.type === 'capture_hint').length, 0);
+    told.peer.stopSending();
+    told.peer.startSending(astronaut, 30);
+    assert.deepEqual(await told.peer.waitFor((m) => m.type === 'capture_hint'), { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
+    told.peer.stopSending();
+  });
+
   test('DELETE after the server ended the session answers its final counters, for its own key only', async () => {
     const { peer, id } = await open({ processor: 'stats' });
     peer.startSending(astronaut, 30);
