@@ -231,6 +231,7 @@ export class Session {
     peer.onStateChange = (st) => {
       if (st === 'failed' || st === 'closed') this.removeViewer(id);
     };
+    this.#refreshHint();
   }
 
   removeViewer(id: string): boolean {
@@ -239,6 +240,7 @@ export class Session {
     this.#viewers.delete(id);
     v.output.stop();
     v.peer.close();
+    if (!this.closed) this.#refreshHint();
     return true;
   }
 
@@ -433,31 +435,29 @@ export class Session {
     if (this.#hintPending && this.#hints.current) this.#sendHint(this.#hints.current);
   }
 
-  /** The capture hint goes to the results channel; kept aside (not in the bounded buffer) until it can be sent. */
+  /** The capture hint goes out like any message, but is kept aside (not in the bounded buffer) until a reader takes it. */
   #sendHint(hint: CaptureHintMessage): void {
-    const ch = this.#resultsChannel();
-    const text = JSON.stringify(hint);
-    this.#hintPending = !(ch !== undefined && ch.send(text)) && this.#watchers.size === 0;
-    for (const w of this.#watchers) {
-      try {
-        w.onMessage(hint);
-      } catch {
-        // as in #send
-      }
-    }
+    this.#hintPending = !this.#send(this.#resultsChannel(), { msg: hint, text: JSON.stringify(hint), isResult: false });
   }
 
   /**
-   * What the processor with these params needs, and whether size may be limited: not when the picture itself is
-   * the product (video sent back, or recorded).
+   * What the processor with these params needs, and whether size may be limited: not while the picture itself is
+   * a product (video sent back, recorded, or watched by WHEP viewers).
    */
   #captureInputs(processor: Processor<unknown>, params: unknown): HintInputs {
     const pool = this.#opts.ctx.pool;
-    return {
-      need: processor.captureNeed?.(params, (name) => pool.model(name)),
-      keyMaxFps: this.#opts.policy?.()?.maxFps,
-      limitSize: this.#opts.videoOut === undefined && this.#opts.recorder === undefined,
-    };
+    return { need: processor.captureNeed?.(params, (name) => pool.model(name)), keyMaxFps: this.#opts.policy?.()?.maxFps, limitSize: this.#sizeLimited() };
+  }
+
+  #sizeLimited(): boolean {
+    return this.#opts.videoOut === undefined && this.#opts.recorder === undefined && this.#viewers.size === 0;
+  }
+
+  /** Viewers came or went: the size limit may have changed. */
+  #refreshHint(): void {
+    this.#hintInputs.limitSize = this.#sizeLimited();
+    const hint = this.#hints.onInputs(this.#hintInputs);
+    if (hint) this.#sendHint(hint);
   }
 
   #openEncodedInput(): EncodedFrameInput {

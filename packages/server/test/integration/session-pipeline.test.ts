@@ -191,13 +191,14 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     await peer.waitFor((m) => m.type === 'result' && (m.frame_id as number) >= processedBefore + 5);
     peer.stopSending();
     const results = peer.messages.filter((m) => m.type === 'result').map((m) => m.frame_id as number);
-    // The held ones come first, in order, and join up with the live ones: nothing missing after the first held.
+    // The held ones (the newest 32 when the channel opened) come first, then the live ones, all in order. Frames made
+    // while the new offer was answered were held too, so the first is at least as new as when we looked.
     const first = results[0]!;
-    assert.ok(first > 0 && first <= processedBefore - 32, `first result delivered: frame ${first}`);
-    assert.deepEqual(results.slice(0, 32), Array.from({ length: 32 }, (_, i) => first + i));
+    assert.ok(first > 0 && first >= processedBefore - 32, `first result delivered: frame ${first} (${processedBefore} processed before)`);
+    assert.deepEqual(results, [...results].sort((a, b) => a - b));
     const summary = session.summary();
-    assert.ok((summary.results_held ?? 0) >= 32, `results_held ${summary.results_held}`);
-    assert.ok(summary.results_undelivered >= first, `undelivered ${summary.results_undelivered} counts the ${first} evicted`);
+    assert.equal(summary.results_held, 32);
+    assert.ok(summary.results_undelivered >= processedBefore - 32, `undelivered ${summary.results_undelivered} counts the evicted`);
     // The capture hint made before the channel opened reached it too (astronaut.png is square: BlazeFace wants 256x256).
     const hint = peer.messages.find((m) => m.type === 'capture_hint');
     assert.deepEqual(hint, { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });

@@ -24,6 +24,7 @@ export const COMPONENT_SCHEMAS = {
   FrameAckMessage: P.FrameAckMessage,
   ReadyMessage: P.ReadyMessage,
   DrainingMessage: P.DrainingMessage,
+  CaptureHintMessage: P.CaptureHintMessage,
   SpeechStartMessage: P.SpeechStartMessage,
   SpeechEndMessage: P.SpeechEndMessage,
   AudioLevelMessage: P.AudioLevelMessage,
