@@ -1,4 +1,4 @@
-import type { ResultMessage } from '@sightline/protocol';
+import type { ResultMessage } from '@sightline/protocol/wire';
 
 /** Where the video's picture lies inside its element, per CSS object-fit (object-position centred). */
 export interface ContentRect {

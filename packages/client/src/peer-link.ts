@@ -1,4 +1,4 @@
-import { EncodedFrameSender, type CaptureHintMessage, type OfferResponse } from '@sightline/protocol';
+import { EncodedFrameSender, type CaptureHintMessage, type OfferResponse } from '@sightline/protocol/wire';
 import { latencyApi, SendTimeTracker } from './send-time-tracker.js';
 import { patchCandidates, postOffer, waitForGathering, type OfferBody } from './signaling.js';
 

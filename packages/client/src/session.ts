@@ -1,4 +1,4 @@
-import type { AckMessage, AudioEventMessage, CaptureHintMessage, EncodedFrameSenderStats, ResultMessage, ServerMessage, SessionSummary } from '@sightline/protocol';
+import type { AckMessage, AudioEventMessage, CaptureHintMessage, EncodedFrameSenderStats, ResultMessage, ServerMessage, SessionSummary } from '@sightline/protocol/wire';
 import { JpegCapture, type JpegCaptureOptions } from './jpeg-capture.js';
 import { PeerLink } from './peer-link.js';
 import { RollingStats } from './rolling-stats.js';

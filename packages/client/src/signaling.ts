@@ -1,4 +1,4 @@
-import type { ErrorBody, OfferResponse, SessionSummary } from '@sightline/protocol';
+import type { ErrorBody, OfferResponse, SessionSummary } from '@sightline/protocol/wire';
 
 /** An error the server (or the network) answered with. `status` is the HTTP status, 0 when unreachable. */
 export class SightlineError extends Error {
