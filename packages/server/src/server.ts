@@ -70,7 +70,10 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
   const userModels = config.models.map((m) => parseModelArg(m, config.adapter, labels));
   const clash = userModels.find((m) => BUILTIN_MODELS.some((b) => b.name === m.name));
   if (clash) throw new Error(`model name "${clash.name}" is taken by a built-in model; name yours with --model NAME=PATH`);
+  // The pool starts before the logger and metrics exist: its deaths reach them once they do.
+  const poolEvents: PoolEvents = {};
   const pool = await InferencePool.create({
+    onWorkerDied: (err) => poolEvents.died?.(err),
     size: config.workers,
     models: [...BUILTIN_MODELS, ...userModels],
     intraOpNumThreads: config.intraOpThreads,
@@ -88,7 +91,7 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
       // Debug level: what is durable so far (tests and operators checking the crash window read it).
       onFlush: (i) => onStoreFlush.log?.({ rows: i.rows, ms: Math.round(i.ms * 10) / 10, written: i.stats.written }, 'history flushed'),
     });
-    const server = await assemble(config, opts, pool, keys, devKey, userModels.map((m) => m.name), store);
+    const server = await assemble(config, opts, { pool, poolEvents }, keys, devKey, userModels.map((m) => m.name), store);
     onStoreFlush.log = (o, msg) => server.app.log.debug(o, msg);
     return server;
   } catch (err) {
@@ -98,10 +101,15 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
   }
 }
 
+/** Where the inference pool reports a worker's death, once the server is assembled. */
+interface PoolEvents {
+  died?: (err: Error) => void;
+}
+
 async function assemble(
   config: ServerConfig,
   opts: CreateServerOptions,
-  pool: InferencePool,
+  { pool, poolEvents }: { pool: InferencePool; poolEvents: PoolEvents },
   keys: KeyStore,
   devKey: string | undefined,
   userModelNames: string[],
@@ -115,15 +123,24 @@ async function assemble(
     throw new Error(`--processor "${defaultProcessor}" is not a registered processor (available: ${registry.names().join(', ')})`);
   }
   let app: FastifyInstance | undefined;
-  // One Silero VAD worker for every session's `vad` stream, started on first use.
-  const vad = new VadRunner({ onWorkerError: (err) => app?.log.error({ err }, 'VAD worker failed') });
-  const audio = new AudioProcessorRegistry(builtinAudioProcessors({ vad }));
   const metrics = new ServerMetrics({
     poolQueue: () => {
       const l = pool.load();
       return { depth: l.queued, oldestAgeMs: l.oldestQueuedMs, pending: l.pending, waitMs: l.waitMs };
     },
   });
+  poolEvents.died = (err) => {
+    metrics.onWorkerDied('inference');
+    app?.log.error({ err: err.message, workers: pool.size }, 'inference worker died; replacing it');
+  };
+  // One Silero VAD worker for every session's `vad` stream, started on first use.
+  const vad = new VadRunner({
+    onWorkerError: (err) => {
+      metrics.onWorkerDied('vad');
+      app?.log.error({ err: err.message }, 'VAD worker failed');
+    },
+  });
+  const audio = new AudioProcessorRegistry(builtinAudioProcessors({ vad }));
   const sessions = new SessionManager({
     audio,
     metrics,

@@ -62,7 +62,9 @@ export const whipRoutes: FastifyPluginAsync<WhipRoutesOptions> = async (app, opt
         transport: 'whip',
       });
       remoteUfrag.set(session.id, iceUfragOf(sdp));
-      session.watch({ onMessage: () => undefined, onEnd: () => remoteUfrag.delete(session.id) });
+      // Not a watcher: WHIP has no reader of its own, so its results count as delivered only when an SSE or WebSocket
+      // reader takes them.
+      session.onEnd(() => remoteUfrag.delete(session.id));
       req.log.info({ session_id: session.id, processor: session.processorName }, 'whip session started');
       const links = iceServerLinks(opts.ice, req.keyId!);
       void reply

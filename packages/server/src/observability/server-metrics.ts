@@ -61,6 +61,7 @@ export class ServerMetrics {
   readonly #total: Histogram<'processor'>;
   readonly #errors: Counter<'code'>;
   readonly #audio: Counter<'type'>;
+  readonly #workerDeaths: Counter<'pool'>;
 
   constructor(opts: ServerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -98,6 +99,12 @@ export class ServerMetrics {
     this.#total = histogram('sightline_frame_total_seconds', "Frame enqueued to result ready on the server (the result's timing.total_ms), by processor");
     this.#errors = new Counter({ name: 'sightline_errors_total', help: 'Error messages and HTTP error bodies sent, by code', labelNames: ['code'], registers });
     this.#audio = new Counter({ name: 'sightline_audio_events_total', help: 'Audio processor messages sent, by type', labelNames: ['type'], registers });
+    this.#workerDeaths = new Counter({
+      name: 'sightline_worker_deaths_total',
+      help: 'Worker threads that died or failed to start (each is replaced), by pool',
+      labelNames: ['pool'],
+      registers,
+    });
     const poolQueue = opts.poolQueue;
     if (poolQueue) {
       const gauge = (name: string, help: string, read: (q: PoolQueueStats) => number) =>
@@ -149,6 +156,11 @@ export class ServerMetrics {
   /** An error sent outside a session's messages (HTTP error bodies, WebSocket refusals). Unknown codes count as `other`. */
   onError(code: string): void {
     this.#errors.inc({ code: KNOWN_CODES.has(code) ? code : 'other' });
+  }
+
+  /** A worker thread of `pool` died or failed to start. */
+  onWorkerDied(pool: 'inference' | 'vad'): void {
+    this.#workerDeaths.inc({ pool });
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */

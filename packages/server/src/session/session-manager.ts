@@ -237,7 +237,7 @@ export class SessionManager {
       this.#opts.metrics?.onSessionStart(req.transport ?? 'webrtc', session);
       const started = session.info;
       notifyObservers(this.#observers, (o) => o.sessionStarted?.(started));
-      session.onClose = (s) => {
+      session.onEnd((s) => {
         this.#sessions.delete(s.id);
         const summary = s.summary();
         this.#remember(s.id, s.keyId, summary);
@@ -246,7 +246,7 @@ export class SessionManager {
         const done = s.recordingDone.then(() => undefined);
         this.#recordings.add(done);
         void done.finally(() => this.#recordings.delete(done));
-      };
+      });
       return { session, answerSdp };
     } catch (err) {
       session?.close('error');

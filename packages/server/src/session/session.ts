@@ -75,8 +75,7 @@ export class Session {
   readonly keyId: string;
   readonly userId: string | null;
   readonly createdAt = Date.now();
-  /** Called once when the session ends. */
-  onClose: ((session: Session, reason: EndReason) => void) | undefined;
+  readonly #endListeners = new Set<(session: Session, reason: EndReason) => void>();
   /** Settles when the recording (if any) is finished, after the session ended; never rejects. */
   recordingDone: Promise<RecordingSummary | undefined> = Promise.resolve(undefined);
 
@@ -319,9 +318,27 @@ export class Session {
       const latency = this.#inferenceMs.percentiles();
       notifyObservers(this.#observers, (o) => o.sessionEnded?.(this.info, summary, latency));
     }
-    const cb = this.onClose;
-    this.onClose = undefined;
-    cb?.(this, reason);
+    for (const fn of [...this.#endListeners]) {
+      try {
+        fn(this, reason);
+      } catch {
+        // One listener's failure must not keep the others from learning the session ended.
+      }
+    }
+    this.#endListeners.clear();
+  }
+
+  /**
+   * Calls `fn` once when the session ends (at once if it already has); returns the unsubscribe function. Any number
+   * of listeners: the manager, a route that keeps per-session state (WHIP), … — none of them a reader of messages.
+   */
+  onEnd(fn: (session: Session, reason: EndReason) => void): () => void {
+    if (this.#endReason !== null) {
+      fn(this, this.#endReason);
+      return () => undefined;
+    }
+    this.#endListeners.add(fn);
+    return () => this.#endListeners.delete(fn);
   }
 
   #arm(ms: number, reason: EndReason): void {

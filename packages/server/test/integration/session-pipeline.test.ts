@@ -112,6 +112,8 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     peer.stopSending();
     await sleep(300);
     assert.equal(server.pool.restarts, restarts + 1);
+    // The death is counted in /metrics.
+    assert.match((await server.app.inject('/metrics')).body, /^sightline_worker_deaths_total\{pool="inference"\} 1$/m);
     const c = server.sessions.get(id)!.summary();
     const errors = peer.messages.filter((m) => m.type === 'error' && m.code === 'processing_failed');
     assert.ok(errors.length >= 1, 'the frame the worker died with came back as an error result');
@@ -228,6 +230,32 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     told.peer.startSending(astronaut, 30);
     assert.deepEqual(await told.peer.waitFor((m) => m.type === 'capture_hint'), { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
     told.peer.stopSending();
+  });
+
+  test('a WHIP session that nobody reads counts its results as undelivered, none as sent', async () => {
+    const peer = new NodePeer({ channel: false });
+    peers.push(peer);
+    const r = await server.app.inject({
+      method: 'POST',
+      url: '/whip?processor=stats',
+      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${KEY}` },
+      payload: await peer.offer(),
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    await peer.accept(r.body);
+    const id = String(r.headers.location).split('/').pop()!;
+    peer.startSending(astronaut, 30);
+    const session = server.sessions.get(id)!;
+    const deadline = Date.now() + 15_000;
+    while (session.summary().frames_processed < 40 && Date.now() < deadline) await sleep(50);
+    peer.stopSending();
+    await sleep(200);
+    const s = session.summary();
+    assert.ok(s.frames_processed >= 40, `${s.frames_processed} processed`);
+    assert.equal(s.results_sent, 0);
+    assert.equal(s.results_undelivered, s.frames_processed);
+    const del = await server.app.inject({ method: 'DELETE', url: `/whip/${id}`, headers: { authorization: `Bearer ${KEY}` } });
+    assert.ok(del.statusCode < 300, del.body);
   });
 
   test('DELETE after the server ended the session answers its final counters, for its own key only', async () => {
