@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
-import { KeyStore, readKeysFile } from './api/key-store.js';
-import { watchKeysFile } from './api/keys-file-watcher.js';
+import { KeyStore, readKeysFile } from './auth/key-store.js';
+import { watchKeysFile } from './auth/keys-file-watcher.js';
 import type { ServerConfig } from './config.js';
 import type { MediaEngine } from './engine/media-engine.js';
 import { wrtcEngine } from './engine/wrtc-engine.js';
@@ -143,8 +143,8 @@ async function assemble(
   const audio = new AudioProcessorRegistry(builtinAudioProcessors({ vad }));
   const sessions = new SessionManager({
     audio,
-    metrics,
-    observers: [storeObserver(store, (id) => keys.policy(id))],
+    // History and metrics follow sessions the same way: as observers.
+    observers: [storeObserver(store, (id) => keys.policy(id)), metrics],
     recording: config.recordDir ? { dir: config.recordDir, all: config.record === 'all' } : undefined,
     engine: opts.engine ?? wrtcEngine,
     registry,

@@ -15,7 +15,7 @@ import { whipRoutes } from './whip-routes.js';
 import { demoRoutes } from './demo-routes.js';
 import { ApiError, Errors } from './errors.js';
 import { healthRoutes } from './health-routes.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../auth/key-store.js';
 import { webrtcRoutes } from './webrtc-routes.js';
 import { wsBridgeRoutes } from './ws-bridge-routes.js';
 import { historyRoutes } from './history-routes.js';

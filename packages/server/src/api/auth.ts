@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { Errors } from './errors.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../auth/key-store.js';
 
 /** The caller's key from `api-key` (the seed's header) or `Authorization: Bearer`; throws 401/403. */
 export function authenticate(req: FastifyRequest, keys: KeyStore): string {

@@ -3,7 +3,7 @@ import type { InferencePool } from '../models/inference-pool.js';
 import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import { authenticate } from './auth.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../auth/key-store.js';
 
 export interface DiscoveryRoutesOptions {
   keys: KeyStore;

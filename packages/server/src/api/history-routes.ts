@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InvalidCursorError, MAX_PAGE, type SessionStore } from '../store/store.js';
 import { authenticate } from './auth.js';
 import { Errors } from './errors.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../auth/key-store.js';
 
 export interface HistoryRoutesOptions {
   keys: KeyStore;

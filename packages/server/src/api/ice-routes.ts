@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { authenticate } from './auth.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../auth/key-store.js';
 import { turnCredentials } from './turn-credentials.js';
 
 export interface IceRoutesOptions {

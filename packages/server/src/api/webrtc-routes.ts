@@ -6,7 +6,7 @@ import { authenticate } from './auth.js';
 import { ownSession, sessionApiError } from './session-errors.js';
 import { exchangeCandidates } from './trickle.js';
 import { Errors } from './errors.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../auth/key-store.js';
 
 export interface WebrtcRoutesOptions {
   keys: KeyStore;

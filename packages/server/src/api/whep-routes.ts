@@ -5,7 +5,7 @@ import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { Errors } from './errors.js';
 import { ownSession, sessionApiError } from './session-errors.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../auth/key-store.js';
 
 export interface WhepRoutesOptions {
   keys: KeyStore;

@@ -8,7 +8,7 @@ import { iceServerLinks } from './ice-links.js';
 import { ownSession, sessionApiError } from './session-errors.js';
 import { exchangeCandidates } from './trickle.js';
 import type { IceRoutesOptions } from './ice-routes.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../auth/key-store.js';
 
 export interface WhipRoutesOptions {
   keys: KeyStore;

@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { ApiError } from './errors.js';
-import type { KeyStore } from './key-store.js';
+import type { KeyStore } from '../auth/key-store.js';
 import { sessionApiError } from './session-errors.js';
 
 export interface WsBridgeRoutesOptions {

@@ -1,9 +1,6 @@
-/** Decoded PCM as the engine delivers it (wrtc: 10 ms per chunk), interleaved when `channels` > 1. */
-export interface AudioChunk {
-  samples: Int16Array;
-  sampleRate: number;
-  channels: number;
-}
+import type { AudioChunk } from '../engine/media-frames.js';
+
+export type { AudioChunk };
 
 /** Frames (samples per channel) in a chunk. */
 export function chunkFrames(chunk: AudioChunk): number {

@@ -2,8 +2,7 @@
  * The small interface the rest of the server sees of a WebRTC stack. @roamhq/wrtc implements it today
  * (wrtc-engine.ts); another engine (node-datachannel, werift) can be added beside it.
  */
-import type { AudioChunk } from '../audio/audio-chunk.js';
-import type { I420Frame } from '../models/i420.js';
+import type { AudioChunk, I420Frame } from './media-frames.js';
 
 export interface IceServerConfig {
   urls: string | string[];

@@ -1,5 +1,5 @@
 import wrtc from '@roamhq/wrtc';
-import type { I420Frame } from '../models/i420.js';
+import type { I420Frame } from './media-frames.js';
 import { announceIp } from './announce-ip.js';
 import {
   AnswerFailedError,

@@ -1,9 +1,6 @@
-/** A decoded video frame in I420 (Y plane, then U and V planes at half resolution). */
-export interface I420Frame {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+import type { I420Frame } from '../engine/media-frames.js';
+
+export type { I420Frame };
 
 /** Size of an I420 buffer for a frame; chroma planes round up for odd sizes. */
 export function i420Size(width: number, height: number): number {

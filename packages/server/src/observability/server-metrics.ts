@@ -1,5 +1,6 @@
 import { ErrorCode, type ResultMessage, type ServerMessage, type SessionSummary } from '@sightline/protocol';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LiveSession, SessionInfo, SessionObserver } from '../session/session-observer.js';
 import { SessionTally, type TalliedField } from './session-tally.js';
 
 /** How a session's media came in. */
@@ -52,7 +53,7 @@ const KNOWN_CODES = new Set<string>(ErrorCode.options);
  * Only what summaries lack is counted as it happens, in `onMessage`: latency histograms (per result), errors by code
  * and audio events by type — a switch and one prom-client call per message.
  */
-export class ServerMetrics {
+export class ServerMetrics implements SessionObserver {
   readonly registry = new Registry();
   readonly #live = new Map<string, { transport: Transport; source: SessionSource }>();
   readonly #tally = new SessionTally();
@@ -114,6 +115,19 @@ export class ServerMetrics {
       gauge('sightline_pool_pending', 'Inference requests waiting or running', (q) => q.pending ?? 0);
       gauge('sightline_pool_wait_seconds', 'Recent wait of inference requests for a worker (decaying average)', (q) => (q.waitMs ?? 0) / 1000);
     }
+  }
+
+  /** As a session observer: live sessions, their end and every message they send. */
+  sessionStarted(s: SessionInfo, live: LiveSession): void {
+    this.onSessionStart(s.transport as Transport, { id: s.id, summary: () => live.summary() });
+  }
+
+  sessionEnded(_s: SessionInfo, summary: SessionSummary): void {
+    this.onSessionEnd(summary);
+  }
+
+  messageSent(_s: SessionInfo, msg: ServerMessage): void {
+    this.onMessage(msg);
   }
 
   /** A session opened (after its answer): counted live until `onSessionEnd`; its counters are read at each scrape. */

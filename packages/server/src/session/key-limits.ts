@@ -1,4 +1,4 @@
-import type { KeyPolicy } from '../api/key-policy.js';
+import type { KeyPolicy } from '../auth/key-policy.js';
 import type { Processor } from '../pipeline/processor.js';
 
 /** The key may not use this processor or model (403). */

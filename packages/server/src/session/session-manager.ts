@@ -4,8 +4,7 @@ import type { WebSocket } from 'ws';
 import type { EnginePeer, MediaEngine, PeerOptions, VideoOutput } from '../engine/media-engine.js';
 import type { InferencePool } from '../models/inference-pool.js';
 import { UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
-import type { KeyPolicy } from '../api/key-policy.js';
-import type { ServerMetrics } from '../observability/server-metrics.js';
+import type { KeyPolicy } from '../auth/key-policy.js';
 import { notifyObservers, type SessionObserver } from './session-observer.js';
 import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
 import { checkAudioAllowed, checkProcessorAllowed, SessionLimitError } from './key-limits.js';
@@ -36,8 +35,6 @@ export interface SessionManagerOptions {
   admissionMaxWaitMs?: number;
   /** The history store, metrics…: told of every session's start, messages and end. */
   observers?: readonly SessionObserver[];
-  /** Metrics that read live sessions' counters at each scrape. */
-  metrics?: ServerMetrics | undefined;
   /** Recording: where to, and whether every session is recorded or only those that ask. */
   recording?: { dir: string; all: boolean } | undefined;
   /** Called when a session ends, with its final counters. */
@@ -127,9 +124,7 @@ export class SessionManager {
 
   constructor(opts: SessionManagerOptions) {
     this.#opts = opts;
-    const metrics = opts.metrics;
-    // Metrics count errors, latency and audio events per message; history and the rest observe everything.
-    this.#observers = [...(opts.observers ?? []), ...(metrics ? [{ messageSent: (_s: unknown, msg: Parameters<ServerMetrics['onMessage']>[0]) => metrics.onMessage(msg) }] : [])];
+    this.#observers = [...(opts.observers ?? [])];
   }
 
   get size(): number {
@@ -234,15 +229,13 @@ export class SessionManager {
       if (this.#closed) throw new ShuttingDownError();
       if (session.closed) throw new PeerClosedError(session.summary().end_reason);
       this.#sessions.set(session.id, session);
-      this.#opts.metrics?.onSessionStart(req.transport ?? 'webrtc', session);
-      const started = session.info;
-      notifyObservers(this.#observers, (o) => o.sessionStarted?.(started));
+      const live = session;
+      notifyObservers(this.#observers, (o) => o.sessionStarted?.(live.info, live));
       session.onEnd((s) => {
         this.#sessions.delete(s.id);
         const summary = s.summary();
         this.#remember(s.id, s.keyId, summary);
         this.#opts.onSessionEnd?.(summary);
-        this.#opts.metrics?.onSessionEnd(summary);
         const done = s.recordingDone.then(() => undefined);
         this.#recordings.add(done);
         void done.finally(() => this.#recordings.delete(done));

@@ -14,6 +14,11 @@ export interface SessionInfo {
   startedAt: number;
 }
 
+/** A running session's counters, readable while it lives. */
+export interface LiveSession {
+  summary(): SessionSummary;
+}
+
 /** Server-side figures of a session's results, for its history. */
 export interface SessionLatency {
   inferenceMsP50: number | null;
@@ -27,7 +32,8 @@ export interface SessionLatency {
  * the main thread, so each must be cheap and must not throw (a throwing observer is logged and skipped).
  */
 export interface SessionObserver {
-  sessionStarted?(s: SessionInfo): void;
+  /** The session is registered; `live.summary()` gives its counters at any later time (metrics read them at scrape). */
+  sessionStarted?(s: SessionInfo, live: LiveSession): void;
   paramsChanged?(s: SessionInfo, processor: string, params: Record<string, unknown>, at: number): void;
   /** A frame reached the session's pipeline (decoded from the track, or from JPEG/WebP). */
   frameReceived?(s: SessionInfo): void;

@@ -14,7 +14,7 @@ import type { AudioProcessor, AudioStream } from '../audio/audio-processor.js';
 import type { I420Frame } from '../models/i420.js';
 import type { PushOptions } from '../pipeline/frame-pipeline.js';
 import type { RecordingSummary, SessionRecorder } from '../recording/session-recorder.js';
-import type { KeyPolicy } from '../api/key-policy.js';
+import type { KeyPolicy } from '../auth/key-policy.js';
 import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
 import { checkProcessorAllowed, ForbiddenByKeyError } from './key-limits.js';
 import { LatencySample } from './latency-sample.js';

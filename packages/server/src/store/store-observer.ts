@@ -1,4 +1,4 @@
-import type { KeyPolicy } from '../api/key-policy.js';
+import type { KeyPolicy } from '../auth/key-policy.js';
 import type { SessionObserver } from '../session/session-observer.js';
 import type { SessionStore } from './store.js';
 

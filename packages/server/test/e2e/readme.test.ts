@@ -8,7 +8,7 @@ import { encodeFrameChunks, ServerMessage } from '@sightline/protocol';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { parseStreamArgs } from '../../src/cli/stream-command.js';
-import { readKeysFile } from '../../src/api/key-policy.js';
+import { readKeysFile } from '../../src/auth/keys-file.js';
 import { loadConfig } from '../../src/config.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { ensurePanClip, onClipFace } from '../helpers/clip.js';

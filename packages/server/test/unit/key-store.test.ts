@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { KeyStore, readKeysFile } from '../../src/api/key-store.js';
+import { KeyStore, readKeysFile } from '../../src/auth/key-store.js';
 
 describe('KeyStore', () => {
   test('accepts configured keys and returns a stable id that is not the key', () => {

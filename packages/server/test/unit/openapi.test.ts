@@ -6,7 +6,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { buildApp } from '../../src/api/app.js';
-import { KeyStore } from '../../src/api/key-store.js';
+import { KeyStore } from '../../src/auth/key-store.js';
 import { openApiRoutes } from '../../src/api/openapi-routes.js';
 import { buildOpenApi } from '../../src/api/openapi/build-openapi.js';
 import { COMPONENT_SCHEMAS } from '../../src/api/openapi/components.js';

@@ -1,28 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { keyDigest, keyIdOfDigest, plainKey, type KeyRecord } from './key-policy.js';
 
-/** What one API key may do. Absent limits are unlimited. */
-export interface KeyPolicy {
-  /** A stable, non-secret id of the key (a SHA-256 prefix). */
-  id: string;
-  /** A name for logs and history ("acme-prod"); default: the id. */
-  name: string;
-  /** Whose sessions these are: history and limits are scoped by tenant; default: the key's name. */
-  tenant: string;
-  /** Processors (video and audio) this key may use; undefined: all. */
-  processors: readonly string[] | undefined;
-  /** Models this key may pick (a processor's `model` param); undefined: all. */
-  models: readonly string[] | undefined;
-  /** Concurrent sessions of this key; over it, a new offer gets 429. */
-  maxSessions: number | undefined;
-  /** Frames processed per second per session; frames beyond it are dropped (counted). */
-  maxFps: number | undefined;
-  /** Which results are stored in the database: all, none, or a random fraction (0–1). */
-  storeResults: 'all' | 'none' | number;
-}
-
+/** One entry of a keys file. */
 const Entry = z
   .object({
     key: z.string().min(1).optional(),
@@ -38,25 +19,6 @@ const Entry = z
   })
   .strict()
   .refine((e) => (e.key === undefined) !== (e.key_sha256 === undefined), 'each entry needs exactly one of "key" or "key_sha256"');
-
-
-/** A key as the server holds it: its SHA-256 digest, never the key. */
-export interface KeyRecord {
-  digest: Buffer;
-  policy: KeyPolicy;
-}
-
-const sha256 = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
-
-/** Key id: the first 16 hex digits of the key's SHA-256. */
-export const keyIdOfDigest = (digest: Buffer): string => digest.toString('hex').slice(0, 16);
-
-/** A key with no limits (keys given with --api-keys, or plain lines of a keys file). */
-export function plainKey(key: string): KeyRecord {
-  const digest = sha256(key.trim());
-  const id = keyIdOfDigest(digest);
-  return { digest, policy: { id, name: id, tenant: id, processors: undefined, models: undefined, maxSessions: undefined, maxFps: undefined, storeResults: 'all' } };
-}
 
 /**
  * Reads a keys file: YAML or JSON — a list of keys, or `{keys: [...]}` where each entry is a key string or an object
@@ -91,7 +53,7 @@ export function readKeysFile(path: string): KeyRecord[] {
       throw new Error(`keys file ${path}: at keys.${[i, ...issue.path].join('.')}: ${typeof item === 'object' ? issue.message : 'expected a key string or an object'}`);
     }
     const e = parsed.data;
-    const digest = e.key !== undefined ? sha256(e.key) : Buffer.from(e.key_sha256!, 'hex');
+    const digest = e.key !== undefined ? keyDigest(e.key) : Buffer.from(e.key_sha256!, 'hex');
     const id = keyIdOfDigest(digest);
     const name = e.name ?? id;
     return {

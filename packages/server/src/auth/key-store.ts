@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { plainKey, type KeyPolicy, type KeyRecord } from './key-policy.js';
 
-export { readKeysFile } from './key-policy.js';
+export { readKeysFile } from './keys-file.js';
 
 /**
  * The API keys the server accepts, with each key's policy (tenant, limits). Keys are kept as SHA-256 digests and

@@ -1,0 +1,18 @@
+/**
+ * The media an engine delivers, as plain data: the lowest layer's types, so that the engine depends on nothing above
+ * it. `models/` and `audio/` build on them (`models/i420.ts`, `audio/audio-chunk.ts`).
+ */
+
+/** A decoded video frame: 8-bit I420 (Y plane, then U and V at half resolution, rounded up). */
+export interface I420Frame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Decoded PCM as the engine delivers it (wrtc: 10 ms per chunk), interleaved when `channels` > 1. */
+export interface AudioChunk {
+  samples: Int16Array;
+  sampleRate: number;
+  channels: number;
+}
