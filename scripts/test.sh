@@ -24,6 +24,8 @@ fi
 export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-audit --no-fund
 npm run build
+# Lint (typescript-eslint, the layer order) and formatting (Prettier) before any test.
+npm run lint
 
 # Servers the tests start keep their session history in memory unless a test names a database.
 export SIGHTLINE_DB=:memory:

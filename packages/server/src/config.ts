@@ -220,7 +220,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 function healthStatus(v: string): string {
-  if (v.length === 0 || v.length > 200 || /[\u0000-\u001f]/.test(v)) throw new ConfigError('--health-status / SIGHTLINE_HEALTH_STATUS must be 1 to 200 printable characters');
+  if (v.length === 0 || v.length > 200 || /\p{Cc}/u.test(v)) throw new ConfigError('--health-status / SIGHTLINE_HEALTH_STATUS must be 1 to 200 printable characters');
   return v;
 }
 

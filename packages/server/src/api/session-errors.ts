@@ -3,7 +3,7 @@ import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor
 import type { Session } from '../session/session.js';
 import { ForbiddenByKeyError, SessionLimitError } from '../session/key-limits.js';
 import { AtCapacityError, OverloadedError, PeerClosedError, RecordingUnavailableError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
-import { ApiError, Errors } from './errors.js';
+import { Errors } from './errors.js';
 
 /** The API error for a failure to open, renegotiate or answer a session; anything else is rethrown as is. */
 export function sessionApiError(err: unknown): unknown {

@@ -4,6 +4,8 @@ import { defineProcessor, modelCaptureNeed, type Processor } from '../pipeline/p
 import { decodeParams, toProcessorOutput } from './model-output.js';
 
 /** Image classification with the user's classifier models; undefined when none is loaded. */
+// Its params type depends on the loaded models; the registry takes any processor (see ProcessorRegistry.register).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function classifyProcessor(models: readonly ModelInfo[]): Processor<any> | undefined {
   const classifiers = models.filter((m) => m.adapter === 'classifier');
   if (classifiers.length === 0) return undefined;

@@ -4,6 +4,8 @@ import { defineProcessor, modelCaptureNeed, type Processor } from '../pipeline/p
 import { classIdsOf, decodeParams, toProcessorOutput } from './model-output.js';
 
 /** Object detection with the user's YOLO/SSD models (`--model`); undefined when none is loaded. */
+// Its params type depends on the loaded models; the registry takes any processor (see ProcessorRegistry.register).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function detectProcessor(models: readonly ModelInfo[]): Processor<any> | undefined {
   const detectors = models.filter((m) => m.adapter === 'yolo' || m.adapter === 'ssd');
   if (detectors.length === 0) return undefined;

@@ -126,7 +126,10 @@ describe("the README's code blocks work as written", { timeout: 180_000 }, () =>
         const words = shellWords(line);
         if (words.length === 0) continue;
         const commands: string[][] = [[]];
-        for (const w of words) w === '&&' ? commands.push([]) : commands.at(-1)!.push(w);
+        for (const w of words) {
+          if (w === '&&') commands.push([]);
+          else commands.at(-1)!.push(w);
+        }
         for (const cmd of commands) {
           const env: Record<string, string> = {};
           while (cmd.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(cmd[0]!)) {

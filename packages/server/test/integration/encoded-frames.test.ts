@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
 import { exitWhenDone } from '../helpers/exit.js';
 import { iou } from '../helpers/images.js';
-import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
+import { openNodeSession, type NodePeer } from '../helpers/node-peer.js';
 import { ASTRONAUT_FACE, astronautPng } from '../helpers/paths.js';
 
 const KEY = 'k';

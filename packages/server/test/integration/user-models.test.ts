@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { rgbaToI420, type I420Frame } from '../../src/models/i420.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
 import { exitWhenDone } from '../helpers/exit.js';
-import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
+import { openNodeSession, type NodePeer } from '../helpers/node-peer.js';
 import { EXPECTED, writeTestModels } from '../helpers/test-models.js';
 
 const KEY = 'k';

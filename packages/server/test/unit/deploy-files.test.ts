@@ -100,11 +100,17 @@ function dockerignore(text: string): (path: string) => boolean {
       const p = (negate ? l.slice(1) : l).trim().replace(/^\/+|\/+$/g, '');
       let rx = '';
       for (let i = 0; i < p.length; ) {
-        if (p.startsWith('**/', i)) (rx += '(?:.*/)?'), (i += 3);
-        else if (p.startsWith('**', i)) (rx += '.*'), (i += 2);
-        else if (p[i] === '*') (rx += '[^/]*'), (i += 1);
-        else if (p[i] === '?') (rx += '[^/]'), (i += 1);
-        else (rx += p[i]!.replace(/[.+^${}()|[\]\\]/g, '\\$&')), (i += 1);
+        const [piece, len] = p.startsWith('**/', i)
+          ? ['(?:.*/)?', 3]
+          : p.startsWith('**', i)
+            ? ['.*', 2]
+            : p[i] === '*'
+              ? ['[^/]*', 1]
+              : p[i] === '?'
+                ? ['[^/]', 1]
+                : [p[i]!.replace(/[.+^${}()|[\]\\]/g, '\\$&'), 1];
+        rx += piece;
+        i += len;
       }
       return { negate, re: new RegExp(`^${rx}(?:/.*)?$`) };
     });
