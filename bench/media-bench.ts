@@ -37,16 +37,53 @@ export async function runMediaBench(): Promise<void> {
   console.log('| step | 640x480 ms | 1280x720 ms |');
   console.log('|---|---|---|');
   const rows: Array<[string, (w: number, h: number) => Promise<() => unknown>]> = [
-    ['RGB → I420 (main thread)', async (w, h) => { const rgb = rgbPicture(w, h); return () => rgbToI420(rgb, w, h, 3); }],
-    ['JPEG q80 → I420 (libvips on the pool + conversion)', async (w, h) => { const j = await sharp(rgbPicture(w, h), { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 80 }).toBuffer(); return () => decodeImageToI420(j, 1e8); }],
-    ['WebP q80 → I420', async (w, h) => { const j = await sharp(rgbPicture(w, h), { raw: { width: w, height: h, channels: 3 } }).webp({ quality: 80 }).toBuffer(); return () => decodeImageToI420(j, 1e8); }],
-    ['JPEG chunked (16 KiB) + reassembled', async (w, h) => {
-      const j = new Uint8Array(await sharp(rgbPicture(w, h), { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 80 }).toBuffer());
-      const a = new FrameAssembler({ maxFrameBytes: 1 << 24 });
-      let id = 0;
-      return () => { for (const c of encodeFrameChunks(j, id++ & 0xffff, 0)) a.add(c); };
-    }],
-    ['Sobel edges drawn in (main thread)', async (w, h) => { const f = rgbToI420(rgbPicture(w, h), w, h, 3); return () => sobelEdgesI420({ ...f, data: f.data.slice() }, 60); }],
+    [
+      'RGB → I420 (main thread)',
+      async (w, h) => {
+        const rgb = rgbPicture(w, h);
+        return () => rgbToI420(rgb, w, h, 3);
+      },
+    ],
+    [
+      'JPEG q80 → I420 (libvips on the pool + conversion)',
+      async (w, h) => {
+        const j = await sharp(rgbPicture(w, h), { raw: { width: w, height: h, channels: 3 } })
+          .jpeg({ quality: 80 })
+          .toBuffer();
+        return () => decodeImageToI420(j, 1e8);
+      },
+    ],
+    [
+      'WebP q80 → I420',
+      async (w, h) => {
+        const j = await sharp(rgbPicture(w, h), { raw: { width: w, height: h, channels: 3 } })
+          .webp({ quality: 80 })
+          .toBuffer();
+        return () => decodeImageToI420(j, 1e8);
+      },
+    ],
+    [
+      'JPEG chunked (16 KiB) + reassembled',
+      async (w, h) => {
+        const j = new Uint8Array(
+          await sharp(rgbPicture(w, h), { raw: { width: w, height: h, channels: 3 } })
+            .jpeg({ quality: 80 })
+            .toBuffer(),
+        );
+        const a = new FrameAssembler({ maxFrameBytes: 1 << 24 });
+        let id = 0;
+        return () => {
+          for (const c of encodeFrameChunks(j, id++ & 0xffff, 0)) a.add(c);
+        };
+      },
+    ],
+    [
+      'Sobel edges drawn in (main thread)',
+      async (w, h) => {
+        const f = rgbToI420(rgbPicture(w, h), w, h, 3);
+        return () => sobelEdgesI420({ ...f, data: f.data.slice() }, 60);
+      },
+    ],
   ];
   for (const [name, make] of rows) {
     const a = await perCall(await make(640, 480));

@@ -24,7 +24,13 @@ function testFrame(): I420Frame {
 }
 
 async function rawLoop(file: string, dims: number[]): Promise<number> {
-  const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(file, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
   const input = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.5), dims);
   const feeds = { [session.inputNames[0]!]: input };
   for (let i = 0; i < 10; i++) await session.run(feeds);
@@ -90,7 +96,9 @@ export async function runRuntimeBench(): Promise<void> {
   ];
 
   console.log(`\nSightline runtime bench — ${SECONDS} s per measurement, ${availableParallelism()} cores, onnxruntime-node ${ort.env.versions.node} CPU\n`);
-  console.log('Pipeline (1 worker, 1 intra-op thread, frames 640x480 I420 → fused preprocess → run → decode) vs raw onnxruntime loop (same model, 1 thread, tensor ready):\n');
+  console.log(
+    'Pipeline (1 worker, 1 intra-op thread, frames 640x480 I420 → fused preprocess → run → decode) vs raw onnxruntime loop (same model, 1 thread, tensor ready):\n',
+  );
   console.log('| model | raw ORT frames/s | pipeline frames/s | ratio |');
   console.log('|---|---|---|---|');
   for (const c of cases) {
@@ -111,7 +119,9 @@ export async function runRuntimeBench(): Promise<void> {
       const pool = await InferencePool.create({ size: workers, models: [{ name: 'conv', file: nano }], intraOpNumThreads: 1, maxBatch });
       const r = await load(pool, 'conv', sessions, frame);
       await pool.close();
-      console.log(`| ${sessions} | ${maxBatch > 1 ? 'on (max 8)' : 'off'} | ${f(r.fps)} | ${f(r.latencyP50)} | ${f(r.meanBatch, 2)} | ${f(r.loopDelayP99, 2)} |`);
+      console.log(
+        `| ${sessions} | ${maxBatch > 1 ? 'on (max 8)' : 'off'} | ${f(r.fps)} | ${f(r.latencyP50)} | ${f(r.meanBatch, 2)} | ${f(r.loopDelayP99, 2)} |`,
+      );
     }
   }
 }

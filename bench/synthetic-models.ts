@@ -40,7 +40,12 @@ export function writeConvDetector(size = 320, shape: ConvDetectorShape = TINY): 
   const conv = (cout: number, stride: number): void => {
     inits.push({ name: `w${k}`, dims: [cout, cin, 3, 3], data: weights(cout * cin * 9, Math.sqrt(2 / (cin * 9)), k + 1) });
     inits.push({ name: `b${k}`, dims: [cout], data: new Float32Array(cout) });
-    nodes.push({ op: 'Conv', inputs: [x, `w${k}`, `b${k}`], outputs: [`c${k}`], attrs: { kernel_shape: [3, 3], strides: [stride, stride], pads: [1, 1, 1, 1] } });
+    nodes.push({
+      op: 'Conv',
+      inputs: [x, `w${k}`, `b${k}`],
+      outputs: [`c${k}`],
+      attrs: { kernel_shape: [3, 3], strides: [stride, stride], pads: [1, 1, 1, 1] },
+    });
     nodes.push({ op: 'Relu', inputs: [`c${k}`], outputs: [`r${k}`] });
     x = `r${k}`;
     cin = cout;

@@ -37,7 +37,7 @@ function browserPids(userDataDir: string): number[] {
     })
     .filter((p) => p !== undefined);
   const mine = new Set(procs.filter((p) => p.cmd.includes(userDataDir)).map((p) => p.pid));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) grew = mine.add(p.pid) !== undefined;
   }
@@ -45,7 +45,19 @@ function browserPids(userDataDir: string): number[] {
 }
 
 /** CPU seconds of a set of processes (those that exited since are not counted). */
-const cpuOf = (pids: number[]): number => pids.reduce((sum, pid) => sum + (() => { try { return cpuSeconds(pid); } catch { return 0; } })(), 0);
+const cpuOf = (pids: number[]): number =>
+  pids.reduce(
+    (sum, pid) =>
+      sum +
+      (() => {
+        try {
+          return cpuSeconds(pid);
+        } catch {
+          return 0;
+        }
+      })(),
+    0,
+  );
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -81,11 +93,16 @@ async function measure(processor: string, sessions: number, clip: string, hints 
       pages.push(page);
     }
     await new Promise((r) => setTimeout(r, WARMUP_MS));
-    const reset = () => Promise.all(pages.map((p) => p.evaluate(() => {
-      const d = (window as any).sightlineDemo;
-      d.results.length = 0;
-      d.rtts.length = 0;
-    })));
+    const reset = () =>
+      Promise.all(
+        pages.map((p) =>
+          p.evaluate(() => {
+            const d = (window as any).sightlineDemo;
+            d.results.length = 0;
+            d.rtts.length = 0;
+          }),
+        ),
+      );
     await reset();
     const pids = browserPids(browser.userDataDir);
     const cpu0 = cpuSeconds(server.proc.pid!);
@@ -95,13 +112,22 @@ async function measure(processor: string, sessions: number, clip: string, hints 
     const cpu1 = cpuSeconds(server.proc.pid!);
     const b1 = cpuOf(pids);
     const wall = (performance.now() - t0) / 1000;
-    const data = await Promise.all(pages.map((p) => p.evaluate(() => {
-      const d = (window as any).sightlineDemo;
-      return {
-        rtts: [...d.rtts] as number[],
-        results: d.results.map((r: any) => ({ inf: r.timing.inference_ms, total: r.timing.total_ms, dropped: r.dropped, size: `${r.width}x${r.height}` })) as Array<{ inf: number; total: number; dropped: number; size: string }>,
-      };
-    })));
+    const data = await Promise.all(
+      pages.map((p) =>
+        p.evaluate(() => {
+          const d = (window as any).sightlineDemo;
+          return {
+            rtts: [...d.rtts] as number[],
+            results: d.results.map((r: any) => ({
+              inf: r.timing.inference_ms,
+              total: r.timing.total_ms,
+              dropped: r.dropped,
+              size: `${r.width}x${r.height}`,
+            })) as Array<{ inf: number; total: number; dropped: number; size: string }>,
+          };
+        }),
+      ),
+    );
     const rtts = data.flatMap((d) => d.rtts);
     const results = data.flatMap((d) => d.results);
     const firstDropped = data.map((d) => d.results[0]?.dropped ?? 0);
@@ -119,8 +145,14 @@ async function measure(processor: string, sessions: number, clip: string, hints 
       p95: pct(rtts, 95),
       cpuPerStream: ((cpu1 - cpu0) / wall / sessions) * 100,
       dropped: lastDropped.reduce((a, b, i) => a + b - firstDropped[i]!, 0),
-      inferenceP50: pct(results.map((r) => r.inf), 50),
-      serverP50: pct(results.map((r) => r.total), 50),
+      inferenceP50: pct(
+        results.map((r) => r.inf),
+        50,
+      ),
+      serverP50: pct(
+        results.map((r) => r.total),
+        50,
+      ),
     };
   } finally {
     await browser.close();
@@ -130,36 +162,44 @@ async function measure(processor: string, sessions: number, clip: string, hints 
 
 /** Runs the WebRTC bench and prints its table. */
 export async function runWebrtcBench(): Promise<void> {
-const clip = ensurePanClip();
-const rows: Row[] = [];
-for (const processor of ['null', 'face']) {
-  for (const sessions of [1, 4]) {
-    process.stdout.write(`measuring ${processor} x${sessions}…\n`);
-    rows.push(await measure(processor, sessions, clip));
+  const clip = ensurePanClip();
+  const rows: Row[] = [];
+  for (const processor of ['null', 'face']) {
+    for (const sessions of [1, 4]) {
+      process.stdout.write(`measuring ${processor} x${sessions}…\n`);
+      rows.push(await measure(processor, sessions, clip));
+    }
   }
-}
-const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
-console.log(`\nSightline bench — ${WINDOW_MS / 1000} s window after ${WARMUP_MS / 1000} s warm-up; clip 640x480 @ 30 fps; Chromium and server on one machine\n`);
-console.log('| processor | sessions | results/s per stream | RTT p50 ms | RTT p95 ms | inference p50 ms | in pipeline p50 ms | server CPU % per stream | dropped (window) |');
-console.log('|---|---|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  console.log(`| ${r.processor} | ${r.sessions} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.inferenceP50, 2)} | ${f(r.serverP50, 2)} | ${f(r.cpuPerStream)} | ${r.dropped} |`);
-}
-console.log('\nRTT: encoded frame leaves Chromium → its result arrives on the DataChannel (per frame, matched by frame index).');
-console.log("In pipeline: decoded frame reaches the pipeline → result built (slot wait + processing). Server CPU: all threads of the server process.");
+  const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+  console.log(
+    `\nSightline bench — ${WINDOW_MS / 1000} s window after ${WARMUP_MS / 1000} s warm-up; clip 640x480 @ 30 fps; Chromium and server on one machine\n`,
+  );
+  console.log(
+    '| processor | sessions | results/s per stream | RTT p50 ms | RTT p95 ms | inference p50 ms | in pipeline p50 ms | server CPU % per stream | dropped (window) |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.processor} | ${r.sessions} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.inferenceP50, 2)} | ${f(r.serverP50, 2)} | ${f(r.cpuPerStream)} | ${r.dropped} |`,
+    );
+  }
+  console.log('\nRTT: encoded frame leaves Chromium → its result arrives on the DataChannel (per frame, matched by frame index).');
+  console.log('In pipeline: decoded frame reaches the pipeline → result built (slot wait + processing). Server CPU: all threads of the server process.');
 
-// Capture hints: the same face sessions with the SDK following the server's hint (default) and ignoring it.
-const hinted = rows.filter((r) => r.processor === 'face');
-const full: Row[] = [];
-for (const sessions of [1, 4]) {
-  process.stdout.write(`measuring face x${sessions} without capture hints…\n`);
-  full.push(await measure('face', sessions, clip, false));
-}
-console.log('\nCapture hints (face; the camera is 640x480 @ 30 fps; same run)\n');
-console.log('| sessions | capture hints | frames decoded at | results/s per stream | RTT p50 ms | server CPU % per stream | Chromium CPU % per stream |');
-console.log('|---|---|---|---|---|---|---|');
-for (const r of [...hinted, ...full].sort((a, b) => a.sessions - b.sessions || Number(b.hints) - Number(a.hints))) {
-  console.log(`| ${r.sessions} | ${r.hints ? 'followed' : 'ignored'} | ${r.frameSize} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.cpuPerStream)} | ${f(r.browserCpuPerStream)} |`);
-}
-console.log('\nChromium CPU: every process of the browser (fake-camera capture, scaling, VP8 encoding, the demo page).');
+  // Capture hints: the same face sessions with the SDK following the server's hint (default) and ignoring it.
+  const hinted = rows.filter((r) => r.processor === 'face');
+  const full: Row[] = [];
+  for (const sessions of [1, 4]) {
+    process.stdout.write(`measuring face x${sessions} without capture hints…\n`);
+    full.push(await measure('face', sessions, clip, false));
+  }
+  console.log('\nCapture hints (face; the camera is 640x480 @ 30 fps; same run)\n');
+  console.log('| sessions | capture hints | frames decoded at | results/s per stream | RTT p50 ms | server CPU % per stream | Chromium CPU % per stream |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of [...hinted, ...full].sort((a, b) => a.sessions - b.sessions || Number(b.hints) - Number(a.hints))) {
+    console.log(
+      `| ${r.sessions} | ${r.hints ? 'followed' : 'ignored'} | ${r.frameSize} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.cpuPerStream)} | ${f(r.browserCpuPerStream)} |`,
+    );
+  }
+  console.log('\nChromium CPU: every process of the browser (fake-camera capture, scaling, VP8 encoding, the demo page).');
 }

@@ -52,7 +52,11 @@ export class PeerLink {
       if (opts.transport === 'datachannel') {
         const ch = this.channel;
         ch.binaryType = 'arraybuffer';
-        this.sender = new EncodedFrameSender({ window: opts.window, sendChunk: (c) => ch.send(c as Uint8Array<ArrayBuffer>), bufferedAmount: () => ch.bufferedAmount });
+        this.sender = new EncodedFrameSender({
+          window: opts.window,
+          sendChunk: (c) => ch.send(c as Uint8Array<ArrayBuffer>),
+          bufferedAmount: () => ch.bufferedAmount,
+        });
       }
       for (const track of opts.transport === 'datachannel' ? [] : opts.stream.getTracks()) {
         const sender = this.pc.addTrack(track, opts.stream);
@@ -152,9 +156,7 @@ export class PeerLink {
     if (!enc) return;
     const { width, height } = sender.track.getSettings();
     const scale =
-      width && height && (hint.max_width || hint.max_height)
-        ? Math.max(1, width / (hint.max_width ?? Infinity), height / (hint.max_height ?? Infinity))
-        : 1;
+      width && height && (hint.max_width || hint.max_height) ? Math.max(1, width / (hint.max_width ?? Infinity), height / (hint.max_height ?? Infinity)) : 1;
     // The same settings again (the answer's hint repeated on the channel) must not touch the encoder.
     if ((enc.scaleResolutionDownBy ?? 1) === scale && (enc.maxFramerate ?? null) === (hint.max_fps ?? null)) return;
     enc.scaleResolutionDownBy = scale;

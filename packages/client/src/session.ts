@@ -1,4 +1,12 @@
-import type { AckMessage, AudioEventMessage, CaptureHintMessage, EncodedFrameSenderStats, ResultMessage, ServerMessage, SessionSummary } from '@sightline/protocol/wire';
+import type {
+  AckMessage,
+  AudioEventMessage,
+  CaptureHintMessage,
+  EncodedFrameSenderStats,
+  ResultMessage,
+  ServerMessage,
+  SessionSummary,
+} from '@sightline/protocol/wire';
 import { JpegCapture, type JpegCaptureOptions } from './jpeg-capture.js';
 import { PeerLink } from './peer-link.js';
 import { RollingStats } from './rolling-stats.js';
@@ -138,7 +146,12 @@ export class SightlineSession {
   #summary: SessionSummary | undefined;
   #hint: CaptureHintMessage | undefined;
 
-  private constructor(opts: ResolvedOptions, readonly stream: MediaStream, ownsStream: boolean, iceServers: RTCIceServer[]) {
+  private constructor(
+    opts: ResolvedOptions,
+    readonly stream: MediaStream,
+    ownsStream: boolean,
+    iceServers: RTCIceServer[],
+  ) {
     this.#opts = opts;
     this.#ownsStream = ownsStream;
     this.#processor = opts.processor;
@@ -148,7 +161,14 @@ export class SightlineSession {
 
   /** Opens the camera (or takes the given stream), offers it to the server and waits for the answer. */
   static async connect(options: ConnectOptions): Promise<SightlineSession> {
-    const opts = { reconnect: true, livenessTimeoutMs: 4000, iceGatheringTimeoutMs: 3000, channelLabel: 'results', ...options, url: options.url.replace(/\/+$/, '') };
+    const opts = {
+      reconnect: true,
+      livenessTimeoutMs: 4000,
+      iceGatheringTimeoutMs: 3000,
+      channelLabel: 'results',
+      ...options,
+      url: options.url.replace(/\/+$/, ''),
+    };
     const media = opts.media ?? { video: true };
     const ownsStream = !(media instanceof MediaStream);
     const stream = media instanceof MediaStream ? media : await navigator.mediaDevices.getUserMedia(media);
@@ -317,7 +337,8 @@ export class SightlineSession {
       if (link !== this.#link) return;
       const st = link.pc.connectionState;
       if (st === 'failed') this.#recover('connection failed');
-      else if (st === 'disconnected') setTimeout(() => link === this.#link && link.pc.connectionState === 'disconnected' && this.#recover('disconnected'), 1500);
+      else if (st === 'disconnected')
+        setTimeout(() => link === this.#link && link.pc.connectionState === 'disconnected' && this.#recover('disconnected'), 1500);
     };
   }
 
@@ -326,7 +347,11 @@ export class SightlineSession {
       case 'result': {
         const arrived = now();
         const sentAt = link.sender?.sentAt(msg.frame_id);
-        const sent = link.sender ? (sentAt === undefined ? undefined : { at: performance.timeOrigin + sentAt, rtp: undefined }) : link.tracker.take(msg.frame_id);
+        const sent = link.sender
+          ? sentAt === undefined
+            ? undefined
+            : { at: performance.timeOrigin + sentAt, rtp: undefined }
+          : link.tracker.take(msg.frame_id);
         const rttMs = sent === undefined ? undefined : arrived - sent.at;
         this.#dropped = msg.dropped;
         this.#stats.addResult(arrived, rttMs);

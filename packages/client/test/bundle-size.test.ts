@@ -10,7 +10,11 @@ describe('the browser SDK bundle', () => {
     const out = await build({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'browser', write: false, metafile: true });
     const code = out.outputFiles[0]!.text;
     const inputs = Object.keys(out.metafile.inputs);
-    assert.deepEqual(inputs.filter((p) => /node_modules\/zod\//.test(p)), [], 'no zod module in the bundle');
+    assert.deepEqual(
+      inputs.filter((p) => /node_modules\/zod\//.test(p)),
+      [],
+      'no zod module in the bundle',
+    );
     assert.doesNotMatch(code, /ZodError|\$ZodType/, 'no zod code in the bundle');
     assert.ok(code.length <= 40 * 1024, `${(code.length / 1024).toFixed(1)} KB`);
     console.log(`@sightline/client: ${(code.length / 1024).toFixed(1)} KB minified, ${inputs.length} modules`);

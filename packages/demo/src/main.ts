@@ -12,8 +12,23 @@ const paramsBox = $<HTMLDivElement>('params');
 const startBtn = $<HTMLButtonElement>('start');
 const stopBtn = $<HTMLButtonElement>('stop');
 const overlay = new OverlayRenderer($<HTMLCanvasElement>('overlay'), video);
-const rttChart = new LineChart($<HTMLCanvasElement>('chartRtt'), [{ name: 'RTT p50', color: '#22e07a' }, { name: 'p95', color: '#e3b341' }], 'ms');
-const fpsChart = new LineChart($<HTMLCanvasElement>('chartFps'), [{ name: 'fps out', color: '#58a6ff' }, { name: 'results/s', color: '#22e07a' }, { name: 'dropped/s', color: '#ff6b6b' }], '/s');
+const rttChart = new LineChart(
+  $<HTMLCanvasElement>('chartRtt'),
+  [
+    { name: 'RTT p50', color: '#22e07a' },
+    { name: 'p95', color: '#e3b341' },
+  ],
+  'ms',
+);
+const fpsChart = new LineChart(
+  $<HTMLCanvasElement>('chartFps'),
+  [
+    { name: 'fps out', color: '#58a6ff' },
+    { name: 'results/s', color: '#22e07a' },
+    { name: 'dropped/s', color: '#ff6b6b' },
+  ],
+  '/s',
+);
 
 let session: SightlineSession | undefined;
 /** For the console and for tests: the live session, the latest results and figures (bounded). */
@@ -35,7 +50,9 @@ interface DemoConfig {
   devKey?: string;
 }
 const query = new URLSearchParams(location.search);
-const config: DemoConfig = await fetch('demo-config.json').then((r) => r.json() as Promise<DemoConfig>).catch(() => ({ basePath: '' }));
+const config: DemoConfig = await fetch('demo-config.json')
+  .then((r) => r.json() as Promise<DemoConfig>)
+  .catch(() => ({ basePath: '' }));
 apiKey.value = query.get('key') ?? localStorage.getItem('sightline.key') ?? config.devKey ?? '';
 mirror.checked = query.get('mirror') === '1';
 video.classList.toggle('mirror', mirror.checked);
@@ -79,7 +96,8 @@ async function loadProcessors(): Promise<void> {
   processors = body.processors;
   const want = query.get('processor') ?? body.default;
   processor.replaceChildren(...processors.map((p) => new Option(p.name, p.name, false, p.name === want)));
-  if (sharedParams && processors.some((p) => p.name === want)) chosen.set(want, { ...defaultsOf(processors.find((p) => p.name === want)!.params), ...sharedParams });
+  if (sharedParams && processors.some((p) => p.name === want))
+    chosen.set(want, { ...defaultsOf(processors.find((p) => p.name === want)!.params), ...sharedParams });
   showControls();
 }
 
@@ -105,10 +123,13 @@ processor.onchange = () => {
 apiKey.onchange = () => void loadProcessors();
 
 async function listCameras(): Promise<void> {
-  const devices = await navigator.mediaDevices?.enumerateDevices().catch(() => []) ?? [];
+  const devices = (await navigator.mediaDevices?.enumerateDevices().catch(() => [])) ?? [];
   const cams = devices.filter((d) => d.kind === 'videoinput');
   const current = camera.value;
-  camera.replaceChildren(new Option('default camera', ''), ...cams.map((d, i) => new Option(d.label || `camera ${i + 1}`, d.deviceId, false, d.deviceId === current)));
+  camera.replaceChildren(
+    new Option('default camera', ''),
+    ...cams.map((d, i) => new Option(d.label || `camera ${i + 1}`, d.deviceId, false, d.deviceId === current)),
+  );
 }
 camera.onchange = async () => {
   if (!session) return;
@@ -136,15 +157,25 @@ $('share').onclick = async () => {
 function onResult(e: ResultEvent): void {
   overlay.update(e.message);
   debug.results.push(e.message);
-  debug.events.push({ frameId: e.message.frame_id, rttMs: e.rttMs, sentAt: e.sentAt, receivedAt: e.receivedAt, receivedMs: e.message.timing.received_ms, totalMs: e.message.timing.total_ms });
+  debug.events.push({
+    frameId: e.message.frame_id,
+    rttMs: e.rttMs,
+    sentAt: e.sentAt,
+    receivedAt: e.receivedAt,
+    receivedMs: e.message.timing.received_ms,
+    totalMs: e.message.timing.total_ms,
+  });
   if (e.rttMs !== undefined) {
     debug.rtts.push(e.rttMs);
     $('rtt').textContent = `${e.rttMs.toFixed(1)} ms`;
   }
   for (const arr of [debug.results, debug.events, debug.rtts]) if (arr.length > 2000) arr.splice(0, 1000);
-  $('inf').textContent = `${e.message.timing.inference_ms.toFixed(1)} ms${e.message.timing.batch_size && e.message.timing.batch_size > 1 ? ` (batch ${e.message.timing.batch_size})` : ''}`;
+  $('inf').textContent =
+    `${e.message.timing.inference_ms.toFixed(1)} ms${e.message.timing.batch_size && e.message.timing.batch_size > 1 ? ` (batch ${e.message.timing.batch_size})` : ''}`;
   $('dropped').textContent = String(e.message.dropped);
-  $('boxes').textContent = e.message.labels ? e.message.labels.map((l) => `${l.class} ${(l.score * 100).toFixed(0)}%`).join(', ') : String(e.message.boxes.length);
+  $('boxes').textContent = e.message.labels
+    ? e.message.labels.map((l) => `${l.class} ${(l.score * 100).toFixed(0)}%`).join(', ')
+    : String(e.message.boxes.length);
   $('last').textContent = JSON.stringify(e.message, null, 1);
 }
 

@@ -80,42 +80,192 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
   basePath: { flag: 'base-path', env: 'SIGHTLINE_BASE_PATH', kind: 'string', help: 'prefix of the API routes, e.g. /skin', default: () => '' },
   processor: { flag: 'processor', env: 'SIGHTLINE_PROCESSOR', kind: 'string', help: 'processor for offers that name none', default: () => 'face' },
   apiKeys: { flag: 'api-keys', env: 'SIGHTLINE_API_KEYS', kind: 'string', help: 'comma-separated API keys', default: () => '' },
-  keysFile: { flag: 'keys-file', env: 'SIGHTLINE_KEYS_FILE', kind: 'string', help: 'API keys with tenants and limits (YAML/JSON, or one key a line); reloaded on change', default: () => '' },
+  keysFile: {
+    flag: 'keys-file',
+    env: 'SIGHTLINE_KEYS_FILE',
+    kind: 'string',
+    help: 'API keys with tenants and limits (YAML/JSON, or one key a line); reloaded on change',
+    default: () => '',
+  },
   maxSessions: { flag: 'max-sessions', env: 'SIGHTLINE_MAX_SESSIONS', kind: 'int', help: 'concurrent sessions before 503', default: () => '16' },
   workers: { flag: 'workers', env: 'SIGHTLINE_WORKERS', kind: 'int', help: 'inference worker threads', default: () => String(availableParallelism()) },
   intraOpThreads: { flag: 'intra-op-threads', env: 'SIGHTLINE_INTRA_OP_THREADS', kind: 'int', help: 'onnxruntime threads per worker', default: () => '1' },
   corsOrigins: { flag: 'cors-origins', env: 'SIGHTLINE_CORS_ORIGINS', kind: 'string', help: '"*" or comma-separated allowed origins', default: () => '*' },
-  iceGatheringTimeoutMs: { flag: 'ice-gathering-timeout-ms', env: 'SIGHTLINE_ICE_GATHERING_TIMEOUT_MS', kind: 'int', help: 'longest wait for ICE gathering before answering', default: () => '3000' },
-  connectTimeoutMs: { flag: 'connect-timeout-ms', env: 'SIGHTLINE_CONNECT_TIMEOUT_MS', kind: 'int', help: 'a session that does not connect within this ends', default: () => '30000' },
-  disconnectedTimeoutMs: { flag: 'disconnected-timeout-ms', env: 'SIGHTLINE_DISCONNECTED_TIMEOUT_MS', kind: 'int', help: 'a session disconnected this long ends', default: () => '10000' },
-  drainTimeoutMs: { flag: 'drain-timeout-ms', env: 'SIGHTLINE_DRAIN_TIMEOUT_MS', kind: 'int', help: 'on SIGTERM, how long live sessions may go on (told "draining") before they are ended', default: () => '30000' },
-  shutdownTimeoutMs: { flag: 'shutdown-timeout-ms', env: 'SIGHTLINE_SHUTDOWN_TIMEOUT_MS', kind: 'int', help: 'longest clean shutdown after the drain before forcing exit', default: () => '5000' },
+  iceGatheringTimeoutMs: {
+    flag: 'ice-gathering-timeout-ms',
+    env: 'SIGHTLINE_ICE_GATHERING_TIMEOUT_MS',
+    kind: 'int',
+    help: 'longest wait for ICE gathering before answering',
+    default: () => '3000',
+  },
+  connectTimeoutMs: {
+    flag: 'connect-timeout-ms',
+    env: 'SIGHTLINE_CONNECT_TIMEOUT_MS',
+    kind: 'int',
+    help: 'a session that does not connect within this ends',
+    default: () => '30000',
+  },
+  disconnectedTimeoutMs: {
+    flag: 'disconnected-timeout-ms',
+    env: 'SIGHTLINE_DISCONNECTED_TIMEOUT_MS',
+    kind: 'int',
+    help: 'a session disconnected this long ends',
+    default: () => '10000',
+  },
+  drainTimeoutMs: {
+    flag: 'drain-timeout-ms',
+    env: 'SIGHTLINE_DRAIN_TIMEOUT_MS',
+    kind: 'int',
+    help: 'on SIGTERM, how long live sessions may go on (told "draining") before they are ended',
+    default: () => '30000',
+  },
+  shutdownTimeoutMs: {
+    flag: 'shutdown-timeout-ms',
+    env: 'SIGHTLINE_SHUTDOWN_TIMEOUT_MS',
+    kind: 'int',
+    help: 'longest clean shutdown after the drain before forcing exit',
+    default: () => '5000',
+  },
   logLevel: { flag: 'log-level', env: 'SIGHTLINE_LOG_LEVEL', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent', default: () => 'info' },
-  models: { flag: 'model', env: 'SIGHTLINE_MODELS', kind: 'list', help: 'your ONNX model: PATH, NAME=PATH or NAME=PATH@ADAPTER (repeatable)', default: () => '' },
-  adapter: { flag: 'adapter', env: 'SIGHTLINE_ADAPTER', kind: 'string', help: 'yolo|ssd|classifier|blazeface for --model (default: detected)', default: () => '' },
-  labelsFile: { flag: 'labels', env: 'SIGHTLINE_LABELS', kind: 'string', help: 'class names for --model: one a line, JSON array, or {0: name}', default: () => '' },
+  models: {
+    flag: 'model',
+    env: 'SIGHTLINE_MODELS',
+    kind: 'list',
+    help: 'your ONNX model: PATH, NAME=PATH or NAME=PATH@ADAPTER (repeatable)',
+    default: () => '',
+  },
+  adapter: {
+    flag: 'adapter',
+    env: 'SIGHTLINE_ADAPTER',
+    kind: 'string',
+    help: 'yolo|ssd|classifier|blazeface for --model (default: detected)',
+    default: () => '',
+  },
+  labelsFile: {
+    flag: 'labels',
+    env: 'SIGHTLINE_LABELS',
+    kind: 'string',
+    help: 'class names for --model: one a line, JSON array, or {0: name}',
+    default: () => '',
+  },
   device: { flag: 'device', env: 'SIGHTLINE_DEVICE', kind: 'string', help: 'cpu|cuda|tensorrt', default: () => 'cpu' },
   maxBatch: { flag: 'max-batch', env: 'SIGHTLINE_MAX_BATCH', kind: 'int', help: 'largest cross-session batch (dynamic-batch models)', default: () => '8' },
   stunUrls: { flag: 'stun-urls', env: 'SIGHTLINE_STUN_URLS', kind: 'list', help: 'STUN URLs for clients (stun:host:port, comma list)', default: () => '' },
   turnUrls: { flag: 'turn-urls', env: 'SIGHTLINE_TURN_URLS', kind: 'list', help: 'TURN URLs for clients (turn:/turns:, comma list)', default: () => '' },
-  turnSecret: { flag: 'turn-secret', env: 'SIGHTLINE_TURN_SECRET', kind: 'string', help: "shared secret of the TURN server's use-auth-secret", default: () => '' },
+  turnSecret: {
+    flag: 'turn-secret',
+    env: 'SIGHTLINE_TURN_SECRET',
+    kind: 'string',
+    help: "shared secret of the TURN server's use-auth-secret",
+    default: () => '',
+  },
   turnTtl: { flag: 'turn-ttl', env: 'SIGHTLINE_TURN_TTL', kind: 'int', help: 'lifetime of TURN credentials, seconds', default: () => '3600' },
-  rtcPortMin: { flag: 'rtc-port-min', env: 'SIGHTLINE_RTC_PORT_MIN', kind: 'int', help: 'lowest UDP port for WebRTC media (with --rtc-port-max)', default: () => '' },
+  rtcPortMin: {
+    flag: 'rtc-port-min',
+    env: 'SIGHTLINE_RTC_PORT_MIN',
+    kind: 'int',
+    help: 'lowest UDP port for WebRTC media (with --rtc-port-max)',
+    default: () => '',
+  },
   rtcPortMax: { flag: 'rtc-port-max', env: 'SIGHTLINE_RTC_PORT_MAX', kind: 'int', help: 'highest UDP port for WebRTC media', default: () => '' },
-  announcedIp: { flag: 'announced-ip', env: 'SIGHTLINE_ANNOUNCED_IP', kind: 'string', help: 'public IPv4 put in host candidates (server behind 1:1 NAT)', default: () => '' },
-  maxFrameBytes: { flag: 'max-frame-bytes', env: 'SIGHTLINE_MAX_FRAME_BYTES', kind: 'int', help: 'largest JPEG/WebP frame sent as chunks, bytes', default: () => String(2 * 1024 * 1024) },
-  maxFramePixels: { flag: 'max-frame-pixels', env: 'SIGHTLINE_MAX_FRAME_PIXELS', kind: 'int', help: 'largest JPEG/WebP frame, width x height', default: () => String(3840 * 2160) },
-  recordDir: { flag: 'record-dir', env: 'SIGHTLINE_RECORD_DIR', kind: 'string', help: 'directory for session recordings (video/audio file + results JSONL)', default: () => '' },
-  record: { flag: 'record', env: 'SIGHTLINE_RECORD', kind: 'string', help: 'requested|all: record sessions that ask, or every session (needs --record-dir)', default: () => 'requested' },
-  admissionMaxWaitMs: { flag: 'admission-max-wait-ms', env: 'SIGHTLINE_ADMISSION_MAX_WAIT_MS', kind: 'int', help: 'refuse new sessions (503) while frames wait longer than this for inference; 0: never', default: () => '1000' },
-  db: { flag: 'db', env: 'SIGHTLINE_DB', kind: 'string', help: 'SQLite file of the session history (unless DATABASE_URL is set); :memory: keeps nothing', default: () => 'sightline.db' },
-  databaseUrl: { flag: 'database-url', env: 'DATABASE_URL', kind: 'string', help: 'PostgreSQL URL (postgres://user:pass@host/db) for the session history', default: () => '' },
-  dbFlushIntervalMs: { flag: 'db-flush-interval-ms', env: 'SIGHTLINE_DB_FLUSH_INTERVAL_MS', kind: 'int', help: 'how often history rows are written (a crash loses at most this much)', default: () => '1000' },
-  retentionDays: { flag: 'retention-days', env: 'SIGHTLINE_RETENTION_DAYS', kind: 'int', help: 'delete stored results, events and ended sessions older than this; 0 keeps all', default: () => '30' },
-  metricsToken: { flag: 'metrics-token', env: 'SIGHTLINE_METRICS_TOKEN', kind: 'string', help: 'bearer token required by GET /metrics (default: open)', default: () => '' },
-  healthStatus: { flag: 'health-status', env: 'SIGHTLINE_HEALTH_STATUS', kind: 'string', help: 'status text of GET {base}/webrtc/health (the seed\'s: "WebRTC Skin API healthy")', default: () => 'WebRTC API healthy' },
-  earlyMessages: { flag: 'early-messages', env: 'SIGHTLINE_EARLY_MESSAGES', kind: 'int', help: 'results a session holds for its client until its DataChannel opens (oldest dropped and counted beyond it)', default: () => '32' },
-  maxDelayMs: { flag: 'max-delay-ms', env: 'SIGHTLINE_MAX_DELAY_MS', kind: 'int', help: 'longest wait for a batch to fill while a worker is idle', default: () => '0' },
+  announcedIp: {
+    flag: 'announced-ip',
+    env: 'SIGHTLINE_ANNOUNCED_IP',
+    kind: 'string',
+    help: 'public IPv4 put in host candidates (server behind 1:1 NAT)',
+    default: () => '',
+  },
+  maxFrameBytes: {
+    flag: 'max-frame-bytes',
+    env: 'SIGHTLINE_MAX_FRAME_BYTES',
+    kind: 'int',
+    help: 'largest JPEG/WebP frame sent as chunks, bytes',
+    default: () => String(2 * 1024 * 1024),
+  },
+  maxFramePixels: {
+    flag: 'max-frame-pixels',
+    env: 'SIGHTLINE_MAX_FRAME_PIXELS',
+    kind: 'int',
+    help: 'largest JPEG/WebP frame, width x height',
+    default: () => String(3840 * 2160),
+  },
+  recordDir: {
+    flag: 'record-dir',
+    env: 'SIGHTLINE_RECORD_DIR',
+    kind: 'string',
+    help: 'directory for session recordings (video/audio file + results JSONL)',
+    default: () => '',
+  },
+  record: {
+    flag: 'record',
+    env: 'SIGHTLINE_RECORD',
+    kind: 'string',
+    help: 'requested|all: record sessions that ask, or every session (needs --record-dir)',
+    default: () => 'requested',
+  },
+  admissionMaxWaitMs: {
+    flag: 'admission-max-wait-ms',
+    env: 'SIGHTLINE_ADMISSION_MAX_WAIT_MS',
+    kind: 'int',
+    help: 'refuse new sessions (503) while frames wait longer than this for inference; 0: never',
+    default: () => '1000',
+  },
+  db: {
+    flag: 'db',
+    env: 'SIGHTLINE_DB',
+    kind: 'string',
+    help: 'SQLite file of the session history (unless DATABASE_URL is set); :memory: keeps nothing',
+    default: () => 'sightline.db',
+  },
+  databaseUrl: {
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    kind: 'string',
+    help: 'PostgreSQL URL (postgres://user:pass@host/db) for the session history',
+    default: () => '',
+  },
+  dbFlushIntervalMs: {
+    flag: 'db-flush-interval-ms',
+    env: 'SIGHTLINE_DB_FLUSH_INTERVAL_MS',
+    kind: 'int',
+    help: 'how often history rows are written (a crash loses at most this much)',
+    default: () => '1000',
+  },
+  retentionDays: {
+    flag: 'retention-days',
+    env: 'SIGHTLINE_RETENTION_DAYS',
+    kind: 'int',
+    help: 'delete stored results, events and ended sessions older than this; 0 keeps all',
+    default: () => '30',
+  },
+  metricsToken: {
+    flag: 'metrics-token',
+    env: 'SIGHTLINE_METRICS_TOKEN',
+    kind: 'string',
+    help: 'bearer token required by GET /metrics (default: open)',
+    default: () => '',
+  },
+  healthStatus: {
+    flag: 'health-status',
+    env: 'SIGHTLINE_HEALTH_STATUS',
+    kind: 'string',
+    help: 'status text of GET {base}/webrtc/health (the seed\'s: "WebRTC Skin API healthy")',
+    default: () => 'WebRTC API healthy',
+  },
+  earlyMessages: {
+    flag: 'early-messages',
+    env: 'SIGHTLINE_EARLY_MESSAGES',
+    kind: 'int',
+    help: 'results a session holds for its client until its DataChannel opens (oldest dropped and counted beyond it)',
+    default: () => '32',
+  },
+  maxDelayMs: {
+    flag: 'max-delay-ms',
+    env: 'SIGHTLINE_MAX_DELAY_MS',
+    kind: 'int',
+    help: 'longest wait for a batch to fill while a worker is idle',
+    default: () => '0',
+  },
 };
 
 export class ConfigError extends Error {
@@ -154,11 +304,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     return n;
   };
-  const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  const list = (s: string): string[] =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0);
   const urls = (key: keyof typeof OPTIONS, scheme: RegExp): string[] => {
     const out = list(raw(key));
     const bad = out.find((u) => !scheme.test(u));
-    if (bad) throw new ConfigError(`--${OPTIONS[key].flag} / ${OPTIONS[key].env}: ${JSON.stringify(bad)} is not a ${scheme.source.replace(/[\^?:]/g, '')}: URL`);
+    if (bad)
+      throw new ConfigError(`--${OPTIONS[key].flag} / ${OPTIONS[key].env}: ${JSON.stringify(bad)} is not a ${scheme.source.replace(/[\^?:]/g, '')}: URL`);
     return out;
   };
   const cors = raw('corsOrigins').trim();
@@ -171,7 +326,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   const ip = (v: string): string | undefined => {
     if (!v) return undefined;
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v) || v.split('.').some((n) => Number(n) > 255)) throw new ConfigError(`--announced-ip must be an IPv4 address (got ${JSON.stringify(v)})`);
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v) || v.split('.').some((n) => Number(n) > 255))
+      throw new ConfigError(`--announced-ip must be an IPv4 address (got ${JSON.stringify(v)})`);
     return v;
   };
   return {
@@ -220,7 +376,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 function healthStatus(v: string): string {
-  if (v.length === 0 || v.length > 200 || /\p{Cc}/u.test(v)) throw new ConfigError('--health-status / SIGHTLINE_HEALTH_STATUS must be 1 to 200 printable characters');
+  if (v.length === 0 || v.length > 200 || /\p{Cc}/u.test(v))
+    throw new ConfigError('--health-status / SIGHTLINE_HEALTH_STATUS must be 1 to 200 printable characters');
   return v;
 }
 

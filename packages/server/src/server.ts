@@ -65,7 +65,8 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
 
   checkDevice(config.device);
   if (config.recordDir) checkFfmpeg();
-  if (config.turnUrls.length > 0 && !config.turnSecret) throw new Error('--turn-urls needs --turn-secret (the TURN server\'s use-auth-secret) to make client credentials');
+  if (config.turnUrls.length > 0 && !config.turnSecret)
+    throw new Error("--turn-urls needs --turn-secret (the TURN server's use-auth-secret) to make client credentials");
   const labels = config.labelsFile ? readLabelsFile(config.labelsFile) : undefined;
   const userModels = config.models.map((m) => parseModelArg(m, config.adapter, labels));
   const clash = userModels.find((m) => BUILTIN_MODELS.some((b) => b.name === m.name));
@@ -91,7 +92,15 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
       // Debug level: what is durable so far (tests and operators checking the crash window read it).
       onFlush: (i) => onStoreFlush.log?.({ rows: i.rows, ms: Math.round(i.ms * 10) / 10, written: i.stats.written }, 'history flushed'),
     });
-    const server = await assemble(config, opts, { pool, poolEvents }, keys, devKey, userModels.map((m) => m.name), store);
+    const server = await assemble(
+      config,
+      opts,
+      { pool, poolEvents },
+      keys,
+      devKey,
+      userModels.map((m) => m.name),
+      store,
+    );
     onStoreFlush.log = (o, msg) => server.app.log.debug(o, msg);
     return server;
   } catch (err) {
@@ -118,7 +127,14 @@ async function assemble(
   const registry = (opts.registry ?? builtinProcessors)(pool.models);
   // With your own model and no --processor, sessions run it by default.
   const firstUser = pool.models.find((m) => userModelNames.includes(m.name));
-  const defaultProcessor = config.processorExplicit || !firstUser ? config.processor : firstUser.kind === 'classifier' ? 'classify' : firstUser.adapter === 'blazeface' ? 'face' : 'detect';
+  const defaultProcessor =
+    config.processorExplicit || !firstUser
+      ? config.processor
+      : firstUser.kind === 'classifier'
+        ? 'classify'
+        : firstUser.adapter === 'blazeface'
+          ? 'face'
+          : 'detect';
   if (!registry.has(defaultProcessor)) {
     throw new Error(`--processor "${defaultProcessor}" is not a registered processor (available: ${registry.names().join(', ')})`);
   }

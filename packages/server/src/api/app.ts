@@ -131,7 +131,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(sessionEventsRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
   await app.register(whepRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
-  await app.register(discoveryRoutes, { prefix: base, keys: opts.keys, registry: opts.registry, audio: opts.audio, pool: opts.pool, defaultProcessor: opts.defaultProcessor });
+  await app.register(discoveryRoutes, {
+    prefix: base,
+    keys: opts.keys,
+    registry: opts.registry,
+    audio: opts.audio,
+    pool: opts.pool,
+    defaultProcessor: opts.defaultProcessor,
+  });
   await app.register(demoRoutes, { dir: opts.demoDir, basePath: base, ...(opts.devKey ? { devKey: opts.devKey } : {}) });
   return app;
 }

@@ -30,8 +30,6 @@ export const demoRoutes: FastifyPluginAsync<DemoRoutesOptions> = async (app, opt
   if (existsSync(opts.dir)) {
     await app.register(fastifyStatic, { root: opts.dir, prefix: '/', index: ['index.html'], wildcard: false });
   } else {
-    app.get('/', async (_req, reply) =>
-      reply.type('text/plain').send(`The demo page is not built (${opts.dir} is missing). Run: npm run build\n`),
-    );
+    app.get('/', async (_req, reply) => reply.type('text/plain').send(`The demo page is not built (${opts.dir} is missing). Run: npm run build\n`));
   }
 };

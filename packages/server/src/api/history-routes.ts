@@ -12,7 +12,9 @@ export interface HistoryRoutesOptions {
 
 const Time = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
 const Limit = z.coerce.number().int().min(1).max(MAX_PAGE).default(100);
-const SessionsQuery = z.object({ user_id: z.string().max(256).optional(), from: Time.optional(), to: Time.optional(), limit: Limit, cursor: z.string().max(512).optional() }).strict();
+const SessionsQuery = z
+  .object({ user_id: z.string().max(256).optional(), from: Time.optional(), to: Time.optional(), limit: Limit, cursor: z.string().max(512).optional() })
+  .strict();
 const InSessionQuery = z.object({ after: z.string().max(512).optional(), limit: Limit }).strict();
 
 const parse = <T>(schema: z.ZodType<T>, q: unknown): T => {
@@ -42,7 +44,14 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (ap
   app.get('/v1/sessions', async (req) => {
     const q = parse(SessionsQuery, req.query);
     return store
-      .listSessions({ tenant: tenantOf(req.keyId), limit: q.limit, ...(q.user_id ? { userId: q.user_id } : {}), ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) })
+      .listSessions({
+        tenant: tenantOf(req.keyId),
+        limit: q.limit,
+        ...(q.user_id ? { userId: q.user_id } : {}),
+        ...(q.from !== undefined ? { from: q.from } : {}),
+        ...(q.to !== undefined ? { to: q.to } : {}),
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+      })
       .catch(badCursor);
   });
 
@@ -57,7 +66,10 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (ap
       const q = parse(InSessionQuery, req.query);
       const tenant = tenantOf(req.keyId);
       const page = (after: string | undefined) =>
-        (what === 'results' ? store.listResults({ tenant, sessionId: req.params.id, limit: q.limit, ...(after ? { after } : {}) }) : store.listEvents({ tenant, sessionId: req.params.id, limit: q.limit, ...(after ? { after } : {}) })).catch(badCursor);
+        (what === 'results'
+          ? store.listResults({ tenant, sessionId: req.params.id, limit: q.limit, ...(after ? { after } : {}) })
+          : store.listEvents({ tenant, sessionId: req.params.id, limit: q.limit, ...(after ? { after } : {}) })
+        ).catch(badCursor);
       const first = await page(q.after);
       if (!first) throw Errors.notFound(`session "${req.params.id.slice(0, 64)}"`);
       if (!/application\/x-ndjson/.test(req.headers.accept ?? '')) return first;

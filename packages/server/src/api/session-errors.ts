@@ -2,7 +2,14 @@ import { AnswerFailedError, InvalidOfferError } from '../engine/media-engine.js'
 import { InvalidParamsError, UnknownProcessorError } from '../pipeline/processor-registry.js';
 import type { Session } from '../session/session.js';
 import { ForbiddenByKeyError, SessionLimitError } from '../session/key-limits.js';
-import { AtCapacityError, OverloadedError, PeerClosedError, RecordingUnavailableError, ShuttingDownError, type SessionManager } from '../session/session-manager.js';
+import {
+  AtCapacityError,
+  OverloadedError,
+  PeerClosedError,
+  RecordingUnavailableError,
+  ShuttingDownError,
+  type SessionManager,
+} from '../session/session-manager.js';
 import { Errors } from './errors.js';
 
 /** The API error for a failure to open, renegotiate or answer a session; anything else is rethrown as is. */
@@ -26,4 +33,3 @@ export function ownSession(sessions: SessionManager, id: string, keyId: string |
   if (!s || s.keyId !== keyId) throw Errors.notFound(`${what} "${id.slice(0, 64)}"`);
   return s;
 }
-

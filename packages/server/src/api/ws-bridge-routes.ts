@@ -59,7 +59,12 @@ export const wsBridgeRoutes: FastifyPluginAsync<WsBridgeRoutesOptions> = async (
           { keyId, userId: hello?.user_id ?? q.user_id ?? null, processor: name.data, params: params ?? {}, record: hello?.record ?? q.record === '1' },
           socket,
         );
-        const ready: ReadyMessage = { type: 'ready', session_id: session.id, processor: session.processorName, params: session.params as Record<string, unknown> };
+        const ready: ReadyMessage = {
+          type: 'ready',
+          session_id: session.id,
+          processor: session.processorName,
+          params: session.params as Record<string, unknown>,
+        };
         socket.send(JSON.stringify(ready));
         req.log.info({ session_id: session.id, processor: session.processorName, user_id: session.userId, transport: 'ws' }, 'session started');
       } catch (err) {
@@ -111,7 +116,11 @@ function awaitHello(
     }
     const parsed = HelloMessage.safeParse(json);
     if (!parsed.success) {
-      return fail('invalid_message', `expected a hello message: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`, 400);
+      return fail(
+        'invalid_message',
+        `expected a hello message: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`,
+        400,
+      );
     }
     onHello(parsed.data);
   });

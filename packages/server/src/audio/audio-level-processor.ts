@@ -38,7 +38,13 @@ export const audioLevelProcessor = defineAudioProcessor({
         counters.chunks_processed++;
         for (const r of meter.push(chunk.samples, chunk.channels)) {
           counters.events_emitted++;
-          stream.onEvent?.({ type: 'audio_level', processor: 'audio-level', t_ms: offsetMs + (r.startFrame / rate) * 1000, rms_dbfs: r.rmsDbfs, peak_dbfs: r.peakDbfs });
+          stream.onEvent?.({
+            type: 'audio_level',
+            processor: 'audio-level',
+            t_ms: offsetMs + (r.startFrame / rate) * 1000,
+            rms_dbfs: r.rmsDbfs,
+            peak_dbfs: r.peakDbfs,
+          });
         }
       },
       close() {

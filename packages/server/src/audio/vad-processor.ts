@@ -62,7 +62,12 @@ class VadStream implements AudioStream {
     this.#runner = runner;
     this.#id = runner.openStream();
     this.#maxPending = maxPending;
-    const d: VadDecisionParams = { threshold: params.threshold, minSpeech: params.min_speech_ms * PER_MS, minSilence: params.min_silence_ms * PER_MS, pad: params.pad_ms * PER_MS };
+    const d: VadDecisionParams = {
+      threshold: params.threshold,
+      minSpeech: params.min_speech_ms * PER_MS,
+      minSilence: params.min_silence_ms * PER_MS,
+      pad: params.pad_ms * PER_MS,
+    };
     this.#machine = new VadStateMachine(d);
   }
 
@@ -79,7 +84,7 @@ class VadStream implements AudioStream {
     this.#anchorPos = c.audio_ms * PER_MS;
     if (out.length === 0) c.chunks_processed++;
     else this.#chunks.push({ start: this.#pos, end: this.#pos + out.length, dropped: false });
-    for (let i = 0; i < out.length; ) {
+    for (let i = 0; i < out.length;) {
       const n = Math.min(out.length - i, VAD_WINDOW - this.#fill);
       this.#buf.set(out.subarray(i, i + n), this.#fill);
       this.#fill += n;

@@ -69,12 +69,16 @@ function schedule(): void {
   }
   running = true;
   const t0 = performance.now();
-  model.run(batch).then(
-    (probs) => post({ type: 'probs', results: batch.map((b, i) => ({ stream: b.stream, seq: b.seq, prob: probs[i]! })), modelMs: performance.now() - t0 }),
-    (err: unknown) => post({ type: 'error', results: batch.map((b) => ({ stream: b.stream, seq: b.seq })), message: err instanceof Error ? err.message : String(err) }),
-  ).finally(() => {
-    running = false;
-    // Let messages that arrived during the run in first, so the next batch includes them.
-    setImmediate(schedule);
-  });
+  model
+    .run(batch)
+    .then(
+      (probs) => post({ type: 'probs', results: batch.map((b, i) => ({ stream: b.stream, seq: b.seq, prob: probs[i]! })), modelMs: performance.now() - t0 }),
+      (err: unknown) =>
+        post({ type: 'error', results: batch.map((b) => ({ stream: b.stream, seq: b.seq })), message: err instanceof Error ? err.message : String(err) }),
+    )
+    .finally(() => {
+      running = false;
+      // Let messages that arrived during the run in first, so the next batch includes them.
+      setImmediate(schedule);
+    });
 }

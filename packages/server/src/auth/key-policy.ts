@@ -36,5 +36,8 @@ export const keyIdOfDigest = (digest: Buffer): string => digest.toString('hex').
 export function plainKey(key: string): KeyRecord {
   const digest = keyDigest(key.trim());
   const id = keyIdOfDigest(digest);
-  return { digest, policy: { id, name: id, tenant: id, processors: undefined, models: undefined, maxSessions: undefined, maxFps: undefined, storeResults: 'all' } };
+  return {
+    digest,
+    policy: { id, name: id, tenant: id, processors: undefined, models: undefined, maxSessions: undefined, maxFps: undefined, storeResults: 'all' },
+  };
 }

@@ -27,7 +27,8 @@ export class KeyStore {
   replace(keys: ReadonlyArray<string | KeyRecord>): void {
     const records = keys
       .filter((k) => typeof k !== 'string' || k.trim().length > 0)
-      .map((k) => (typeof k === 'string' ? plainKey(k) : k)).filter((r, i, all) => all.findIndex((o) => o.policy.id === r.policy.id) === i);
+      .map((k) => (typeof k === 'string' ? plainKey(k) : k))
+      .filter((r, i, all) => all.findIndex((o) => o.policy.id === r.policy.id) === i);
     this.#records = records;
     this.#byId = new Map(records.map((r) => [r.policy.id, r.policy]));
   }

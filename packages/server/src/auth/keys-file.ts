@@ -8,7 +8,10 @@ const Entry = z
   .object({
     key: z.string().min(1).optional(),
     /** The key's SHA-256 (hex) instead of the key itself, so the file holds no secret. */
-    key_sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'key_sha256 must be 64 hex digits').optional(),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/i, 'key_sha256 must be 64 hex digits')
+      .optional(),
     name: z.string().min(1).max(128).optional(),
     tenant: z.string().min(1).max(128).optional(),
     processors: z.array(z.string().min(1)).optional(),
@@ -43,14 +46,20 @@ export function readKeysFile(path: string): KeyRecord[] {
     // The parser's message may quote the file's text, keys included: name the file only.
     throw new Error(`keys file ${path} is not valid ${trimmed.startsWith('[') || trimmed.startsWith('{') ? 'JSON' : 'YAML'}`);
   }
-  const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null && Array.isArray((doc as { keys?: unknown }).keys) ? (doc as { keys: unknown[] }).keys : undefined;
+  const list = Array.isArray(doc)
+    ? doc
+    : typeof doc === 'object' && doc !== null && Array.isArray((doc as { keys?: unknown }).keys)
+      ? (doc as { keys: unknown[] }).keys
+      : undefined;
   if (!list) throw new Error(`keys file ${path}: expected a list of keys or {keys: [...]}`);
   const records = list.map((item, i): KeyRecord => {
     if (typeof item === 'string' && item.trim().length > 0) return plainKey(item);
     const parsed = Entry.safeParse(item);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new Error(`keys file ${path}: at keys.${[i, ...issue.path].join('.')}: ${typeof item === 'object' ? issue.message : 'expected a key string or an object'}`);
+      throw new Error(
+        `keys file ${path}: at keys.${[i, ...issue.path].join('.')}: ${typeof item === 'object' ? issue.message : 'expected a key string or an object'}`,
+      );
     }
     const e = parsed.data;
     const digest = e.key !== undefined ? keyDigest(e.key) : Buffer.from(e.key_sha256!, 'hex');

@@ -195,7 +195,8 @@ async function run(o: RunOptions): Promise<number> {
         await client.warmUp(size.width, size.height);
         // The server sends its capture hint once it has seen a frame — over WebRTC, a warm-up frame. A smaller size
         // means one more warm-up at that size, so that the encoder's frame count (frame matching) stays exact.
-        const fitOf = (): ReadOptions['fit'] => (o.hints && client.captureHint ? { maxWidth: client.captureHint.max_width, maxHeight: client.captureHint.max_height } : undefined);
+        const fitOf = (): ReadOptions['fit'] =>
+          o.hints && client.captureHint ? { maxWidth: client.captureHint.max_width, maxHeight: client.captureHint.max_height } : undefined;
         const fpsOf = (): number => Math.min(o.fps, (o.hints ? client.captureHint?.max_fps : undefined) ?? Infinity);
         const hinted = outputSize(info, o.width, fitOf());
         if (hinted.width !== size.width || hinted.height !== size.height) await client.warmUp(hinted.width, hinted.height);

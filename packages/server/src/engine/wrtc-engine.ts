@@ -125,7 +125,8 @@ class WrtcPeer implements EnginePeer {
         const sink = new nonstandard.RTCAudioSink(track);
         // 16-bit PCM, interleaved; copied so the chunk outlives the callback whatever wrtc does with its buffer.
         sink.ondata = (d) => {
-          if (d.bitsPerSample === 16) this.onAudioFrame?.({ samples: d.samples.slice(0, d.numberOfFrames * d.channelCount), sampleRate: d.sampleRate, channels: d.channelCount });
+          if (d.bitsPerSample === 16)
+            this.onAudioFrame?.({ samples: d.samples.slice(0, d.numberOfFrames * d.channelCount), sampleRate: d.sampleRate, channels: d.channelCount });
         };
         this.#audioSinks.add(sink);
         return;

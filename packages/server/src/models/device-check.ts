@@ -14,7 +14,9 @@ export function checkDevice(device: Device): void {
   const needed = ['libonnxruntime_providers_shared.so', device === 'tensorrt' ? 'libonnxruntime_providers_tensorrt.so' : 'libonnxruntime_providers_cuda.so'];
   const missing = needed.filter((f) => !existsSync(join(dir, f)));
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`--device ${device}: onnxruntime-node ships GPU execution providers for linux/x64 only (this is ${process.platform}/${process.arch}); use --device cpu`);
+    throw new Error(
+      `--device ${device}: onnxruntime-node ships GPU execution providers for linux/x64 only (this is ${process.platform}/${process.arch}); use --device cpu`,
+    );
   }
   if (missing.length > 0) {
     throw new Error(

@@ -307,7 +307,8 @@ export class InferencePool {
     const transfer: ArrayBuffer[] = [];
     for (const it of items) {
       const d = it.frame.data;
-      if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer && !transfer.includes(d.buffer)) transfer.push(d.buffer);
+      if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer && !transfer.includes(d.buffer))
+        transfer.push(d.buffer);
     }
     const msg: ToWorker = { type: 'run', id, model, items };
     try {
@@ -336,7 +337,9 @@ export class InferencePool {
         if (m.type === 'result') {
           const now = performance.now();
           for (const r of batch.requests) this.#noteWait(now - r.at - m.inferenceMs, now);
-          batch.requests.forEach((r, i) => r.resolve({ output: m.outputs[i]!, inferenceMs: m.inferenceMs, stages: m.stages, batchSize: batch.requests.length }));
+          batch.requests.forEach((r, i) =>
+            r.resolve({ output: m.outputs[i]!, inferenceMs: m.inferenceMs, stages: m.stages, batchSize: batch.requests.length }),
+          );
         } else {
           for (const r of batch.requests) r.reject(new Error(m.message));
         }

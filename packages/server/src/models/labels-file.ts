@@ -10,5 +10,8 @@ export function readLabelsFile(path: string): string[] {
     if (labels.length === 0) throw new Error(`labels file ${path}: no names found`);
     return labels;
   }
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }

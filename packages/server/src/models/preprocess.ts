@@ -119,7 +119,15 @@ export function i420ToTensor(frame: I420Frame, spec: InputSpec, out: Float32Arra
 }
 
 /** The pixel loop, written once; called with a Float32Array or a Uint8Array (V8 keeps a version per kind). */
-function fill<T extends Float32Array | Uint8Array>(frame: I420Frame, spec: InputSpec, p: Plan, out: T, lr: Float32Array, lg: Float32Array, lb: Float32Array): void {
+function fill<T extends Float32Array | Uint8Array>(
+  frame: I420Frame,
+  spec: InputSpec,
+  p: Plan,
+  out: T,
+  lr: Float32Array,
+  lg: Float32Array,
+  lb: Float32Array,
+): void {
   const { width: W, height: H, data } = frame;
   const { width: OW, height: OH } = spec;
   const { t, x0s, x1s, fxs, cxs, oxStart, oxEnd, oR, oG, oB, step } = p;

@@ -39,7 +39,11 @@ const FRAME_COUNTERS: Array<[TalliedField, string, string]> = [
   ['frames_dropped', 'sightline_frames_dropped_total', 'Frames replaced by a newer one before processing, by processor'],
   ['frames_rejected', 'sightline_frames_rejected_total', 'JPEG/WebP frames refused (malformed, too large, not an image), by processor'],
   ['results_sent', 'sightline_results_sent_total', 'Results delivered to a channel or a watcher, by processor'],
-  ['results_undelivered', 'sightline_results_undelivered_total', 'Results that reached nobody (no open channel under the buffer limit, no watcher), by processor'],
+  [
+    'results_undelivered',
+    'sightline_results_undelivered_total',
+    'Results that reached nobody (no open channel under the buffer limit, no watcher), by processor',
+  ],
 ];
 
 const KNOWN_CODES = new Set<string>(ErrorCode.options);
@@ -79,7 +83,12 @@ export class ServerMetrics implements SessionObserver {
         for (const [transport, v] of n) this.set({ transport }, v);
       },
     });
-    this.#sessionsTotal = new Counter({ name: 'sightline_sessions_total', help: 'Sessions ended, by transport and end reason', labelNames: ['transport', 'end_reason'], registers });
+    this.#sessionsTotal = new Counter({
+      name: 'sightline_sessions_total',
+      help: 'Sessions ended, by transport and end reason',
+      labelNames: ['transport', 'end_reason'],
+      registers,
+    });
     for (const [field, name, help] of FRAME_COUNTERS) {
       const sync = (): void => this.#syncLive();
       const byProcessor = this.#tally.byProcessor;
@@ -109,7 +118,14 @@ export class ServerMetrics implements SessionObserver {
     const poolQueue = opts.poolQueue;
     if (poolQueue) {
       const gauge = (name: string, help: string, read: (q: PoolQueueStats) => number) =>
-        new Gauge({ name, help, registers, collect() { this.set(read(poolQueue())); } });
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect() {
+            this.set(read(poolQueue()));
+          },
+        });
       gauge('sightline_pool_queue_depth', 'Inference requests waiting for a worker', (q) => q.depth);
       gauge('sightline_pool_queue_age_seconds', 'Age of the oldest inference request waiting for a worker (0 when none)', (q) => q.oldestAgeMs / 1000);
       gauge('sightline_pool_pending', 'Inference requests waiting or running', (q) => q.pending ?? 0);

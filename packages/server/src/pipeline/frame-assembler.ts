@@ -67,7 +67,13 @@ export class FrameAssembler {
     if (!p) {
       while (this.#partial.size >= this.#maxPartial) {
         const [oldId, old] = this.#partial.entries().next().value as [number, Partial];
-        rejected.push(this.#reject(oldId, 'invalid_frame', `frame ${oldId} incomplete: ${old.received} of ${old.count} chunks arrived before ${this.#maxPartial} newer frames`));
+        rejected.push(
+          this.#reject(
+            oldId,
+            'invalid_frame',
+            `frame ${oldId} incomplete: ${old.received} of ${old.count} chunks arrived before ${this.#maxPartial} newer frames`,
+          ),
+        );
       }
       p = { count, timestampMs, chunks: new Array<Uint8Array | undefined>(count), received: 0, bytes: 0 };
       this.#partial.set(frameId, p);

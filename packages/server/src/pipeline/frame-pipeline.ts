@@ -179,7 +179,11 @@ export class FramePipeline {
       this.#opts.onFrameDone?.(frameId, 'processed');
       if (copy) {
         if (processor.render) processor.render(copy, out, params);
-        else drawBoxesI420(copy, msg.boxes.map((b) => b.box));
+        else
+          drawBoxesI420(
+            copy,
+            msg.boxes.map((b) => b.box),
+          );
         this.#opts.onFrameResult?.(copy, msg);
       }
     } catch (err) {

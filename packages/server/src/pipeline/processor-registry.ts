@@ -10,14 +10,20 @@ export interface ProcessorDescription {
 }
 
 export class UnknownProcessorError extends Error {
-  constructor(readonly processor: string, readonly known: string[]) {
+  constructor(
+    readonly processor: string,
+    readonly known: string[],
+  ) {
     super(`unknown processor "${processor}"; available: ${known.join(', ')}`);
     this.name = 'UnknownProcessorError';
   }
 }
 
 export class InvalidParamsError extends Error {
-  constructor(readonly processor: string, detail: string) {
+  constructor(
+    readonly processor: string,
+    detail: string,
+  ) {
     super(`invalid params for processor "${processor}": ${detail}`);
     this.name = 'InvalidParamsError';
   }

@@ -21,7 +21,9 @@ export const blurFacesProcessor = defineProcessor({
   render(frame, output, params) {
     blurRegionsI420(
       frame,
-      output.boxes.map(({ box: [x, y, w, h] }) => [x - w * params.margin, y - h * params.margin, w * (1 + 2 * params.margin), h * (1 + 2 * params.margin)] as const),
+      output.boxes.map(
+        ({ box: [x, y, w, h] }) => [x - w * params.margin, y - h * params.margin, w * (1 + 2 * params.margin), h * (1 + 2 * params.margin)] as const,
+      ),
       params.radius,
     );
   },

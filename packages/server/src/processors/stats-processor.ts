@@ -5,9 +5,7 @@ import { defineProcessor } from '../pipeline/processor.js';
 export const statsProcessor = defineProcessor({
   name: 'stats',
   description: 'Mean luma (0-255) of each frame; cheap, no model.',
-  params: z
-    .object({ step: z.number().int().min(1).max(16).default(2).describe('Sample every step-th pixel and row') })
-    .strict(),
+  params: z.object({ step: z.number().int().min(1).max(16).default(2).describe('Sample every step-th pixel and row') }).strict(),
   models: [],
   process: (frame, params) => {
     const { width: W, height: H, data } = frame;

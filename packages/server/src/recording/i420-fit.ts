@@ -19,7 +19,19 @@ export function fitI420Into(src: I420Frame, out: Uint8Array, offset: number, wid
   const planes = [
     { s: 0, sw: src.width, sh: src.height, d: offset, dw: width, dh: height, x: rx, y: ry, w: rw, h: rh, black: 16 },
     { s: src.width * src.height, sw: scw, sh: sch, d: offset + width * height, dw: dcw, dh: dch, x: rx >> 1, y: ry >> 1, w: rw >> 1, h: rh >> 1, black: 128 },
-    { s: src.width * src.height + scw * sch, sw: scw, sh: sch, d: offset + width * height + dcw * dch, dw: dcw, dh: dch, x: rx >> 1, y: ry >> 1, w: rw >> 1, h: rh >> 1, black: 128 },
+    {
+      s: src.width * src.height + scw * sch,
+      sw: scw,
+      sh: sch,
+      d: offset + width * height + dcw * dch,
+      dw: dcw,
+      dh: dch,
+      x: rx >> 1,
+      y: ry >> 1,
+      w: rw >> 1,
+      h: rh >> 1,
+      black: 128,
+    },
   ];
   for (const p of planes) {
     if (letterbox) out.fill(p.black, p.d, p.d + p.dw * p.dh);

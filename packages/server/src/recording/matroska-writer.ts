@@ -59,15 +59,7 @@ function float(id: number, x: number): Buffer {
 
 /** EBML header + Segment start (size unknown, for a live stream) + Info + Tracks. */
 export function mkvHeader(video: MkvVideoTrack | null, audio: MkvAudioTrack | null): Buffer {
-  const ebml = el(0x1a45dfa3, [
-    uint(0x4286, 1),
-    uint(0x42f7, 1),
-    uint(0x42f2, 4),
-    uint(0x42f3, 8),
-    str(0x4282, 'matroska'),
-    uint(0x4287, 4),
-    uint(0x4285, 2),
-  ]);
+  const ebml = el(0x1a45dfa3, [uint(0x4286, 1), uint(0x42f7, 1), uint(0x42f2, 4), uint(0x42f3, 8), str(0x4282, 'matroska'), uint(0x4287, 4), uint(0x4285, 2)]);
   const segmentStart = Buffer.from([0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
   const info = el(0x1549a966, [uint(0x2ad7b1, 1_000_000), str(0x4d80, 'sightline'), str(0x5741, 'sightline')]);
   const tracks: Buffer[] = [];

@@ -265,7 +265,12 @@ export class SessionRecorder {
     const exit = await this.#ff.stop(this.#opts.closeTimeoutMs ?? 10_000, empty);
     if (exit.error) this.#errors.push(exit.error);
     await new Promise<void>((resolve) => (this.#results.destroyed ? resolve() : this.#results.end(resolve)));
-    const mediaFileBytes = empty ? 0 : await stat(this.paths.media).then((s) => s.size, () => 0);
+    const mediaFileBytes = empty
+      ? 0
+      : await stat(this.paths.media).then(
+          (s) => s.size,
+          () => 0,
+        );
     const endedAt = Date.now();
     const { error: _, ...ffmpegExit } = exit;
     const first = this.#t0;

@@ -55,7 +55,11 @@ export class EncodedFrameInput {
     while (this.#waiting.length > MAX_WAITING) {
       const old = this.#waiting.shift()!;
       this.#droppedWaiting++;
-      this.#opts.onRejected(old.frameId, 'dropped', `frame ${old.frameId} dropped before decoding: more than ${MAX_WAITING} frames waiting (keep fewer frames unacknowledged)`);
+      this.#opts.onRejected(
+        old.frameId,
+        'dropped',
+        `frame ${old.frameId} dropped before decoding: more than ${MAX_WAITING} frames waiting (keep fewer frames unacknowledged)`,
+      );
     }
     if (!this.#decoding) void this.#decodeAll();
   }

@@ -11,7 +11,10 @@ export class ForbiddenByKeyError extends Error {
 
 /** The key already has its maximum of concurrent sessions (429). */
 export class SessionLimitError extends Error {
-  constructor(readonly limit: number, keyName: string) {
+  constructor(
+    readonly limit: number,
+    keyName: string,
+  ) {
     super(`key "${keyName}" already has ${limit} concurrent session${limit === 1 ? '' : 's'} (its limit); end one or retry later`);
     this.name = 'SessionLimitError';
   }

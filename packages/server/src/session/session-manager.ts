@@ -144,10 +144,14 @@ export class SessionManager {
    * UnknownProcessorError, InvalidParamsError, InvalidOfferError or ShuttingDownError; nothing is left behind when it throws.
    */
   async create(req: CreateSessionRequest): Promise<{ session: Session; answerSdp: string }> {
-    return this.#open(req, () => {
-      const peer = this.#opts.engine.createPeer(this.#opts.peer);
-      return { peer, videoOut: req.videoBack ? peer.addVideoOutput() : undefined };
-    }, async (session) => session.answer(req.offerSdp, req.trickle ?? false));
+    return this.#open(
+      req,
+      () => {
+        const peer = this.#opts.engine.createPeer(this.#opts.peer);
+        return { peer, videoOut: req.videoBack ? peer.addVideoOutput() : undefined };
+      },
+      async (session) => session.answer(req.offerSdp, req.trickle ?? false),
+    );
   }
 
   /**
@@ -156,18 +160,24 @@ export class SessionManager {
    */
   async createBridged(req: Omit<CreateSessionRequest, 'offerSdp' | 'trickle' | 'videoBack'>, socket: WebSocket): Promise<Session> {
     let peer: WebSocketPeer | undefined;
-    const { session } = await this.#open({ ...req, transport: 'ws' }, () => {
-      peer = new WebSocketPeer(socket);
-      return { peer, videoOut: undefined };
-    }, async () => {
-      peer!.start();
-      return '';
-    });
+    const { session } = await this.#open(
+      { ...req, transport: 'ws' },
+      () => {
+        peer = new WebSocketPeer(socket);
+        return { peer, videoOut: undefined };
+      },
+      async () => {
+        peer!.start();
+        return '';
+      },
+    );
     return session;
   }
 
   async #open(
-    req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params' | 'audio' | 'record' | 'sendsAudio'> & { transport?: 'webrtc' | 'whip' | 'ws' | undefined },
+    req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params' | 'audio' | 'record' | 'sendsAudio'> & {
+      transport?: 'webrtc' | 'whip' | 'ws' | undefined;
+    },
     makePeer: () => { peer: EnginePeer; videoOut: VideoOutput | undefined },
     connect: (session: Session) => Promise<string>,
   ): Promise<{ session: Session; answerSdp: string }> {
@@ -176,7 +186,10 @@ export class SessionManager {
     const audio = req.audio && Object.keys(req.audio).length > 0 ? this.#audioRegistry().resolve(req.audio) : [];
     const policy = this.#opts.policyOf?.(req.keyId);
     checkProcessorAllowed(policy, processor, params);
-    checkAudioAllowed(policy, audio.map((a) => a.processor.name));
+    checkAudioAllowed(
+      policy,
+      audio.map((a) => a.processor.name),
+    );
     if (policy?.maxSessions !== undefined) {
       let mine = 0;
       for (const s of this.#sessions.values()) if (s.keyId === req.keyId) mine++;

@@ -535,11 +535,7 @@ export class Session {
           this.info.processor = target;
           this.info.params = resolved.params as Record<string, unknown>;
           notifyObservers(this.#observers, (o) => o.paramsChanged?.(this.info, target, this.info.params, Date.now()));
-          this.#deliver(
-            { type: 'ack', ...(id !== undefined ? { id } : {}), processor: target, params: resolved.params as Record<string, unknown> },
-            false,
-            ch,
-          );
+          this.#deliver({ type: 'ack', ...(id !== undefined ? { id } : {}), processor: target, params: resolved.params as Record<string, unknown> }, false, ch);
         } catch (err) {
           if (err instanceof UnknownProcessorError) return reply('unknown_processor', err.message, id);
           if (err instanceof InvalidParamsError) return reply('invalid_params', err.message, id);

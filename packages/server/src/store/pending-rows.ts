@@ -45,11 +45,21 @@ export function groupRows(rows: readonly PendingRow[]): GroupedRows {
   const g: GroupedRows = { starts: [], params: [], results: [], events: [], ends: [] };
   for (const r of rows) {
     switch (r.kind) {
-      case 'start': g.starts.push(r); break;
-      case 'params': g.params.push(r); break;
-      case 'result': g.results.push(r); break;
-      case 'event': g.events.push(r); break;
-      case 'end': g.ends.push(r); break;
+      case 'start':
+        g.starts.push(r);
+        break;
+      case 'params':
+        g.params.push(r);
+        break;
+      case 'result':
+        g.results.push(r);
+        break;
+      case 'event':
+        g.events.push(r);
+        break;
+      case 'end':
+        g.ends.push(r);
+        break;
     }
   }
   return g;

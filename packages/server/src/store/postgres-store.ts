@@ -22,15 +22,7 @@ import {
   retentionSql,
   sessionExistsSql,
 } from './queries.js';
-import type {
-  EventsPage,
-  ListInSessionQuery,
-  ListSessionsQuery,
-  ResultsPage,
-  RetentionResult,
-  SessionsPage,
-  StoredSessionDetail,
-} from './store.js';
+import type { EventsPage, ListInSessionQuery, ListSessionsQuery, ResultsPage, RetentionResult, SessionsPage, StoredSessionDetail } from './store.js';
 import type { BatchWriter, WriteBufferOptions } from './write-buffer.js';
 
 type Row = Record<string, unknown>;
@@ -159,8 +151,14 @@ class PostgresWriter implements BatchWriter {
     if (g.starts.length > 0) {
       const s = g.starts;
       const r = await c.query(INSERT_STARTS, [
-        s.map((x) => pgText(x.s.id)), s.map((x) => pgText(x.s.tenant)), s.map((x) => pgText(x.s.keyId)), s.map((x) => pgText(x.s.userId)),
-        s.map((x) => pgText(x.s.processor)), s.map((x) => pgJson(x.paramsJson)), s.map((x) => pgText(x.s.transport)), s.map((x) => int(x.s.startedAt)),
+        s.map((x) => pgText(x.s.id)),
+        s.map((x) => pgText(x.s.tenant)),
+        s.map((x) => pgText(x.s.keyId)),
+        s.map((x) => pgText(x.s.userId)),
+        s.map((x) => pgText(x.s.processor)),
+        s.map((x) => pgJson(x.paramsJson)),
+        s.map((x) => pgText(x.s.transport)),
+        s.map((x) => int(x.s.startedAt)),
       ]);
       written += r.rowCount ?? 0; // a start already written (a retried flush) is neither written nor orphaned
     }
@@ -184,10 +182,19 @@ class PostgresWriter implements BatchWriter {
     if (g.ends.length > 0) {
       const e = g.ends;
       const r = await c.query(UPDATE_ENDS, [
-        e.map((x) => pgText(x.sessionId)), e.map((x) => int(x.end.endedAt)), e.map((x) => pgText(x.end.endReason)),
-        e.map((x) => int(x.end.framesReceived)), e.map((x) => int(x.end.framesProcessed)), e.map((x) => int(x.end.framesDropped)),
-        e.map((x) => int(x.end.framesRejected)), e.map((x) => int(x.end.resultsSent)), e.map((x) => int(x.end.resultsUndelivered)),
-        e.map((x) => real(x.end.rttP50)), e.map((x) => real(x.end.rttP95)), e.map((x) => real(x.end.inferenceMsP50)), e.map((x) => real(x.end.inferenceMsP95)),
+        e.map((x) => pgText(x.sessionId)),
+        e.map((x) => int(x.end.endedAt)),
+        e.map((x) => pgText(x.end.endReason)),
+        e.map((x) => int(x.end.framesReceived)),
+        e.map((x) => int(x.end.framesProcessed)),
+        e.map((x) => int(x.end.framesDropped)),
+        e.map((x) => int(x.end.framesRejected)),
+        e.map((x) => int(x.end.resultsSent)),
+        e.map((x) => int(x.end.resultsUndelivered)),
+        e.map((x) => real(x.end.rttP50)),
+        e.map((x) => real(x.end.rttP95)),
+        e.map((x) => real(x.end.inferenceMsP50)),
+        e.map((x) => real(x.end.inferenceMsP95)),
       ]);
       count(r.rowCount, e.length);
     }
@@ -206,7 +213,10 @@ export class PostgresStore extends BufferedStore {
   readonly dialect = 'postgres' as const;
   private readonly rows = new RowMapper('postgres');
 
-  private constructor(private readonly pool: pg.Pool, opts: WriteBufferOptions) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    opts: WriteBufferOptions,
+  ) {
     super(new PostgresWriter(pool), opts);
   }
 

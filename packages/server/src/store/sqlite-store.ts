@@ -24,15 +24,7 @@ import {
   retentionSql,
   sessionExistsSql,
 } from './queries.js';
-import type {
-  EventsPage,
-  ListInSessionQuery,
-  ListSessionsQuery,
-  ResultsPage,
-  RetentionResult,
-  SessionsPage,
-  StoredSessionDetail,
-} from './store.js';
+import type { EventsPage, ListInSessionQuery, ListSessionsQuery, ResultsPage, RetentionResult, SessionsPage, StoredSessionDetail } from './store.js';
 import type { BatchWriter, WriteBufferOptions } from './write-buffer.js';
 
 type Row = Record<string, unknown>;
@@ -93,25 +85,45 @@ class SqliteWriter implements BatchWriter {
       return k;
     };
     for (const r of g.params) {
-      if (!exists(r.sessionId)) { orphaned++; continue; }
+      if (!exists(r.sessionId)) {
+        orphaned++;
+        continue;
+      }
       this.insParams.run(r.sessionId, r.change.at, r.change.processor, r.paramsJson);
       this.updCurrent.run(r.change.processor, r.paramsJson, r.sessionId);
       written++;
     }
     for (const r of g.results) {
-      if (!exists(r.sessionId)) { orphaned++; continue; }
+      if (!exists(r.sessionId)) {
+        orphaned++;
+        continue;
+      }
       this.insResult.run(r.sessionId, r.frameId, r.at, r.json);
       written++;
     }
     for (const r of g.events) {
-      if (!exists(r.sessionId)) { orphaned++; continue; }
+      if (!exists(r.sessionId)) {
+        orphaned++;
+        continue;
+      }
       this.insEvent.run(r.sessionId, r.at, r.type, r.dataJson);
       written++;
     }
     for (const { sessionId, end: e } of g.ends) {
       const n = this.updEnd.run(
-        e.endedAt, e.endReason, e.framesReceived, e.framesProcessed, e.framesDropped, e.framesRejected ?? null, e.resultsSent,
-        e.resultsUndelivered ?? null, e.rttP50 ?? null, e.rttP95 ?? null, e.inferenceMsP50 ?? null, e.inferenceMsP95 ?? null, sessionId,
+        e.endedAt,
+        e.endReason,
+        e.framesReceived,
+        e.framesProcessed,
+        e.framesDropped,
+        e.framesRejected ?? null,
+        e.resultsSent,
+        e.resultsUndelivered ?? null,
+        e.rttP50 ?? null,
+        e.rttP95 ?? null,
+        e.inferenceMsP50 ?? null,
+        e.inferenceMsP95 ?? null,
+        sessionId,
       ).changes;
       if (n === 1) written++;
       else orphaned++;
@@ -130,7 +142,10 @@ export class SqliteStore extends BufferedStore {
   private readonly rows = new RowMapper('sqlite');
   private readonly statements = new Map<string, Database.Statement>();
 
-  private constructor(private readonly db: Database.Database, opts: WriteBufferOptions) {
+  private constructor(
+    private readonly db: Database.Database,
+    opts: WriteBufferOptions,
+  ) {
     super(new SqliteWriter(db), opts);
   }
 
@@ -175,13 +190,21 @@ export class SqliteStore extends BufferedStore {
 
   async listResults(q: ListInSessionQuery): Promise<ResultsPage | null> {
     if (this.all(sessionExistsSql('sqlite', q.tenant, q.sessionId)).length === 0) return null;
-    const page = pageOf(this.all(listRowsSql('sqlite', 'results', q)).map((r) => this.rows.result(r)), q.limit, (r) => r.cursor);
+    const page = pageOf(
+      this.all(listRowsSql('sqlite', 'results', q)).map((r) => this.rows.result(r)),
+      q.limit,
+      (r) => r.cursor,
+    );
     return { results: page.items, next_cursor: page.next_cursor };
   }
 
   async listEvents(q: ListInSessionQuery): Promise<EventsPage | null> {
     if (this.all(sessionExistsSql('sqlite', q.tenant, q.sessionId)).length === 0) return null;
-    const page = pageOf(this.all(listRowsSql('sqlite', 'events', q)).map((r) => this.rows.event(r)), q.limit, (r) => r.cursor);
+    const page = pageOf(
+      this.all(listRowsSql('sqlite', 'events', q)).map((r) => this.rows.event(r)),
+      q.limit,
+      (r) => r.cursor,
+    );
     return { events: page.items, next_cursor: page.next_cursor };
   }
 

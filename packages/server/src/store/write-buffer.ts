@@ -51,7 +51,10 @@ export class WriteBuffer {
   private readonly flushAtRows: number;
   private readonly maxBatchRows: number;
 
-  constructor(private readonly writer: BatchWriter, private readonly opts: WriteBufferOptions = {}) {
+  constructor(
+    private readonly writer: BatchWriter,
+    private readonly opts: WriteBufferOptions = {},
+  ) {
     this.maxPending = opts.maxPending ?? 100_000;
     this.flushAtRows = opts.flushAtRows ?? 5000;
     this.maxBatchRows = Math.max(1, opts.maxBatchRows ?? 5000);

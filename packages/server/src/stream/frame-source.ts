@@ -54,10 +54,7 @@ function inputArgs(source: string): string[] {
  * capture hint that arrives mid-stream scales the very next frame down before it is encoded, with no restart of the
  * source and no frame lost or repeated.
  */
-export async function* readJpegFrames(
-  source: string,
-  opts: ReadOptions & { quality?: number; fitNow?: () => ReadOptions['fit'] },
-): AsyncGenerator<Uint8Array> {
+export async function* readJpegFrames(source: string, opts: ReadOptions & { quality?: number; fitNow?: () => ReadOptions['fit'] }): AsyncGenerator<Uint8Array> {
   const { width: W, height: H } = outputSize(probeSource(source), opts.width, opts.fit);
   const args = ['-v', 'error', ...inputArgs(source), '-an', '-vf', `scale=${W}:${H},fps=${opts.fps}`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'];
   const size = W * H * 3;

@@ -9,7 +9,6 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 const KEY = 'e2e-key';
 type Result = { frame_id: number; boxes: Array<{ class: string; box: [number, number, number, number] }>; width: number; height: number };
 
-
 async function openDemo(page: Page, url: string): Promise<void> {
   await page.goto(`${url}/?key=${KEY}&autostart=1`);
   await page.waitForFunction(() => document.body.dataset.state === 'connected', undefined, { timeout: 20_000 });
@@ -79,7 +78,11 @@ describe('browser end to end (Debian Chromium, fake camera playing the astronaut
     await page.waitForTimeout(1000);
     const before = (await resultsOf(page)).length;
     const post = (key: string, sdp: string) =>
-      fetch(`${server.url}/webrtc/offer`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': key }, body: JSON.stringify({ sdp, type: 'offer' }) });
+      fetch(`${server.url}/webrtc/offer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'api-key': key },
+        body: JSON.stringify({ sdp, type: 'offer' }),
+      });
     const wrongKey = await post('wrong', 'v=0');
     assert.equal(wrongKey.status, 403);
     assert.equal(((await wrongKey.json()) as any).error.code, 'invalid_api_key');

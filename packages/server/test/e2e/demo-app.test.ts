@@ -71,7 +71,8 @@ describe('the demo app and browser SDK (Debian Chromium, fake camera)', { timeou
     assert.ok(onFace >= ((H - 20) / 2) * 0.8, `overlay along the face box edges on ${onFace} of ${Math.round((H - 20) / 2)} rows`);
     // Far from the face (bottom-left quarter of the picture): no overlay colour.
     let far = 0;
-    for (let yy = rect.by + rect.h * 0.75; yy < rect.by + rect.h - 2; yy += 3) for (let xx = rect.bx + 2; xx < rect.bx + rect.w * 0.25; xx += 3) if (isOverlay(png, xx, yy)) far++;
+    for (let yy = rect.by + rect.h * 0.75; yy < rect.by + rect.h - 2; yy += 3)
+      for (let xx = rect.bx + 2; xx < rect.bx + rect.w * 0.25; xx += 3) if (isOverlay(png, xx, yy)) far++;
     assert.equal(far, 0, 'no overlay colour far from the face');
     await page.close();
   });
@@ -98,7 +99,7 @@ describe('the demo app and browser SDK (Debian Chromium, fake camera)', { timeou
       undefined,
       { timeout: 3000, polling: 20 },
     );
-    const ms = (await gone.jsonValue()) as number - t0;
+    const ms = ((await gone.jsonValue()) as number) - t0;
     assert.ok(ms < 1000, `boxes gone after ${ms.toFixed(0)} ms`);
     await setSlider('0.5');
     await page.waitForFunction(() => ((window as any).sightlineDemo.results as Result[]).some((r) => r.boxes.length === 1), undefined, { timeout: 3000 });
@@ -129,7 +130,16 @@ describe('the demo app and browser SDK (Debian Chromium, fake camera)', { timeou
       const events: Array<{ frame: number; luma: number; sentAt?: number; rtp?: number; rtt?: number; arrived: number; received: number; total: number }> = [];
       const s = await (window as any).sightline.connect({ url: location.origin, apiKey: key, processor: 'stats', params: { step: 4 }, media: stream });
       s.on('result', (e: any) =>
-        events.push({ frame: e.message.frame_id, luma: e.message.data.mean_luma, sentAt: e.sentAt, rtp: e.rtpTimestamp, rtt: e.rttMs, arrived: e.receivedAt, received: e.message.timing.received_ms, total: e.message.timing.total_ms }),
+        events.push({
+          frame: e.message.frame_id,
+          luma: e.message.data.mean_luma,
+          sentAt: e.sentAt,
+          rtp: e.rtpTimestamp,
+          rtt: e.rttMs,
+          arrived: e.receivedAt,
+          received: e.message.timing.received_ms,
+          total: e.message.timing.total_ms,
+        }),
       );
       await new Promise((r) => setTimeout(r, 4000));
       clearInterval(timer);
@@ -150,7 +160,10 @@ describe('the demo app and browser SDK (Debian Chromium, fake camera)', { timeou
       return d !== undefined && d.t <= e.sentAt! && e.sentAt! <= e.received + 2;
     });
     assert.ok(matched.length / timed.length >= 0.9, `${matched.length}/${timed.length} results: drawn ≤ sent ≤ received by the server`);
-    assert.ok(timed.every((e) => e.rtp === undefined || Number.isInteger(e.rtp)), 'RTP timestamps are integers');
+    assert.ok(
+      timed.every((e) => e.rtp === undefined || Number.isInteger(e.rtp)),
+      'RTP timestamps are integers',
+    );
     const agree = timed.filter((e) => {
       const serverDone = e.received + e.total;
       // Sent before the server got it; the result reached the browser within one frame interval of the server finishing.
@@ -161,7 +174,10 @@ describe('the demo app and browser SDK (Debian Chromium, fake camera)', { timeou
   });
 
   test('kill -9 the server and restart it: the page reconnects by itself and results resume', async (t) => {
-    const step = (what: string) => { t.diagnostic(what); if (process.env.DEBUG_STEPS) process.stderr.write(`STEP ${new Date().toISOString()} ${what}\n`); };
+    const step = (what: string) => {
+      t.diagnostic(what);
+      if (process.env.DEBUG_STEPS) process.stderr.write(`STEP ${new Date().toISOString()} ${what}\n`);
+    };
     const page = await browser.context.newPage();
     await openDemo(page, server.url);
     await page.waitForFunction(() => (window as any).sightlineDemo.results.length >= 5);
@@ -175,7 +191,9 @@ describe('the demo app and browser SDK (Debian Chromium, fake camera)', { timeou
     server = await startServerProcess(['--port', String(port)], { SIGHTLINE_API_KEYS: KEY });
     step('restarted');
     await page.evaluate(() => ((window as any).sightlineDemo.results.length = 0));
-    await page.waitForFunction(() => document.body.dataset.state === 'connected' && (window as any).sightlineDemo.results.length >= 10, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.body.dataset.state === 'connected' && (window as any).sightlineDemo.results.length >= 10, undefined, {
+      timeout: 30_000,
+    });
     step('resumed');
     const secondSession = await page.evaluate(() => (window as any).sightlineDemo.session.sessionId);
     assert.notEqual(secondSession, firstSession, 'a fresh session on the restarted server');

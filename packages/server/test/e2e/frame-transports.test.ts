@@ -5,7 +5,6 @@ import { startServerAndBrowser, type E2eFixture } from '../helpers/e2e-fixture.j
 
 const KEY = 'frames-key';
 
-
 describe('frames without a media track, from Chromium: SDK DataChannel transport and the WebSocket bridge', { timeout: 120_000 }, () => {
   let fx: E2eFixture;
 

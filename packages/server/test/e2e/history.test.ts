@@ -99,15 +99,24 @@ describe('session history and metrics through the real server', { timeout: 180_0
           stored.push(...page.results.map((r: { frame_id: number }) => r.frame_id));
           cursor = page.next_cursor;
         } while (cursor);
-        assert.deepEqual(stored, received.map((m) => m.frame_id));
+        assert.deepEqual(
+          stored,
+          received.map((m) => m.frame_id),
+        );
         const nd = await get(server, `/v1/sessions/${id}/results?limit=5`, 'key-a', 'application/x-ndjson');
         assert.equal(nd.text.trim().split('\n').length, received.length);
         assert.equal((await get(server, '/v1/sessions?cursor=%%%')).status, 400);
 
         // Prometheus text, parsed: counters equal what the session did.
-        const metrics = parsePrometheus((await (await fetch(`${server.url}/metrics`)).text())) as Array<{ name: string; metrics: Array<{ value?: string; labels?: Record<string, string>; count?: string }> }>;
+        const metrics = parsePrometheus(await (await fetch(`${server.url}/metrics`)).text()) as Array<{
+          name: string;
+          metrics: Array<{ value?: string; labels?: Record<string, string>; count?: string }>;
+        }>;
         const value = (name: string, labels: Record<string, string> = {}) =>
-          metrics.find((m) => m.name === name)?.metrics.filter((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v)).reduce((a, x) => a + Number(x.value ?? x.count ?? 0), 0);
+          metrics
+            .find((m) => m.name === name)
+            ?.metrics.filter((x) => Object.entries(labels).every(([k, v]) => x.labels?.[k] === v))
+            .reduce((a, x) => a + Number(x.value ?? x.count ?? 0), 0);
         assert.equal(value('sightline_frames_processed_total', { processor: 'face' }), summary.frames_processed);
         assert.equal(value('sightline_frames_received_total', { processor: 'face' }), summary.frames_received);
         assert.equal(value('sightline_sessions_total', { transport: 'webrtc', end_reason: 'deleted' }), 1);

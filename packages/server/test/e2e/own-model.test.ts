@@ -65,7 +65,10 @@ describe('your own ONNX model end to end from a browser session (sightline serve
       { timeout: 5_000 },
     );
     const last: Result = await page.evaluate(() => (window as any).sightlineDemo.results.at(-1));
-    assert.deepEqual(last.boxes.map((b) => b.class), ['cat']);
+    assert.deepEqual(
+      last.boxes.map((b) => b.class),
+      ['cat'],
+    );
     assert.equal(await page.evaluate(() => (window as any).sightlineDemo.session.sessionId), sessionId);
     assert.deepEqual(await page.evaluate(() => (window as any).sightlineDemo.errors), []);
     await page.close();

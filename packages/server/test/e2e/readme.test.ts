@@ -39,7 +39,7 @@ describe("the README's code blocks work as written", { timeout: 180_000 }, () =>
     assert.ok(of('ts').length >= 2 && of('html').length >= 1 && of('diff').length >= 1 && of('sh').length >= 4);
   });
 
-  test('the TypeScript blocks type-check, strict, as in a user\'s project', async () => {
+  test("the TypeScript blocks type-check, strict, as in a user's project", async () => {
     writeFileSync(
       join(tsDir, 'tsconfig.json'),
       JSON.stringify({
@@ -64,23 +64,34 @@ describe("the README's code blocks work as written", { timeout: 180_000 }, () =>
     const example = of('ts').find((b) => b.code.includes('defineProcessor'));
     assert.ok(example, 'the README has a processor example');
     const port = await freePort();
-    const proc = spawn(process.execPath, ['--import', 'tsx', tsFile(example), '--port', String(port), '--host', '127.0.0.1', '--workers', '1', '--log-level', 'warn'], {
-      cwd: repoRoot,
-      env: { ...process.env, SIGHTLINE_API_KEYS: KEY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', tsFile(example), '--port', String(port), '--host', '127.0.0.1', '--workers', '1', '--log-level', 'warn'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, SIGHTLINE_API_KEYS: KEY },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const base = `http://127.0.0.1:${port}`;
     try {
       const deadline = Date.now() + 60_000;
-      while ((await fetch(`${base}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
+      while (
+        (await fetch(`${base}/readyz`)
+          .then((r) => r.status)
+          .catch(() => 0)) !== 200
+      ) {
         assert.ok(Date.now() < deadline && proc.exitCode === null, `the example did not start:\n${out}`);
         await new Promise((r) => setTimeout(r, 200));
       }
       const listed = (await (await fetch(`${base}/v1/processors`, { headers: { 'api-key': KEY } })).json()) as { processors: Array<{ name: string }> };
-      assert.ok(listed.processors.some((p) => p.name === 'brightness'), JSON.stringify(listed.processors.map((p) => p.name)));
+      assert.ok(
+        listed.processors.some((p) => p.name === 'brightness'),
+        JSON.stringify(listed.processors.map((p) => p.name)),
+      );
       // A dark frame and a bright one over the WebSocket bridge, to the README's processor.
       const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?processor=brightness`, { headers: { 'api-key': KEY } });
       const msgs: Array<Record<string, any>> = [];
@@ -95,7 +106,9 @@ describe("the README's code blocks work as written", { timeout: 180_000 }, () =>
         }
       };
       await waitFor((m) => m.type === 'ready');
-      const dark = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#080808' } }).jpeg().toBuffer();
+      const dark = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#080808' } })
+        .jpeg()
+        .toBuffer();
       const bright = await sharp(astronautPng).resize(320).jpeg().toBuffer();
       for (const c of encodeFrameChunks(new Uint8Array(dark), 1, Date.now())) ws.send(c);
       const r1 = await waitFor((m) => m.type === 'result' && m.frame_id === 1);

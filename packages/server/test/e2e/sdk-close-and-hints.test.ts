@@ -32,7 +32,12 @@ describe('the browser SDK: close() and capture hints (Debian Chromium, fake came
   test('close() sends DELETE before closing the connection: no 404, and the final counters as session.summary', async () => {
     const { page, notFound, consoleErrors } = await openPage(fx);
     const out = await page.evaluate(async (key) => {
-      const s = await (window as any).sightline.connect({ url: location.origin, apiKey: key, processor: 'face', media: { video: { width: 640, height: 480 } } });
+      const s = await (window as any).sightline.connect({
+        url: location.origin,
+        apiKey: key,
+        processor: 'face',
+        media: { video: { width: 640, height: 480 } },
+      });
       let results = 0;
       s.on('result', () => results++);
       await new Promise((r) => setTimeout(r, 2000));
@@ -61,7 +66,12 @@ describe('the browser SDK: close() and capture hints (Debian Chromium, fake came
     const out = await page.evaluate(async (key) => {
       const seen: Seen[] = [];
       const hints: Hint[] = [];
-      const s = await (window as any).sightline.connect({ url: location.origin, apiKey: key, processor: 'face', media: { video: { width: 640, height: 480 } } });
+      const s = await (window as any).sightline.connect({
+        url: location.origin,
+        apiKey: key,
+        processor: 'face',
+        media: { video: { width: 640, height: 480 } },
+      });
       s.on('result', (e: any) => seen.push({ width: e.message.width, height: e.message.height, at: performance.now() }));
       s.on('capture_hint', (h: any) => hints.push({ ...h, at: performance.now() }));
       const until = async (pred: () => boolean, ms: number) => {
@@ -75,7 +85,10 @@ describe('the browser SDK: close() and capture hints (Debian Chromium, fake came
       const switchedAt = performance.now();
       await s.setParams({}, 'stats');
       await new Promise((r) => setTimeout(r, 3000));
-      const encoding = s.pc.getSenders().find((x: RTCRtpSender) => x.track?.kind === 'video').getParameters().encodings[0];
+      const encoding = s.pc
+        .getSenders()
+        .find((x: RTCRtpSender) => x.track?.kind === 'video')
+        .getParameters().encodings[0];
       await s.close();
       return { seen, hints, switchedAt, scale: encoding.scaleResolutionDownBy, maxFramerate: encoding.maxFramerate ?? null };
     }, KEY);
@@ -90,7 +103,10 @@ describe('the browser SDK: close() and capture hints (Debian Chromium, fake came
     assert.ok(lifted, `a second hint after the switch: ${JSON.stringify(out.hints)}`);
     assert.deepEqual({ w: lifted.max_width, h: lifted.max_height, fps: lifted.max_fps }, { w: null, h: null, fps: null });
     const back = out.seen.filter((r) => r.at > lifted.at + 2000);
-    assert.ok(back.length >= 10 && back.every((r) => r.width === CLIP.width && r.height === CLIP.height), `after the switch: ${JSON.stringify(back.slice(-3))}`);
+    assert.ok(
+      back.length >= 10 && back.every((r) => r.width === CLIP.width && r.height === CLIP.height),
+      `after the switch: ${JSON.stringify(back.slice(-3))}`,
+    );
     assert.equal(out.scale, 1);
     assert.equal(out.maxFramerate, null);
     await page.close();
@@ -100,7 +116,13 @@ describe('the browser SDK: close() and capture hints (Debian Chromium, fake came
     const { page } = await openPage(fx);
     const out = await page.evaluate(async (key) => {
       const seen: Seen[] = [];
-      const s = await (window as any).sightline.connect({ url: location.origin, apiKey: key, processor: 'face', ignoreCaptureHints: true, media: { video: { width: 640, height: 480 } } });
+      const s = await (window as any).sightline.connect({
+        url: location.origin,
+        apiKey: key,
+        processor: 'face',
+        ignoreCaptureHints: true,
+        media: { video: { width: 640, height: 480 } },
+      });
       s.on('result', (e: any) => seen.push({ width: e.message.width, height: e.message.height, at: performance.now() }));
       await new Promise((r) => setTimeout(r, 4000));
       const hint = s.captureHint;
@@ -109,7 +131,10 @@ describe('the browser SDK: close() and capture hints (Debian Chromium, fake came
     }, KEY);
     assert.equal(out.hint?.max_width, 256);
     assert.ok(out.seen.length >= 30, `${out.seen.length} results`);
-    assert.ok(out.seen.every((r) => r.width === CLIP.width && r.height === CLIP.height), JSON.stringify(out.seen.find((r) => r.width !== CLIP.width)));
+    assert.ok(
+      out.seen.every((r) => r.width === CLIP.width && r.height === CLIP.height),
+      JSON.stringify(out.seen.find((r) => r.width !== CLIP.width)),
+    );
     await page.close();
   });
 });

@@ -63,7 +63,9 @@ describe("the seed's Python client (aiortc) against --base-path /skin", { timeou
     assert.ok(rtts.length >= CLIP.frames * 0.9, `${rtts.length} RTT lines for ${CLIP.frames} frames sent`);
     assert.ok(rtts.every((r) => r.frame >= 0 && r.frame < CLIP.frames));
     const sorted = rtts.map((r) => r.rtt).sort((a, b) => a - b);
-    console.log(`seed client: ${rtts.length}/${CLIP.frames} frames answered, RTT p50 ${sorted[Math.floor(sorted.length / 2)]} ms, p95 ${sorted[Math.floor(sorted.length * 0.95)]} ms`);
+    console.log(
+      `seed client: ${rtts.length}/${CLIP.frames} frames answered, RTT p50 ${sorted[Math.floor(sorted.length / 2)]} ms, p95 ${sorted[Math.floor(sorted.length * 0.95)]} ms`,
+    );
     assert.match(server.output(), /"user_id":"seed-user"/);
     // The seed's health route and text, as its document gives them.
     assert.deepEqual(await (await fetch(`${server.url}/skin/webrtc/health`)).json(), { status: 'WebRTC Skin API healthy' });

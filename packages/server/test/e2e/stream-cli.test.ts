@@ -24,7 +24,24 @@ describe('sightline stream (Node client CLI, the TypeScript twin of demo.py)', {
 
   before(async () => {
     mp4 = `${artifactsDir('clips')}astronaut-3s.mp4`;
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-loop', '1', '-i', astronautPng, '-vf', 'scale=640:640,crop=640:480:0:80,format=yuv420p', '-t', '3', '-r', '30', '-c:v', 'libx264', mp4]);
+    execFileSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-i',
+      astronautPng,
+      '-vf',
+      'scale=640:640,crop=640:480:0:80,format=yuv420p',
+      '-t',
+      '3',
+      '-r',
+      '30',
+      '-c:v',
+      'libx264',
+      mp4,
+    ]);
     server = await startServerProcess([], { SIGHTLINE_API_KEYS: KEY });
   });
   after(async () => {
@@ -50,7 +67,10 @@ describe('sightline stream (Node client CLI, the TypeScript twin of demo.py)', {
   test('--ignore-capture-hints sends the full --width', async () => {
     const r = await runCli([mp4, '--url', server.url, '--api-key', KEY, '--json', '--ignore-capture-hints']);
     assert.equal(r.code, 0, r.stderr);
-    const results = r.stdout.trim().split('\n').map((l) => ResultMessage.parse(JSON.parse(l)));
+    const results = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => ResultMessage.parse(JSON.parse(l)));
     assert.ok(results.length >= 90 * 0.8, `${results.length} results`);
     assert.deepEqual([...new Set(results.map((m) => `${m.width}x${m.height}`))], ['640x480']);
   });
@@ -59,15 +79,23 @@ describe('sightline stream (Node client CLI, the TypeScript twin of demo.py)', {
     test(`--transport ${transport}: JPEG frames with the ack window; every result is a face, with RTT`, async () => {
       const r = await runCli([mp4, '--url', server.url, '--api-key', KEY, '--json', '--transport', transport]);
       assert.equal(r.code, 0, r.stderr);
-      const results = r.stdout.trim().split('\n').map((l) => ResultMessage.parse(JSON.parse(l)));
-      const m = new RegExp(`done: 1 session\\(s\\) over ${transport}, 90 frames sent, (\\d+) results .*RTT p50 [\\d.]+ ms, p95 [\\d.]+ ms, dropped (\\d+)`).exec(r.stderr);
+      const results = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => ResultMessage.parse(JSON.parse(l)));
+      const m = new RegExp(
+        `done: 1 session\\(s\\) over ${transport}, 90 frames sent, (\\d+) results .*RTT p50 [\\d.]+ ms, p95 [\\d.]+ ms, dropped (\\d+)`,
+      ).exec(r.stderr);
       assert.ok(m, r.stderr);
       // Frames the window held back are dropped at the client and counted; the rest are answered.
       assert.equal(Number(m![1]) + Number(m![2]), 90, r.stderr);
       assert.ok(results.length >= 45, `${results.length} results`);
       assert.ok(results.every((x) => x.boxes.length === 1 && x.boxes[0]!.class === 'face' && x.client_ts_ms !== undefined));
       const ids = results.map((x) => x.frame_id);
-      assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+      );
       // The first frames go at 640x480; once the capture hint is in, each frame is scaled before JPEG encoding.
       const late = results.filter((x) => x.frame_id >= 10);
       assert.ok(late.length > 0 && late.every((x) => x.width === 256 && x.height === 192), JSON.stringify(late.map((x) => x.width)));

@@ -41,8 +41,12 @@ describe('trickle and non-trickle ICE from Chromium (connect time: connect() →
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    t.diagnostic(`connect → first result, median of 3: non-trickle ${median(times['non-trickle']!).toFixed(0)} ms, trickle ${median(times.trickle!).toFixed(0)} ms`);
-    console.log(`connect → first result (median of 3): non-trickle ${median(times['non-trickle']!).toFixed(0)} ms, trickle ${median(times.trickle!).toFixed(0)} ms`);
+    t.diagnostic(
+      `connect → first result, median of 3: non-trickle ${median(times['non-trickle']!).toFixed(0)} ms, trickle ${median(times.trickle!).toFixed(0)} ms`,
+    );
+    console.log(
+      `connect → first result (median of 3): non-trickle ${median(times['non-trickle']!).toFixed(0)} ms, trickle ${median(times.trickle!).toFixed(0)} ms`,
+    );
     for (const xs of Object.values(times)) assert.equal(xs.length, 3);
     const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { sessions: number };
     assert.equal(ready.sessions, 0, 'every session ended by close()');

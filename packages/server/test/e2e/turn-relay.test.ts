@@ -62,7 +62,12 @@ describe('TURN with ephemeral credentials (Debian coturn, use-auth-secret)', { t
     const page = await browser.context.newPage();
     await page.goto(`${server.url}/?key=${KEY}`);
     const out = await page.evaluate(async (key) => {
-      const s = await (window as any).sightline.connect({ url: location.origin, apiKey: key, iceTransportPolicy: 'relay', media: { video: { width: 640, height: 480 } } });
+      const s = await (window as any).sightline.connect({
+        url: location.origin,
+        apiKey: key,
+        iceTransportPolicy: 'relay',
+        media: { video: { width: 640, height: 480 } },
+      });
       const results: any[] = [];
       s.on('result', (e: any) => results.push(e.message));
       await new Promise((r) => setTimeout(r, 4000));

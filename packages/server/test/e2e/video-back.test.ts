@@ -18,7 +18,13 @@ interface Grab {
 async function grab(page: Page, processor: string): Promise<Grab> {
   return page.evaluate(
     async ({ key, processor }) => {
-      const s = await (window as any).sightline.connect({ url: location.origin, apiKey: key, processor, mode: 'video', media: { video: { width: 640, height: 480 } } });
+      const s = await (window as any).sightline.connect({
+        url: location.origin,
+        apiKey: key,
+        processor,
+        mode: 'video',
+        media: { video: { width: 640, height: 480 } },
+      });
       const results: any[] = [];
       s.on('result', (e: any) => results.push(e.message));
       const mk = (stream: MediaStream) => {
@@ -50,7 +56,13 @@ async function grab(page: Page, processor: string): Promise<Grab> {
         const [bx, by, bw, bh] = box.map((n: number) => Math.round(n));
         for (let y = by + 10; y < by + bh - 10; y++) for (let x = bx + 10; x < bx + bw - 10; x++) lum.push(d[(y * 640 + x) * 4 + 1]!);
         const m = lum.reduce((a, b) => a + b, 0) / Math.max(1, lum.length);
-        return { mean: sum / (d.length / 4), variance: lum.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, lum.length), green, width: v.videoWidth, data: d };
+        return {
+          mean: sum / (d.length / 4),
+          variance: lum.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, lum.length),
+          green,
+          width: v.videoWidth,
+          data: d,
+        };
       };
       const a = stats(local);
       const b = stats(remote);
@@ -100,13 +112,21 @@ describe('processed video back (mode video): boxes drawn, edges, blur-faces', { 
 
   test('blur-faces: the face region of the returned picture is smooth', async () => {
     const g = await grab(page, 'blur-faces');
-    assert.ok(g.results.some((r) => r.boxes.length === 1), 'faces found');
+    assert.ok(
+      g.results.some((r) => r.boxes.length === 1),
+      'faces found',
+    );
     assert.ok(g.remote.variance < g.local.variance * 0.5, `face variance ${g.remote.variance.toFixed(0)} vs input ${g.local.variance.toFixed(0)}`);
   });
 
   test('mode video with an offer that cannot receive video is a 400', async () => {
-    const sdp = 'v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 00:11\r\na=sendonly\r\n';
-    const r = await fetch(`${server.url}/webrtc/offer`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': KEY }, body: JSON.stringify({ sdp, type: 'offer', mode: 'video' }) });
+    const sdp =
+      'v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 00:11\r\na=sendonly\r\n';
+    const r = await fetch(`${server.url}/webrtc/offer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': KEY },
+      body: JSON.stringify({ sdp, type: 'offer', mode: 'video' }),
+    });
     assert.equal(r.status, 400);
     assert.match(((await r.json()) as { error: { message: string } }).error.message, /sendrecv/);
   });

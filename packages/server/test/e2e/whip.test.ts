@@ -103,7 +103,11 @@ describe('WHIP ingest from a third-party client (whip-whep in Chromium), results
     const bad = await post({ 'content-type': 'application/sdp', authorization: `Bearer ${KEY}` }, 'hello');
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'invalid_sdp');
-    const patch = await fetch(`${server.url}/whip/nope`, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${KEY}` }, body: 'a=end-of-candidates' });
+    const patch = await fetch(`${server.url}/whip/nope`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${KEY}` },
+      body: 'a=end-of-candidates',
+    });
     assert.equal(patch.status, 404);
     const options = await fetch(`${server.url}/whip`, { method: 'OPTIONS' });
     assert.equal(options.status, 204);

@@ -15,9 +15,20 @@ export function ensurePanClip(): string {
   if (existsSync(out)) return out;
   const tmp = `${out}.tmp.y4m`;
   execFileSync('ffmpeg', [
-    '-loglevel', 'error', '-y', '-loop', '1', '-i', astronautPng,
-    '-vf', `scale=800:800,crop=640:480:x='80+30*sin(2*PI*t/6)':y='100+20*sin(2*PI*t/6)',format=yuv420p`,
-    '-t', String(CLIP.seconds), '-r', String(CLIP.fps), tmp,
+    '-loglevel',
+    'error',
+    '-y',
+    '-loop',
+    '1',
+    '-i',
+    astronautPng,
+    '-vf',
+    `scale=800:800,crop=640:480:x='80+30*sin(2*PI*t/6)':y='100+20*sin(2*PI*t/6)',format=yuv420p`,
+    '-t',
+    String(CLIP.seconds),
+    '-r',
+    String(CLIP.fps),
+    tmp,
   ]);
   renameSync(tmp, out);
   return out;

@@ -22,11 +22,27 @@ async function freeUdpPort(): Promise<number> {
 export async function startCoturn(extraArgs: string[] = ['--no-auth']): Promise<Coturn> {
   const port = await freeUdpPort();
   const dir = mkdtempSync(join(tmpdir(), 'sightline-coturn-'));
-  const proc = spawn('turnserver', [
-    '-n', '--listening-ip=127.0.0.1', `--listening-port=${port}`, '--relay-ip=127.0.0.1', '--min-port=49200', '--max-port=49900',
-    '--no-cli', '--no-tls', '--no-dtls', '--allow-loopback-peers', '--simple-log', '--log-file=stdout', `--pidfile=${dir}/turn.pid`,
-    '--realm=sightline.test', ...extraArgs,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    'turnserver',
+    [
+      '-n',
+      '--listening-ip=127.0.0.1',
+      `--listening-port=${port}`,
+      '--relay-ip=127.0.0.1',
+      '--min-port=49200',
+      '--max-port=49900',
+      '--no-cli',
+      '--no-tls',
+      '--no-dtls',
+      '--allow-loopback-peers',
+      '--simple-log',
+      '--log-file=stdout',
+      `--pidfile=${dir}/turn.pid`,
+      '--realm=sightline.test',
+      ...extraArgs,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -24,7 +24,10 @@ const w = wrtc as unknown as {
   RTCPeerConnection: new (c?: object) => AnyPc;
   nonstandard: {
     RTCVideoSource: new () => { createTrack(): { stop(): void }; onFrame(f: I420Frame): void };
-    RTCAudioSource: new () => { createTrack(): unknown; onData(d: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }): void };
+    RTCAudioSource: new () => {
+      createTrack(): unknown;
+      onData(d: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }): void;
+    };
   };
 };
 

@@ -35,7 +35,11 @@ export async function startServerProcess(args: string[] = [], env: Record<string
     else if (Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
     else await new Promise((r) => setTimeout(r, 50));
   }
-  while ((await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status).catch(() => 0)) !== 200) {
+  while (
+    (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.status)
+      .catch(() => 0)) !== 200
+  ) {
     if (Date.now() > deadline) throw new Error(`server never became ready:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -47,7 +47,12 @@ export function writeTestModels(): TestModels {
     [0.9, 0.8, 0.1, 0.1, ...z4],
     [0.1, 0.05, 0.7, 0.2, ...z4],
   ];
-  const v5Rows = [[32, 32, 20, 10, 0.9, 1, 0], [33, 32, 20, 10, 0.8, 1, 0], [10, 50, 8, 8, 0.8, 0.125, 0.875], [50, 10, 4, 4, 0.1, 1, 0]];
+  const v5Rows = [
+    [32, 32, 20, 10, 0.9, 1, 0],
+    [33, 32, 20, 10, 0.8, 1, 0],
+    [10, 50, 8, 8, 0.8, 0.125, 0.875],
+    [50, 10, 4, 4, 0.1, 1, 0],
+  ];
   while (v5Rows.length < 8) v5Rows.push([0, 0, 0, 0, 0, 0, 0]);
   return {
     dir,
@@ -55,20 +60,34 @@ export function writeTestModels(): TestModels {
     yolov8Fixed: write('yolov8-fixed.onnx', constantHeadsModel(images(1), [{ name: 'output0', shape: [1, 6, 8], values: v8 }], YOLO_META)),
     yoloE2E: write(
       'yolo-e2e.onnx',
-      constantHeadsModel(images(), [{ name: 'output0', shape: ['N', 3, 6], values: [[22, 27, 42, 37, 0.9, 0], [6, 46, 14, 54, 0.7, 1], [0, 0, 1, 1, 0.1, 0]] }], YOLO_META),
-    ),
-    yolov5: write(
-      'yolov5-test.onnx',
       constantHeadsModel(
         images(),
-        [{ name: 'output0', shape: ['N', 8, 7], values: v5Rows }],
+        [
+          {
+            name: 'output0',
+            shape: ['N', 3, 6],
+            values: [
+              [22, 27, 42, 37, 0.9, 0],
+              [6, 46, 14, 54, 0.7, 1],
+              [0, 0, 1, 1, 0.1, 0],
+            ],
+          },
+        ],
         YOLO_META,
       ),
     ),
+    yolov5: write('yolov5-test.onnx', constantHeadsModel(images(), [{ name: 'output0', shape: ['N', 8, 7], values: v5Rows }], YOLO_META)),
     ssd: write(
       'ssd-test.onnx',
       constantHeadsModel({ name: 'image_tensor', type: 'uint8', shape: ['N', 300, 300, 3] }, [
-        { name: 'detection_boxes', shape: ['N', 2, 4], values: [[0.25, 0.25, 0.75, 0.5], [0, 0, 0.1, 0.1]] },
+        {
+          name: 'detection_boxes',
+          shape: ['N', 2, 4],
+          values: [
+            [0.25, 0.25, 0.75, 0.5],
+            [0, 0, 0.1, 0.1],
+          ],
+        },
         { name: 'detection_scores', shape: ['N', 2], values: [0.95, 0.1] },
         { name: 'detection_classes', shape: ['N', 2], values: [1, 2] },
         { name: 'num_detections', shape: ['N'], values: [2] },
@@ -77,7 +96,15 @@ export function writeTestModels(): TestModels {
     // Logits from the mean of each (ImageNet-normalised) channel: red, green, blue, or white.
     colours: write(
       'colours.onnx',
-      meanColourClassifier(32, [[1, 0, 0, 0.6], [0, 1, 0, 0.6], [0, 0, 1, 0.6]], { names: "{0: 'red', 1: 'green', 2: 'blue', 3: 'white'}", task: 'classify' }),
+      meanColourClassifier(
+        32,
+        [
+          [1, 0, 0, 0.6],
+          [0, 1, 0, 0.6],
+          [0, 0, 1, 0.6],
+        ],
+        { names: "{0: 'red', 1: 'green', 2: 'blue', 3: 'white'}", task: 'classify' },
+      ),
     ),
   };
 }

@@ -17,7 +17,12 @@ describe('HTTP API (in-process server, real wrtc and workers)', () => {
     return p.offer();
   };
   const post = (body: unknown, headers: Record<string, string> = { 'api-key': KEY }, url = '/skin/webrtc/offer') =>
-    server.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+    server.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
   before(async () => {
     server = await createServer(
@@ -36,9 +41,11 @@ describe('HTTP API (in-process server, real wrtc and workers)', () => {
     assert.deepEqual(r.json(), { status: 'WebRTC API healthy' });
   });
 
-  test('--health-status sets the health text (the seed\'s), and the OpenAPI document states it', async () => {
+  test("--health-status sets the health text (the seed's), and the OpenAPI document states it", async () => {
     const seedLike = await createServer(
-      loadConfig(['--workers', '1', '--base-path', '/skin', '--health-status', 'WebRTC Skin API healthy', '--log-level', 'silent'], { SIGHTLINE_API_KEYS: KEY }),
+      loadConfig(['--workers', '1', '--base-path', '/skin', '--health-status', 'WebRTC Skin API healthy', '--log-level', 'silent'], {
+        SIGHTLINE_API_KEYS: KEY,
+      }),
     );
     try {
       const r = await seedLike.app.inject({ method: 'GET', url: '/skin/webrtc/health' });

@@ -124,7 +124,10 @@ describe('wrtc engine: audio tracks reach onAudioFrame', () => {
     const first = chunks.findIndex((c) => c.sampleRate === 48000);
     assert.ok(first >= 0 && first < 10, `first 48 kHz chunk: ${first}`);
     assert.ok(chunks.slice(0, first).every((c) => c.samples.every((v) => v === 0)));
-    assert.ok(chunks.slice(first).every((c) => c.sampleRate === 48000), `rates ${[...new Set(chunks.map((c) => c.sampleRate))]}`);
+    assert.ok(
+      chunks.slice(first).every((c) => c.sampleRate === 48000),
+      `rates ${[...new Set(chunks.map((c) => c.sampleRate))]}`,
+    );
     const c = chunks.at(-1)!;
     assert.ok(c.channels === 1 || c.channels === 2, `channels ${c.channels}`);
     assert.equal(c.samples.length, 480 * c.channels, '10 ms per chunk');
@@ -151,7 +154,11 @@ describe('wrtc engine: audio tracks reach onAudioFrame', () => {
     client.startClip(withSilence(sentence, 0.5, 0));
     for (let i = 0; i < 300 && events.length < 2; i++) await sleep(20);
     stream.close();
-    assert.deepEqual(events.map((e) => e.type), ['speech_start', 'speech_end'], JSON.stringify(events));
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['speech_start', 'speech_end'],
+      JSON.stringify(events),
+    );
     const end = events[1]!;
     assert.ok(end.type === 'speech_end' && Math.abs(end.duration_ms - (s1 - s0)) <= 300, `${JSON.stringify(end)} vs ${s1 - s0} ms`);
     assert.ok(Math.abs(end.at_ms - Date.now()) < 5000);

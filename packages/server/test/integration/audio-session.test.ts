@@ -51,7 +51,9 @@ describe('audio in a session: vad and audio-level beside a video processor (real
     // speech began at t0 + truth.start on its clock (the same clock here) plus the transport's delay (Opus packet,
     // jitter buffer: tens of ms on loopback).
     const late = { start: (starts[0]!.at_ms as number) - (t0 + truth.start), end: (ends[0]!.at_ms as number) - (t0 + truth.end) };
-    console.log(`speech_start ${late.start.toFixed(0)} ms, speech_end ${late.end.toFixed(0)} ms after the speech left the client (t_ms ${starts[0]!.t_ms}-${ends[0]!.t_ms}, clip ${truth.start}-${truth.end})`);
+    console.log(
+      `speech_start ${late.start.toFixed(0)} ms, speech_end ${late.end.toFixed(0)} ms after the speech left the client (t_ms ${starts[0]!.t_ms}-${ends[0]!.t_ms}, clip ${truth.start}-${truth.end})`,
+    );
     assert.ok(Math.abs(late.start) <= 200, `speech_start ${late.start} ms off`);
     assert.ok(Math.abs(late.end) <= 200, `speech_end ${late.end} ms off`);
     // t_ms is the position in the audio received, which starts when the server's track starts (before the client's
@@ -88,6 +90,12 @@ describe('audio in a session: vad and audio-level beside a video processor (real
     const bad = await offer({ vad: { threshold: 3 } }, true);
     assert.equal(bad.json().error.code, 'invalid_params');
     const list = await server.app.inject({ method: 'GET', url: '/v1/processors', headers: { 'api-key': KEY } });
-    assert.deepEqual(list.json().audio_processors.map((p: { name: string }) => p.name).sort(), ['audio-level', 'vad']);
+    assert.deepEqual(
+      list
+        .json()
+        .audio_processors.map((p: { name: string }) => p.name)
+        .sort(),
+      ['audio-level', 'vad'],
+    );
   });
 });

@@ -66,7 +66,10 @@ describe('vad processor with the real Silero model', () => {
     await feed(stream, audio, t0);
     stream.close();
     t.diagnostic(`truth ${truth.join('–')} ms; events ${JSON.stringify(events)}`);
-    assert.deepEqual(events.map((e) => e.type), ['speech_start', 'speech_end']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['speech_start', 'speech_end'],
+    );
     const [start, end] = events as [Extract<AudioEvent, { type: 'speech_start' }>, Extract<AudioEvent, { type: 'speech_end' }>];
     assert.ok(Math.abs(start.t_ms - truth[0]) <= 200, `start ${start.t_ms} vs ${truth[0]}`);
     assert.ok(Math.abs(end.t_ms - truth[1]) <= 200, `end ${end.t_ms} vs ${truth[1]}`);
@@ -90,7 +93,10 @@ describe('vad processor with the real Silero model', () => {
     const events = collect(stream);
     await feed(stream, clip(two, LEAD, 1.5), Date.now());
     stream.close();
-    assert.deepEqual(events.map((e) => e.type), ['speech_start', 'speech_end', 'speech_start', 'speech_end']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['speech_start', 'speech_end', 'speech_start', 'speech_end'],
+    );
     const second = truth[0] + (sentence.length + gap.length) / (RATE / 1000);
     assert.ok(Math.abs(events[2]!.t_ms - second) <= 200, `${events[2]!.t_ms} vs ${second}`);
   });
@@ -104,7 +110,10 @@ describe('vad processor with the real Silero model', () => {
     await Promise.all([feed(a, clip(sentence, LEAD, 1.5), t0), feed(b, clip(new Int16Array(0), 4, 0), t0)]);
     a.close();
     b.close();
-    assert.deepEqual(ea.map((e) => e.type), ['speech_start', 'speech_end']);
+    assert.deepEqual(
+      ea.map((e) => e.type),
+      ['speech_start', 'speech_end'],
+    );
     assert.deepEqual(eb, []);
   });
 
@@ -112,7 +121,11 @@ describe('vad processor with the real Silero model', () => {
     let seed = 1;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
     const noise = (dbfs: number) => Int16Array.from({ length: 3 * RATE }, () => Math.round(rand() * 32767 * 10 ** (dbfs / 20) * Math.sqrt(3)));
-    for (const [name, audio] of [['silence', new Int16Array(3 * RATE)], ['noise −40 dBFS', noise(-40)], ['noise −20 dBFS', noise(-20)]] as const) {
+    for (const [name, audio] of [
+      ['silence', new Int16Array(3 * RATE)],
+      ['noise −40 dBFS', noise(-40)],
+      ['noise −20 dBFS', noise(-20)],
+    ] as const) {
       const stream = open();
       const events = collect(stream);
       await feed(stream, audio, Date.now());
@@ -149,7 +162,9 @@ describe('vad processor with the real Silero model', () => {
     const one = await time(1, 300);
     const sixteen = await time(16, 40);
     await model.close();
-    t.diagnostic(`ms per window: batch 1 ${one.toFixed(3)}, batch 16 ${sixteen.toFixed(3)}; worker so far ${(runner.stats.modelMs / runner.stats.windows).toFixed(3)} over ${runner.stats.windows} windows in ${runner.stats.runs} runs`);
+    t.diagnostic(
+      `ms per window: batch 1 ${one.toFixed(3)}, batch 16 ${sixteen.toFixed(3)}; worker so far ${(runner.stats.modelMs / runner.stats.windows).toFixed(3)} over ${runner.stats.windows} windows in ${runner.stats.runs} runs`,
+    );
     assert.ok(one < 32, 'faster than real time');
   });
 

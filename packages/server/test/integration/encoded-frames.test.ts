@@ -90,7 +90,9 @@ describe('JPEG/WebP frames over a DataChannel and over the WebSocket bridge', ()
 
   before(async () => {
     server = await createServer(
-      loadConfig(['--workers', '1', '--log-level', 'silent', '--port', '0', '--host', '127.0.0.1', '--max-frame-bytes', String(MAX_FRAME_BYTES)], { SIGHTLINE_API_KEYS: KEY }),
+      loadConfig(['--workers', '1', '--log-level', 'silent', '--port', '0', '--host', '127.0.0.1', '--max-frame-bytes', String(MAX_FRAME_BYTES)], {
+        SIGHTLINE_API_KEYS: KEY,
+      }),
     );
     wsUrl = (await server.listen()).replace(/^http/, 'ws');
     const png = readFileSync(astronautPng);

@@ -11,7 +11,9 @@ describe("the server's own ICE settings: UDP port range and announced IP", () =>
   const peers: NodePeer[] = [];
   before(async () => {
     server = await createServer(
-      loadConfig(['--workers', '1', '--log-level', 'silent', '--rtc-port-min', '41000', '--rtc-port-max', '41100', '--announced-ip', '203.0.113.7'], { SIGHTLINE_API_KEYS: 'k' }),
+      loadConfig(['--workers', '1', '--log-level', 'silent', '--rtc-port-min', '41000', '--rtc-port-max', '41100', '--announced-ip', '203.0.113.7'], {
+        SIGHTLINE_API_KEYS: 'k',
+      }),
     );
   });
   after(async () => {
@@ -40,7 +42,8 @@ describe("the server's own ICE settings: UDP port range and announced IP", () =>
   });
 
   test('announceIp rewrites only IPv4 host candidates', () => {
-    const sdp = 'a=candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host generation 0\r\na=candidate:2 1 udp 1686052607 198.51.100.1 50001 typ srflx raddr 10.0.0.5 rport 50000\r\n';
+    const sdp =
+      'a=candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host generation 0\r\na=candidate:2 1 udp 1686052607 198.51.100.1 50001 typ srflx raddr 10.0.0.5 rport 50000\r\n';
     assert.equal(announceIp(sdp, '203.0.113.7'), sdp.replace('10.0.0.5 50000 typ host', '203.0.113.7 50000 typ host'));
   });
 

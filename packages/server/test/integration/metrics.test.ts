@@ -41,8 +41,21 @@ function parseScrape(text: string): Scrape {
 /** A session as the metrics see it: an id and a summary whose counters the test drives. */
 class FakeSession {
   readonly s: SessionSummary;
-  constructor(readonly id: string, processor: string) {
-    this.s = { session_id: id, processor, user_id: null, frames_received: 0, frames_processed: 0, frames_dropped: 0, results_sent: 0, results_undelivered: 0, end_reason: null };
+  constructor(
+    readonly id: string,
+    processor: string,
+  ) {
+    this.s = {
+      session_id: id,
+      processor,
+      user_id: null,
+      frames_received: 0,
+      frames_processed: 0,
+      frames_dropped: 0,
+      results_sent: 0,
+      results_undelivered: 0,
+      end_reason: null,
+    };
   }
   summary(): SessionSummary {
     return { ...this.s };
@@ -142,7 +155,10 @@ describe('ServerMetrics and GET /metrics (real prom-client registry, parsed with
         assert.equal(value(fams, 'sightline_results_undelivered_total', { processor: p }), sum('results_undelivered', p));
         assert.equal(value(fams, 'sightline_results_sent_total', { processor: p }), sum('results_sent', p));
         const inRes = results.filter((r) => r.processor === p);
-        for (const [name, key] of [['sightline_inference_seconds', 'inference_ms'], ['sightline_frame_total_seconds', 'total_ms']] as const) {
+        for (const [name, key] of [
+          ['sightline_inference_seconds', 'inference_ms'],
+          ['sightline_frame_total_seconds', 'total_ms'],
+        ] as const) {
           const count = value(fams, `${name}_count`, { processor: p });
           assert.equal(count, inRes.length, `${name} count = results of ${p}`);
           assert.equal(count, sum('frames_processed', p));
@@ -208,7 +224,10 @@ describe('ServerMetrics and GET /metrics (real prom-client registry, parsed with
     s.s.end_reason = 'deleted';
     m.onSessionEnd(s.summary());
     fams = await scrape(app);
-    assert.equal(value(fams, 'sightline_frames_received_total', { processor: 'face' }) + value(fams, 'sightline_frames_received_total', { processor: 'stats' }), s.s.frames_received);
+    assert.equal(
+      value(fams, 'sightline_frames_received_total', { processor: 'face' }) + value(fams, 'sightline_frames_received_total', { processor: 'stats' }),
+      s.s.frames_received,
+    );
     assert.equal(fams.types.has('nodejs_eventloop_lag_seconds'), false);
   });
 

@@ -34,10 +34,13 @@ describe('model adapters on real onnxruntime (ONNX graphs built in the test)', (
         assert.deepEqual(m.info.labels, ['cat', 'dog']);
         assert.equal(m.info.dynamicBatch, true);
         const [out] = await m.run([{ frame: copy(grey), params: DEFAULT_DECODE }]);
-        assert.deepEqual(out!.detections.map((d) => [d.label, Math.round(d.score * 100) / 100, boxOf(d)]), [
-          [EXPECTED.cat.class, EXPECTED.cat.score, EXPECTED.cat.box],
-          [EXPECTED.dog.class, EXPECTED.dog.score, EXPECTED.dog.box],
-        ]);
+        assert.deepEqual(
+          out!.detections.map((d) => [d.label, Math.round(d.score * 100) / 100, boxOf(d)]),
+          [
+            [EXPECTED.cat.class, EXPECTED.cat.score, EXPECTED.cat.box],
+            [EXPECTED.dog.class, EXPECTED.dog.score, EXPECTED.dog.box],
+          ],
+        );
       } finally {
         await m.close();
       }
@@ -50,7 +53,10 @@ describe('model adapters on real onnxruntime (ONNX graphs built in the test)', (
       assert.equal(m.info.adapter, 'ssd');
       assert.equal(m.info.input.dtype, 'uint8');
       const [out] = await m.run([{ frame: copy(grey), params: DEFAULT_DECODE }]);
-      assert.deepEqual(out!.detections.map((d) => [d.label, boxOf(d)]), [[EXPECTED.ssdPerson.class, EXPECTED.ssdPerson.box]]);
+      assert.deepEqual(
+        out!.detections.map((d) => [d.label, boxOf(d)]),
+        [[EXPECTED.ssdPerson.class, EXPECTED.ssdPerson.box]],
+      );
     } finally {
       await m.close();
     }
@@ -66,7 +72,10 @@ describe('model adapters on real onnxruntime (ONNX graphs built in the test)', (
         { frame: solid(0, 0, 255), params: { ...DEFAULT_DECODE, minScore: 0, topK: 1 } },
         { frame: solid(255, 255, 255), params: { ...DEFAULT_DECODE, minScore: 0, topK: 1 } },
       ]);
-      assert.deepEqual(outs.map((o) => o.labels![0]!.label), ['red', 'green', 'blue', 'white']);
+      assert.deepEqual(
+        outs.map((o) => o.labels![0]!.label),
+        ['red', 'green', 'blue', 'white'],
+      );
       assert.equal(outs[0]!.labels!.length, 2);
     } finally {
       await m.close();
@@ -78,7 +87,13 @@ describe('model adapters on real onnxruntime (ONNX graphs built in the test)', (
     try {
       assert.equal(m.info.dynamicBatch, false);
       assert.equal(m.info.maxBatch, 1);
-      await assert.rejects(m.run([{ frame: copy(grey), params: DEFAULT_DECODE }, { frame: copy(grey), params: DEFAULT_DECODE }]), /exceeds max 1/);
+      await assert.rejects(
+        m.run([
+          { frame: copy(grey), params: DEFAULT_DECODE },
+          { frame: copy(grey), params: DEFAULT_DECODE },
+        ]),
+        /exceeds max 1/,
+      );
     } finally {
       await m.close();
     }
@@ -105,7 +120,12 @@ describe('InferencePool: cross-session batching, round-robin, crash recovery', (
   test('with a dynamic-batch model and 4 sessions, batches larger than 1 form and results go to the right session', async () => {
     const pool = await InferencePool.create({ size: 1, models: [{ name: 'colours', file: models.colours }], maxBatch: 4, maxDelayMs: 30 });
     pools.push(pool);
-    const colours: Array<[string, [number, number, number]]> = [['red', [255, 0, 0]], ['green', [0, 255, 0]], ['blue', [0, 0, 255]], ['white', [255, 255, 255]]];
+    const colours: Array<[string, [number, number, number]]> = [
+      ['red', [255, 0, 0]],
+      ['green', [0, 255, 0]],
+      ['blue', [0, 0, 255]],
+      ['white', [255, 255, 255]],
+    ];
     const frames = new Map(colours.map(([n, c]) => [n, solid(...c, 64, 48)]));
     const params = { ...DEFAULT_DECODE, minScore: 0, topK: 1 };
     // Each session keeps one request in flight (as its pipeline would), 15 rounds each.
@@ -121,7 +141,9 @@ describe('InferencePool: cross-session batching, round-robin, crash recovery', (
     );
     for (const [name, got] of results) assert.deepEqual(new Set(got), new Set([name]), `session ${name} got ${got}`);
     const stats = pool.batchStats;
-    const multi = Object.entries(stats.sizes).filter(([size]) => Number(size) > 1).reduce((a, [, n]) => a + n, 0);
+    const multi = Object.entries(stats.sizes)
+      .filter(([size]) => Number(size) > 1)
+      .reduce((a, [, n]) => a + n, 0);
     assert.ok(multi > 0, `no batch larger than 1: ${JSON.stringify(stats)}`);
     assert.equal(stats.frames, 60);
     assert.ok(Math.max(...Object.keys(stats.sizes).map(Number)) <= 4);

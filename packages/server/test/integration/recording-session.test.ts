@@ -58,12 +58,18 @@ describe('recording sessions (opt-in per session or for all)', () => {
     const p = probe(paths.media);
     assert.deepEqual(p.streams, ['audio', 'video']);
     assert.ok(p.duration > 2.5 && p.duration < 4.5, `duration ${p.duration}`);
-    const lines = readFileSync(paths.results, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(paths.results, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const recorded = lines.filter((m) => m.type === 'result').map((m) => m.frame_id);
     const received = peer.messages.filter((m) => m.type === 'result').map((m) => m.frame_id);
     assert.ok(received.length >= 20);
     assert.deepEqual(recorded, received);
-    assert.ok(lines.some((m) => m.type === 'audio_level'), 'audio events recorded too');
+    assert.ok(
+      lines.some((m) => m.type === 'audio_level'),
+      'audio events recorded too',
+    );
     assert.ok(existsSync(join(dir, `${id}.json`)));
   });
 

@@ -37,7 +37,11 @@ interface Probe {
   format: { duration: string };
 }
 function probe(file: string): Probe {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_type,codec_name,width,height,nb_read_frames,duration:format=duration', '-of', 'json', file], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_type,codec_name,width,height,nb_read_frames,duration:format=duration', '-of', 'json', file],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as Probe;
 }
@@ -251,12 +255,24 @@ describe('AudioTimeline (pure)', () => {
   test('contiguous blocks, silence for gaps and for fillTo, conversion of other formats', () => {
     const t = new AudioTimeline(48_000, 1);
     const a = t.push(tone(0), 10);
-    assert.deepEqual(a.map((b) => [b.timestampMs, b.pcm.length, b.silence]), [[0, 480, false]]);
+    assert.deepEqual(
+      a.map((b) => [b.timestampMs, b.pcm.length, b.silence]),
+      [[0, 480, false]],
+    );
     const b = t.push(tone(1), 520); // starts at 510 ms: 500 ms of silence first
-    assert.deepEqual(b.map((x) => [x.timestampMs, x.pcm.length, x.silence]), [[10, 24_000, true], [510, 480, false]]);
+    assert.deepEqual(
+      b.map((x) => [x.timestampMs, x.pcm.length, x.silence]),
+      [
+        [10, 24_000, true],
+        [510, 480, false],
+      ],
+    );
     assert.equal(t.silenceMs, 500);
     assert.deepEqual(t.fillTo(100), []);
-    assert.equal(t.fillTo(2600).reduce((s, x) => s + x.pcm.length, 0), 99_840);
+    assert.equal(
+      t.fillTo(2600).reduce((s, x) => s + x.pcm.length, 0),
+      99_840,
+    );
     const stereo44 = { samples: new Int16Array(882).fill(1000), sampleRate: 44_100, channels: 2 };
     const c = t.push(stereo44, 2610);
     assert.equal(c.length, 1);

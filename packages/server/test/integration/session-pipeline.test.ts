@@ -15,11 +15,14 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
   let server: SightlineServer;
   const peers: NodePeer[] = [];
 
-  const open = (body: Record<string, unknown> = {}, peerOpts: { video?: boolean; label?: string } = {}) => openNodeSession(server.app, KEY, peers, body, peerOpts);
+  const open = (body: Record<string, unknown> = {}, peerOpts: { video?: boolean; label?: string } = {}) =>
+    openNodeSession(server.app, KEY, peers, body, peerOpts);
 
   before(async () => {
     server = await createServer(
-      loadConfig(['--workers', '2', '--log-level', 'silent', '--disconnected-timeout-ms', '1000', '--connect-timeout-ms', '3000'], { SIGHTLINE_API_KEYS: `${KEY},other-key` }),
+      loadConfig(['--workers', '2', '--log-level', 'silent', '--disconnected-timeout-ms', '1000', '--connect-timeout-ms', '3000'], {
+        SIGHTLINE_API_KEYS: `${KEY},other-key`,
+      }),
     );
   });
   after(async () => {
@@ -37,7 +40,11 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     const results = peer.messages.filter((m) => m.type === 'result');
     assert.ok(results.length >= 30, `only ${results.length} results`);
     const ids = results.map((m) => m.frame_id as number);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'frame ids increase');
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      'frame ids increase',
+    );
     assert.equal(new Set(ids).size, ids.length, 'no frame answered twice');
     let good = 0;
     for (const m of results) {
@@ -197,7 +204,10 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     // while the new offer was answered were held too, so the first is at least as new as when we looked.
     const first = results[0]!;
     assert.ok(first > 0 && first >= processedBefore - 32, `first result delivered: frame ${first} (${processedBefore} processed before)`);
-    assert.deepEqual(results, [...results].sort((a, b) => a - b));
+    assert.deepEqual(
+      results,
+      [...results].sort((a, b) => a - b),
+    );
     const summary = session.summary();
     assert.equal(summary.results_held, 32);
     assert.ok(summary.results_undelivered >= processedBefore - 32, `undelivered ${summary.results_undelivered} counts the evicted`);
@@ -212,7 +222,12 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     assert.deepEqual(await plain.peer.waitFor((m) => m.type === 'capture_hint'), { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
     // front (128 px) asks for less; the hint follows the params.
     plain.peer.channel.send(JSON.stringify({ type: 'set', params: { model: 'front' } }));
-    assert.deepEqual(await plain.peer.waitFor((m) => m.type === 'capture_hint' && m.max_width === 128), { type: 'capture_hint', max_width: 128, max_height: 128, max_fps: 30 });
+    assert.deepEqual(await plain.peer.waitFor((m) => m.type === 'capture_hint' && m.max_width === 128), {
+      type: 'capture_hint',
+      max_width: 128,
+      max_height: 128,
+      max_fps: 30,
+    });
     plain.peer.stopSending();
     const back = await open({ processor: 'face', mode: 'video' });
     back.peer.startSending(astronaut, 30);

@@ -27,11 +27,24 @@ async function child(): Promise<void> {
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : { sqlitePath: process.env.SQLITE_PATH! }),
   };
   const store = await openStore(opts);
-  store.recordSessionStart({ id: sessionId, tenant: TENANT, keyId: 'k', userId: null, processor: 'face', params: {}, transport: 'webrtc', startedAt: Date.now() });
+  store.recordSessionStart({
+    id: sessionId,
+    tenant: TENANT,
+    keyId: 'k',
+    userId: null,
+    processor: 'face',
+    params: {},
+    transport: 'webrtc',
+    startedAt: Date.now(),
+  });
   let frame = 0;
   setInterval(() => {
     for (let i = 0; i < 200; i++) {
-      store.recordResult(sessionId, { type: 'result', frame_id: frame++, boxes: [{ x: 1, y: 2, w: 3, h: 4, score: 0.5 }], width: 640, height: 480 }, Date.now());
+      store.recordResult(
+        sessionId,
+        { type: 'result', frame_id: frame++, boxes: [{ x: 1, y: 2, w: 3, h: 4, score: 0.5 }], width: 640, height: 480 },
+        Date.now(),
+      );
     }
   }, 5);
   process.stdout.write('ready\n');
@@ -102,7 +115,11 @@ if (process.env.SIGHTLINE_STORE_CHILD) {
     }
   }
 
-  const cases: { name: string; skip: string | false; setup: () => Promise<{ env: Record<string, string>; open: () => Promise<SessionStore>; check: () => Promise<void> }> }[] = [
+  const cases: {
+    name: string;
+    skip: string | false;
+    setup: () => Promise<{ env: Record<string, string>; open: () => Promise<SessionStore>; check: () => Promise<void> }>;
+  }[] = [
     {
       name: 'sqlite',
       skip: false,
@@ -141,7 +158,10 @@ if (process.env.SIGHTLINE_STORE_CHILD) {
               const orphans = await c.query('SELECT COUNT(*)::int AS n FROM results r LEFT JOIN sessions s ON s.id = r.session_id WHERE s.id IS NULL');
               assert.equal(orphans.rows[0].n, 0);
               const versions = await c.query('SELECT version FROM schema_migrations');
-              assert.deepEqual(versions.rows.map((r) => r.version), [SCHEMA_VERSION]);
+              assert.deepEqual(
+                versions.rows.map((r) => r.version),
+                [SCHEMA_VERSION],
+              );
             } finally {
               await c.end();
             }
@@ -163,7 +183,11 @@ if (process.env.SIGHTLINE_STORE_CHILD) {
           const ids = await frameIds(store, sessionId);
           // `written` counts the session start, then results in recorded order: a gapless prefix.
           assert.ok(ids.length >= reported - 1, `round ${round}: ${ids.length} results stored, ${reported - 1} reported flushed`);
-          assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i), 'results are a gapless prefix, in order');
+          assert.deepEqual(
+            ids,
+            Array.from({ length: ids.length }, (_, i) => i),
+            'results are a gapless prefix, in order',
+          );
           const s = await store.getSession(TENANT, sessionId);
           assert.equal(s?.ended_at, null);
           await store.close();

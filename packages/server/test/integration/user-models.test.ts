@@ -25,7 +25,20 @@ describe('your own models over WebRTC: --model, discovery, batching across sessi
   before(async () => {
     server = await createServer(
       loadConfig(
-        ['--workers', '1', '--log-level', 'silent', '--model', models.yolov8, '--model', `colours=${models.colours}`, '--max-batch', '4', '--max-delay-ms', '25'],
+        [
+          '--workers',
+          '1',
+          '--log-level',
+          'silent',
+          '--model',
+          models.yolov8,
+          '--model',
+          `colours=${models.colours}`,
+          '--max-batch',
+          '4',
+          '--max-delay-ms',
+          '25',
+        ],
         { SIGHTLINE_API_KEYS: KEY },
       ),
     );
@@ -78,7 +91,12 @@ describe('your own models over WebRTC: --model, discovery, batching across sessi
 
   test('4 sessions share batches and each gets its own results (a colour marker per session)', async () => {
     const before = server.pool.batchStats;
-    const colours: Array<[string, [number, number, number]]> = [['red', [255, 0, 0]], ['green', [0, 255, 0]], ['blue', [0, 0, 255]], ['white', [255, 255, 255]]];
+    const colours: Array<[string, [number, number, number]]> = [
+      ['red', [255, 0, 0]],
+      ['green', [0, 255, 0]],
+      ['blue', [0, 0, 255]],
+      ['white', [255, 255, 255]],
+    ];
     const sessions = await Promise.all(colours.map(() => open({ processor: 'classify', params: { top_k: 1 } })));
     sessions.forEach((s, i) => s.peer.startSending(solid(...colours[i]![1]), 30));
     await sleep(3000);
@@ -108,7 +126,10 @@ describe('your own models over WebRTC: --model, discovery, batching across sessi
     assert.equal((ack.params as Record<string, unknown>).model, 'yolov8-test', 'other params are kept');
     const at = peer.messages.length;
     const after = await peer.waitFor((m) => m.type === 'result' && peer.messages.indexOf(m) > at + 1);
-    assert.deepEqual((after.boxes as Array<{ class: string }>).map((b) => b.class), ['cat']);
+    assert.deepEqual(
+      (after.boxes as Array<{ class: string }>).map((b) => b.class),
+      ['cat'],
+    );
 
     peer.channel.send(JSON.stringify({ type: 'set', id: 2, params: { min_score: 5 } }));
     const bad = await peer.waitFor((m) => m.type === 'error' && m.id === 2);

@@ -10,14 +10,18 @@ import { VadStateMachine } from '../../src/audio/vad-state.js';
 function sine(hz: number, amp: number, rate: number, seconds: number, channels = 1): Int16Array {
   const n = Math.round(rate * seconds);
   const out = new Int16Array(n * channels);
-  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = Math.round(Math.min(32767, amp * 32768 * Math.sin((2 * Math.PI * hz * i) / rate)));
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < channels; c++) out[i * channels + c] = Math.round(Math.min(32767, amp * 32768 * Math.sin((2 * Math.PI * hz * i) / rate)));
   return out;
 }
 
 describe('downmix and resampling to 16 kHz', () => {
   test('downmix averages interleaved channels to float', () => {
     const m = downmix({ samples: Int16Array.from([16384, -16384, 32767, 32767, -32768, 0]), sampleRate: 48000, channels: 2 });
-    assert.deepEqual([...m].map((v) => +v.toFixed(4)), [0, 1, -0.5]);
+    assert.deepEqual(
+      [...m].map((v) => +v.toFixed(4)),
+      [0, 1, -0.5],
+    );
   });
 
   for (const rate of [48000, 44100, 32000, 16000, 8000]) {
@@ -26,7 +30,8 @@ describe('downmix and resampling to 16 kHz', () => {
       const input = sine(1000, 0.5, rate, 1);
       const parts: Float32Array[] = [];
       const chunk = Math.round(rate / 100);
-      for (let i = 0; i < input.length; i += chunk) parts.push(r.process(downmix({ samples: input.subarray(i, i + chunk), sampleRate: rate, channels: 1 }), rate));
+      for (let i = 0; i < input.length; i += chunk)
+        parts.push(r.process(downmix({ samples: input.subarray(i, i + chunk), sampleRate: rate, channels: 1 }), rate));
       const out = Float32Array.from(parts.flatMap((p) => [...p]));
       assert.ok(out.length <= 16000 && out.length >= 15960, `${out.length} samples`);
       let err = 0;
@@ -66,7 +71,10 @@ describe('level meter and the audio-level processor', () => {
     const quiet = new Int16Array(960 * 25);
     for (let i = 0; i < quiet.length; i += 960) stream.push({ samples: quiet.subarray(i, i + 960), sampleRate: 48000, channels: 2 }, Date.now());
     assert.equal(events.length, 15);
-    assert.deepEqual(events.map((e) => e.t_ms), Array.from({ length: 15 }, (_, i) => i * 50));
+    assert.deepEqual(
+      events.map((e) => e.t_ms),
+      Array.from({ length: 15 }, (_, i) => i * 50),
+    );
     for (const e of events.slice(0, 10)) {
       assert.equal(e.type, 'audio_level');
       if (e.type !== 'audio_level') continue;
@@ -109,7 +117,10 @@ describe('VAD decision state machine', () => {
   test('pauses shorter than min silence and probabilities between the thresholds do not split speech', () => {
     const probs = [...Array(10).fill(0.9), ...Array(7).fill(0.1), ...Array(10).fill(0.9), ...Array(12).fill(0.4), 0.9, ...Array(8).fill(0.1)];
     const d = run(probs);
-    assert.deepEqual(d.map((x) => x.type), ['start', 'end']);
+    assert.deepEqual(
+      d.map((x) => x.type),
+      ['start', 'end'],
+    );
     assert.equal(d[1]!.pos, 40 * W);
   });
 
@@ -122,6 +133,14 @@ describe('VAD decision state machine', () => {
     const m = new VadStateMachine({ ...p, pad: 10 * W });
     const probs = [...Array(6).fill(0.9), ...Array(8).fill(0.1), ...Array(6).fill(0.9), ...Array(8).fill(0.1)];
     const d = probs.flatMap((pr, i) => m.window(i * W, W, pr) ?? []);
-    assert.deepEqual(d.map((x) => [x.type, x.pos / W]), [['start', 0], ['end', 6], ['start', 6], ['end', 20]]);
+    assert.deepEqual(
+      d.map((x) => [x.type, x.pos / W]),
+      [
+        ['start', 0],
+        ['end', 6],
+        ['start', 6],
+        ['end', 20],
+      ],
+    );
   });
 });

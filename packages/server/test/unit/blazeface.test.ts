@@ -11,7 +11,10 @@ import { iou, readPng, readPngAsI420 } from '../helpers/images.js';
 import { ASTRONAUT_FACE, astronautPng } from '../helpers/paths.js';
 
 const load = (name: string): Promise<OnnxModel> =>
-  OnnxModel.load(BUILTIN_MODELS.find((m) => m.name === name)!, { device: 'cpu', intraOpNumThreads: 1, maxBatch: 1 });
+  OnnxModel.load(
+    BUILTIN_MODELS.find((m) => m.name === name)!,
+    { device: 'cpu', intraOpNumThreads: 1, maxBatch: 1 },
+  );
 const detect = async (model: OnnxModel, frame: I420Frame, minScore: number) =>
   (await model.run([{ frame, params: { ...DEFAULT_DECODE, minScore } }]))[0]!.detections;
 

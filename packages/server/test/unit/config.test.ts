@@ -42,7 +42,10 @@ describe('loadConfig', () => {
   });
 
   test('bad numbers and unknown flags are clear errors', () => {
-    assert.throws(() => loadConfig(['--port', 'eighty'], {}), (e: Error) => e instanceof ConfigError && /--port/.test(e.message));
+    assert.throws(
+      () => loadConfig(['--port', 'eighty'], {}),
+      (e: Error) => e instanceof ConfigError && /--port/.test(e.message),
+    );
     assert.throws(() => loadConfig(['--max-sessions', '0'], {}), ConfigError);
     assert.throws(() => loadConfig(['--nope', '1'], {}), ConfigError);
   });

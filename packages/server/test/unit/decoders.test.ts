@@ -2,15 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { detectAdapter } from '../../src/models/adapters/onnx-model.js';
 import { BatchQueue } from '../../src/models/batch-queue.js';
-import {
-  decodeClassifier,
-  decodeSsd,
-  decodeYoloEndToEnd,
-  decodeYoloV5,
-  decodeYoloV8,
-  DEFAULT_DECODE,
-  nmsPerClass,
-} from '../../src/models/detections.js';
+import { decodeClassifier, decodeSsd, decodeYoloEndToEnd, decodeYoloV5, decodeYoloV8, DEFAULT_DECODE, nmsPerClass } from '../../src/models/detections.js';
 import { parseModelArg } from '../../src/models/model-catalog.js';
 import { parseClassNames, readOnnxMetadata } from '../../src/models/onnx-metadata.js';
 import { boxToFrame, transformFor } from '../../src/models/preprocess.js';
@@ -35,20 +27,29 @@ describe('YOLO decoders', () => {
       [300, 300, 10, 10, 0.2, 0.1], // under min_score
     ]);
     const d = decodeYoloV8(data, 0, 6, 4, P);
-    assert.deepEqual(d.map((x) => [x.classId, x.score.toFixed(2), x.x1, x.y1, x.x2, x.y2]), [
-      [0, '0.90', 90, 90, 110, 110],
-      [1, '0.60', 90, 90, 110, 110],
-    ]);
+    assert.deepEqual(
+      d.map((x) => [x.classId, x.score.toFixed(2), x.x1, x.y1, x.x2, x.y2]),
+      [
+        [0, '0.90', 90, 90, 110, 110],
+        [1, '0.60', 90, 90, 110, 110],
+      ],
+    );
   });
 
   test('v8: batch index selects the item; class filter and max_det apply', () => {
-    const one = v8([[10, 10, 4, 4, 0.9, 0.8], [50, 50, 4, 4, 0.7, 0.1]]);
+    const one = v8([
+      [10, 10, 4, 4, 0.9, 0.8],
+      [50, 50, 4, 4, 0.7, 0.1],
+    ]);
     const two = new Float32Array(one.length * 2);
     two.set(one, one.length);
     assert.equal(decodeYoloV8(two, 0, 6, 2, P).length, 0);
     assert.equal(decodeYoloV8(two, 1, 6, 2, P).length, 2);
     const dogs = decodeYoloV8(two, 1, 6, 2, { ...P, classIds: [1] });
-    assert.deepEqual(dogs.map((d) => d.classId), [1]);
+    assert.deepEqual(
+      dogs.map((d) => d.classId),
+      [1],
+    );
     assert.equal(decodeYoloV8(two, 1, 6, 2, { ...P, maxDet: 1 }).length, 1);
   });
 
@@ -63,7 +64,13 @@ describe('YOLO decoders', () => {
   test('end-to-end [K, 6]: corners as given, no NMS, sorted by score', () => {
     const data = Float32Array.from([1, 2, 3, 4, 0.5, 1, 5, 6, 7, 8, 0.9, 0, 0, 0, 1, 1, 0.1, 0]);
     const d = decodeYoloEndToEnd(data, 0, 3, P);
-    assert.deepEqual(d.map((x) => [x.x1, x.y1, x.x2, x.y2, x.classId]), [[5, 6, 7, 8, 0], [1, 2, 3, 4, 1]]);
+    assert.deepEqual(
+      d.map((x) => [x.x1, x.y1, x.x2, x.y2, x.classId]),
+      [
+        [5, 6, 7, 8, 0],
+        [1, 2, 3, 4, 1],
+      ],
+    );
   });
 });
 
@@ -71,12 +78,18 @@ describe('SSD and classifier decoders', () => {
   test('SSD: normalised ymin, xmin, ymax, xmax → input pixels; num_detections bounds the rows', () => {
     const boxes = Float32Array.from([0.25, 0.25, 0.75, 0.5, 0, 0, 1, 1]);
     const d = decodeSsd(boxes, Float32Array.from([0.9, 0.9]), Float32Array.from([1, 2]), 1, 0, 2, 300, 300, P);
-    assert.deepEqual(d.map((x) => [x.x1, x.y1, x.x2, x.y2, x.classId]), [[75, 75, 150, 225, 1]]);
+    assert.deepEqual(
+      d.map((x) => [x.x1, x.y1, x.x2, x.y2, x.classId]),
+      [[75, 75, 150, 225, 1]],
+    );
   });
 
   test('classifier: logits get a softmax; probabilities stay as they are; top-k best first', () => {
     const logits = decodeClassifier(Float32Array.from([1, 3, 2]), 0, 3, { ...P, minScore: 0, topK: 2 });
-    assert.deepEqual(logits.map((l) => l.classId), [1, 2]);
+    assert.deepEqual(
+      logits.map((l) => l.classId),
+      [1, 2],
+    );
     assert.ok(Math.abs(logits[0]!.score - Math.exp(3) / (Math.exp(1) + Math.exp(3) + Math.exp(2))) < 1e-6);
     const probs = decodeClassifier(Float32Array.from([0.2, 0.7, 0.1]), 0, 3, { ...P, minScore: 0, topK: 1 });
     assert.ok(Math.abs(probs[0]!.score - 0.7) < 1e-6);
@@ -84,7 +97,17 @@ describe('SSD and classifier decoders', () => {
 
   test('NMS leaves boxes of other classes alone', () => {
     const box = { x1: 0, y1: 0, x2: 10, y2: 10 };
-    assert.equal(nmsPerClass([{ ...box, score: 0.9, classId: 0 }, { ...box, score: 0.8, classId: 1 }], 0.5, 10).length, 2);
+    assert.equal(
+      nmsPerClass(
+        [
+          { ...box, score: 0.9, classId: 0 },
+          { ...box, score: 0.8, classId: 1 },
+        ],
+        0.5,
+        10,
+      ).length,
+      2,
+    );
   });
 });
 
@@ -123,17 +146,37 @@ describe('ONNX metadata and adapter detection', () => {
     assert.equal(detectAdapter(img, [{ name: 'logits', shape: ['N', 1000], type: 'float32' }], {}), 'classifier');
     assert.equal(detectAdapter(img, [{ name: 'output0', shape: ['N', 1000], type: 'float32' }], { task: 'detect' }), 'yolo');
     assert.equal(
-      detectAdapter(img, ['detection_boxes', 'detection_scores', 'detection_classes'].map((name) => ({ name, shape: ['N', 100], type: 'float32' })), {}),
+      detectAdapter(
+        img,
+        ['detection_boxes', 'detection_scores', 'detection_classes'].map((name) => ({ name, shape: ['N', 100], type: 'float32' })),
+        {},
+      ),
       'ssd',
     );
     assert.equal(
-      detectAdapter([{ name: 'input:0', shape: [1, 128, 128, 3], type: 'float32' }], ['Identity:0', 'Identity_1:0', 'Identity_2:0', 'Identity_3:0'].map((name) => ({ name, shape: [1], type: 'float32' })), {}),
+      detectAdapter(
+        [{ name: 'input:0', shape: [1, 128, 128, 3], type: 'float32' }],
+        ['Identity:0', 'Identity_1:0', 'Identity_2:0', 'Identity_3:0'].map((name) => ({ name, shape: [1], type: 'float32' })),
+        {},
+      ),
       'blazeface',
     );
   });
 
   test('an unrecognisable model gets an error that names --adapter', () => {
-    assert.throws(() => detectAdapter(img, [{ name: 'a', shape: [1], type: 'float32' }, { name: 'b', shape: [1], type: 'float32' }], {}, 'x.onnx'), /--adapter/);
+    assert.throws(
+      () =>
+        detectAdapter(
+          img,
+          [
+            { name: 'a', shape: [1], type: 'float32' },
+            { name: 'b', shape: [1], type: 'float32' },
+          ],
+          {},
+          'x.onnx',
+        ),
+      /--adapter/,
+    );
   });
 });
 

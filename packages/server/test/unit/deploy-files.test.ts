@@ -65,7 +65,7 @@ function parseDockerfile(text: string): { instructions: Instruction[]; stages: S
 /** Stage indexes from the given one back through the stages it is built FROM. */
 function ancestry(stages: Stage[], index: number): number[] {
   const chain = [index];
-  for (let s = stages[index]; s; ) {
+  for (let s = stages[index]; s;) {
     const parent = stages.findIndex((x) => x.name === s!.from);
     if (parent < 0 || chain.includes(parent)) break;
     chain.push(parent);
@@ -99,7 +99,7 @@ function dockerignore(text: string): (path: string) => boolean {
       const negate = l.startsWith('!');
       const p = (negate ? l.slice(1) : l).trim().replace(/^\/+|\/+$/g, '');
       let rx = '';
-      for (let i = 0; i < p.length; ) {
+      for (let i = 0; i < p.length;) {
         const [piece, len] = p.startsWith('**/', i)
           ? ['(?:.*/)?', 3]
           : p.startsWith('**', i)
@@ -167,7 +167,10 @@ describe('Dockerfile', () => {
   test('the stage that compiles native modules has python3, make and g++', () => {
     const compile = instructions.find((i) => i.keyword === 'RUN' && /\bnpm ci\b(?!.*--omit=dev)/.test(i.args))!;
     const chain = ancestry(stages, compile.stage);
-    const apt = instructions.filter((i) => i.keyword === 'RUN' && chain.includes(i.stage) && /apt-get install/.test(i.args)).map((i) => i.args).join(' ');
+    const apt = instructions
+      .filter((i) => i.keyword === 'RUN' && chain.includes(i.stage) && /apt-get install/.test(i.args))
+      .map((i) => i.args)
+      .join(' ');
     for (const p of ['python3', 'make', 'g++']) assert.ok(apt.split(/\s+/).includes(p), `${p} not installed for node-gyp`);
   });
 
@@ -182,8 +185,15 @@ describe('Dockerfile', () => {
 
   test('exposes 8080/tcp and the media UDP range it configures', () => {
     const exposed = all('EXPOSE').flatMap((i) => i.args.split(/\s+/));
-    assert.ok(exposed.some((p) => /^8080(\/tcp)?$/.test(p)), `EXPOSE ${exposed.join(' ')}`);
-    const env = new Map(all('ENV').filter((i) => i.stage === last).flatMap((i) => [...envPairs(i.args)]));
+    assert.ok(
+      exposed.some((p) => /^8080(\/tcp)?$/.test(p)),
+      `EXPOSE ${exposed.join(' ')}`,
+    );
+    const env = new Map(
+      all('ENV')
+        .filter((i) => i.stage === last)
+        .flatMap((i) => [...envPairs(i.args)]),
+    );
     const range = exposed.find((p) => /^\d+-\d+\/udp$/.test(p));
     assert.ok(range, 'no UDP range exposed');
     assert.equal(range, `${env.get('SIGHTLINE_RTC_PORT_MIN')}-${env.get('SIGHTLINE_RTC_PORT_MAX')}/udp`);
@@ -191,7 +201,10 @@ describe('Dockerfile', () => {
 
   test('stops with SIGTERM and starts the server from the built CLI', () => {
     assert.equal(all('STOPSIGNAL').at(-1)?.args, 'SIGTERM');
-    const entry = [...all('ENTRYPOINT'), ...all('CMD')].filter((i) => i.stage === last).map((i) => i.args).join(' ');
+    const entry = [...all('ENTRYPOINT'), ...all('CMD')]
+      .filter((i) => i.stage === last)
+      .map((i) => i.args)
+      .join(' ');
     assert.match(entry, /packages\/server\/dist\/cli\/main\.js/);
     assert.match(entry, /"serve"/);
   });
@@ -234,7 +247,8 @@ describe('Dockerfile', () => {
   });
 
   test('.dockerignore keeps what the build needs and drops node_modules, dist and tests', () => {
-    const needed = /^(package(-lock)?\.json|\.npmrc|tsconfig(\.base)?\.json|LICENSE|packages\/[^/]+\/(package\.json|tsconfig\.json|src\/.*|index\.html|vite\.config\.ts|bin\/.*)|packages\/server\/models\/.*)$/;
+    const needed =
+      /^(package(-lock)?\.json|\.npmrc|tsconfig(\.base)?\.json|LICENSE|packages\/[^/]+\/(package\.json|tsconfig\.json|src\/.*|index\.html|vite\.config\.ts|bin\/.*)|packages\/server\/models\/.*)$/;
     let checked = 0;
     for (const file of walk(root)) {
       const rel = relative(root, file).split('\\').join('/');
@@ -243,7 +257,15 @@ describe('Dockerfile', () => {
       checked++;
     }
     assert.ok(checked > 50, `only ${checked} build inputs found`);
-    for (const p of ['node_modules', 'packages/server/node_modules', 'packages/server/dist', 'packages/demo/dist', '.git', 'deploy/.env', 'packages/server/test/unit/x.test.ts']) {
+    for (const p of [
+      'node_modules',
+      'packages/server/node_modules',
+      'packages/server/dist',
+      'packages/demo/dist',
+      '.git',
+      'deploy/.env',
+      'packages/server/test/unit/x.test.ts',
+    ]) {
       assert.ok(ignored(p), `${p} should be excluded from the build context`);
     }
   });
@@ -334,7 +356,12 @@ describe('deploy/compose.yaml', () => {
   });
 
   test('every variable it substitutes is in .env.example', () => {
-    const example = new Set(read('deploy/.env.example').split('\n').map((l) => /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(l)?.[1]).filter((x): x is string => !!x));
+    const example = new Set(
+      read('deploy/.env.example')
+        .split('\n')
+        .map((l) => /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(l)?.[1])
+        .filter((x): x is string => !!x),
+    );
     for (const name of new Set(variables(read('deploy/compose.yaml')))) assert.ok(example.has(name), `${name} missing from deploy/.env.example`);
   });
 });
@@ -370,7 +397,8 @@ describe('deploy/turnserver.conf', () => {
 describe('docs/DEPLOY.md', () => {
   test('exists and links back to the files it explains', () => {
     const doc = read('docs/DEPLOY.md');
-    for (const f of ['compose.yaml', 'turnserver.conf', '.env.example', '/readyz', 'ONNXRUNTIME_NODE_INSTALL']) assert.ok(doc.includes(f), `DEPLOY.md does not mention ${f}`);
+    for (const f of ['compose.yaml', 'turnserver.conf', '.env.example', '/readyz', 'ONNXRUNTIME_NODE_INSTALL'])
+      assert.ok(doc.includes(f), `DEPLOY.md does not mention ${f}`);
     assert.ok(statSync(join(root, 'docs/DEPLOY.md')).size > 2000);
   });
 });

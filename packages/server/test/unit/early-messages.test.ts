@@ -11,7 +11,10 @@ describe('EarlyMessages', () => {
     assert.equal(e.hold(msg(1)), undefined);
     assert.equal(e.hold(msg(2)), undefined);
     assert.equal(e.size, 2);
-    assert.deepEqual(e.takeAll().map((m) => m.text), ['1', '2']);
+    assert.deepEqual(
+      e.takeAll().map((m) => m.text),
+      ['1', '2'],
+    );
     assert.equal(e.size, 0);
     assert.deepEqual(e.takeAll(), []);
   });
@@ -22,7 +25,10 @@ describe('EarlyMessages', () => {
     e.hold(msg(2));
     assert.equal(e.hold(msg(3))?.text, '1');
     assert.equal(e.hold(msg(4))?.text, '2');
-    assert.deepEqual(e.takeAll().map((m) => m.text), ['3', '4']);
+    assert.deepEqual(
+      e.takeAll().map((m) => m.text),
+      ['3', '4'],
+    );
   });
 
   test('a bound of 0 holds nothing', () => {

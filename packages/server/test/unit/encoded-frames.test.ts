@@ -131,7 +131,10 @@ describe('EncodedFrameInput', () => {
     const deadline = Date.now() + 5000;
     while (decoded.length + rejected.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(decoded, [0, 2]);
-    assert.deepEqual(rejected, [[undefined, 'invalid_frame'], [1, 'unsupported_format']]);
+    assert.deepEqual(rejected, [
+      [undefined, 'invalid_frame'],
+      [1, 'unsupported_format'],
+    ]);
     assert.deepEqual(input.counters, { decoded: 2, rejected: 2, dropped: 0, ignoredChunks: 0 });
   });
 });

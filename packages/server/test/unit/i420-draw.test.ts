@@ -20,7 +20,10 @@ describe('drawBoxesI420', () => {
 
   test('clips boxes that leave the frame and ignores empty ones', () => {
     const f = frame();
-    drawBoxesI420(f, [[50, 40, 100, 100], [0, 0, 0, 5]]);
+    drawBoxesI420(f, [
+      [50, 40, 100, 100],
+      [0, 0, 0, 5],
+    ]);
     assert.equal(f.data[40 * 64 + 63], OVERLAY_GREEN.y);
     assert.equal(f.data.length, i420Size(64, 48));
   });

@@ -28,7 +28,7 @@ describe('I420 filters', () => {
   });
 
   test('blur: a checkerboard region loses most of its variance; outside is untouched', () => {
-    const f = frame(64, 64, (x, y) => ((x >> 1) + (y >> 1)) % 2 ? 230 : 20);
+    const f = frame(64, 64, (x, y) => (((x >> 1) + (y >> 1)) % 2 ? 230 : 20));
     const before = variance(f, 16, 16, 48, 48);
     const outside = f.data[2 * 64 + 2];
     blurRegionsI420(f, [[16, 16, 32, 32]], 6);
@@ -37,7 +37,8 @@ describe('I420 filters', () => {
   });
 
   test('offerCanReceiveVideo: sendrecv or recvonly video sections only', () => {
-    const sdp = (dir: string) => `v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=${dir}\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n`;
+    const sdp = (dir: string) =>
+      `v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=${dir}\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n`;
     assert.equal(offerCanReceiveVideo(sdp('sendrecv')), true);
     assert.equal(offerCanReceiveVideo(sdp('recvonly')), true);
     assert.equal(offerCanReceiveVideo(sdp('sendonly')), false);

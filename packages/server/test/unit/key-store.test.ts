@@ -63,15 +63,30 @@ describe('readKeysFile', () => {
     const acme = ks.policy(ks.check('acme-secret')!)!;
     assert.deepEqual(
       { ...acme, id: undefined },
-      { id: undefined, name: 'acme-prod', tenant: 'acme', processors: ['face', 'null'], models: ['blazeface-back'], maxSessions: 2, maxFps: 10, storeResults: 0.25 },
+      {
+        id: undefined,
+        name: 'acme-prod',
+        tenant: 'acme',
+        processors: ['face', 'null'],
+        models: ['blazeface-back'],
+        maxSessions: 2,
+        maxFps: 10,
+        storeResults: 0.25,
+      },
     );
     assert.equal(ks.policy(ks.check('hashed-secret')!)!.tenant, 'other');
     assert.equal(ks.policy(ks.check('plain-key')!)!.maxSessions, undefined);
   });
   test('bad files say where, never the key', () => {
     assert.throws(() => readKeysFile(file('c.json', '{"keys":[1]}')), /c\.json: at keys\.0/);
-    assert.throws(() => readKeysFile(file('d.yaml', 'keys:\n  - key: s3cret\n    max_fps: -1\n')), (e: Error) => /at keys\.0\.max_fps/.test(e.message) && !e.message.includes('s3cret'));
+    assert.throws(
+      () => readKeysFile(file('d.yaml', 'keys:\n  - key: s3cret\n    max_fps: -1\n')),
+      (e: Error) => /at keys\.0\.max_fps/.test(e.message) && !e.message.includes('s3cret'),
+    );
     assert.throws(() => readKeysFile(file('e.yaml', 'keys:\n  - name: nokey\n')), /exactly one of "key" or "key_sha256"/);
-    assert.throws(() => readKeysFile(file('f.json', '{"keys": [')), (e: Error) => /not valid JSON/.test(e.message));
+    assert.throws(
+      () => readKeysFile(file('f.json', '{"keys": [')),
+      (e: Error) => /not valid JSON/.test(e.message),
+    );
   });
 });

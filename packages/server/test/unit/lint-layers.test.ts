@@ -12,17 +12,40 @@ async function lint(path: string, code: string): Promise<string[]> {
 
 describe('lint: the layer order is enforced (protocol ← engine ← pipeline/models ← session ← api ← cli)', () => {
   test('an upward import is an error', async () => {
-    assert.match((await lint('packages/server/src/engine/x.ts', "import type { Session } from '../session/session.js';\nexport type S = Session;\n")).join('\n'), /no-restricted-imports/);
-    assert.match((await lint('packages/server/src/models/x.ts', "import { buildApp } from '../api/app.js';\nexport const b = buildApp;\n")).join('\n'), /no-restricted-imports/);
-    assert.match((await lint('packages/server/src/session/x.ts', "import type { ServerMetrics } from '../observability/server-metrics.js';\nexport type M = ServerMetrics;\n")).join('\n'), /no-restricted-imports/);
+    assert.match(
+      (await lint('packages/server/src/engine/x.ts', "import type { Session } from '../session/session.js';\nexport type S = Session;\n")).join('\n'),
+      /no-restricted-imports/,
+    );
+    assert.match(
+      (await lint('packages/server/src/models/x.ts', "import { buildApp } from '../api/app.js';\nexport const b = buildApp;\n")).join('\n'),
+      /no-restricted-imports/,
+    );
+    assert.match(
+      (
+        await lint(
+          'packages/server/src/session/x.ts',
+          "import type { ServerMetrics } from '../observability/server-metrics.js';\nexport type M = ServerMetrics;\n",
+        )
+      ).join('\n'),
+      /no-restricted-imports/,
+    );
   });
 
   test('a downward import is fine', async () => {
-    assert.deepEqual(await lint('packages/server/src/session/x.ts', "import type { EnginePeer } from '../engine/media-engine.js';\nexport type P = EnginePeer;\n"), []);
+    assert.deepEqual(
+      await lint('packages/server/src/session/x.ts', "import type { EnginePeer } from '../engine/media-engine.js';\nexport type P = EnginePeer;\n"),
+      [],
+    );
   });
 
   test('browser code may not import zod or the protocol main entry', async () => {
-    assert.match((await lint('packages/client/src/x.ts', "import { ServerMessage } from '@sightline/protocol';\nexport const s = ServerMessage;\n")).join('\n'), /protocol\/wire/);
-    assert.deepEqual(await lint('packages/client/src/x.ts', "import { EncodedFrameSender } from '@sightline/protocol/wire';\nexport const s = EncodedFrameSender;\n"), []);
+    assert.match(
+      (await lint('packages/client/src/x.ts', "import { ServerMessage } from '@sightline/protocol';\nexport const s = ServerMessage;\n")).join('\n'),
+      /protocol\/wire/,
+    );
+    assert.deepEqual(
+      await lint('packages/client/src/x.ts', "import { EncodedFrameSender } from '@sightline/protocol/wire';\nexport const s = EncodedFrameSender;\n"),
+      [],
+    );
   });
 });

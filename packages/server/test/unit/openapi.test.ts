@@ -112,7 +112,10 @@ describe('OpenAPI document', () => {
   test('every $ref resolves; operation ids are unique; errors use ErrorBody', () => {
     const doc = buildOpenApi({ basePath: '/b', version: '1' }) as Json;
     for (const r of refs(doc)) {
-      const target = r.replace(/^#\//, '').split('/').reduce<any>((n, k) => n?.[k], doc);
+      const target = r
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<any>((n, k) => n?.[k], doc);
       assert.ok(target, `${r} resolves`);
     }
     const ids = Object.values(doc.paths as Json).flatMap((item) => Object.values(item as Json).map((op) => (op as Json).operationId));
@@ -121,14 +124,29 @@ describe('OpenAPI document', () => {
       assert.deepEqual(doc.components.responses[`E${s}`].content['application/json'].schema, { $ref: '#/components/schemas/ErrorBody' });
     }
     assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'bearer', 'metricsToken']);
-    assert.deepEqual(doc.components.securitySchemes.apiKey, { type: 'apiKey', in: 'header', name: 'api-key', description: doc.components.securitySchemes.apiKey.description });
+    assert.deepEqual(doc.components.securitySchemes.apiKey, {
+      type: 'apiKey',
+      in: 'header',
+      name: 'api-key',
+      description: doc.components.securitySchemes.apiKey.description,
+    });
   });
 
-  test('components are the protocol\'s own zod schemas, converted by z.toJSONSchema', () => {
+  test("components are the protocol's own zod schemas, converted by z.toJSONSchema", () => {
     const doc = buildOpenApi({ basePath: '', version: '1' }) as Json;
     const schemas = doc.components.schemas as Json;
     assert.deepEqual(Object.keys(schemas).sort(), Object.keys(COMPONENT_SCHEMAS).sort());
-    for (const name of ['OfferRequest', 'OfferResponse', 'ErrorBody', 'SessionSummary', 'HealthResponse', 'ReadyResponse', 'ServerMessage', 'ClientMessage', 'HelloMessage']) {
+    for (const name of [
+      'OfferRequest',
+      'OfferResponse',
+      'ErrorBody',
+      'SessionSummary',
+      'HealthResponse',
+      'ReadyResponse',
+      'ServerMessage',
+      'ClientMessage',
+      'HelloMessage',
+    ]) {
       assert.ok(schemas[name], name);
     }
     // OfferRequest has no named sub-schemas: its component is exactly what zod makes of it.
@@ -136,9 +154,13 @@ describe('OpenAPI document', () => {
     assert.deepEqual(schemas.OfferRequest, direct);
     assert.deepEqual(schemas.ErrorBody.properties.error.properties.code, { $ref: '#/components/schemas/ErrorCode' });
     // Every message of the unions is a named component (a new message type must be added to components.ts).
-    for (const [union, zodUnion] of [['ServerMessage', ServerMessage], ['ClientMessage', ClientMessage]] as const) {
+    for (const [union, zodUnion] of [
+      ['ServerMessage', ServerMessage],
+      ['ClientMessage', ClientMessage],
+    ] as const) {
       assert.equal(schemas[union].oneOf.length, zodUnion.options.length);
-      for (const m of schemas[union].oneOf) assert.match(m.$ref ?? '', /^#\/components\/schemas\/\w+Message$/, `${union} member ${JSON.stringify(m).slice(0, 80)} is named`);
+      for (const m of schemas[union].oneOf)
+        assert.match(m.$ref ?? '', /^#\/components\/schemas\/\w+Message$/, `${union} member ${JSON.stringify(m).slice(0, 80)} is named`);
     }
     const offer = doc.paths['/webrtc/offer'].post;
     assert.deepEqual(offer.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/OfferRequest' });
@@ -159,7 +181,11 @@ describe('the route table and the routes Fastify registers', () => {
         assert.deepEqual(missingFromTable, [], 'registered routes missing from api/openapi/route-table.ts');
         const got = new Set(registered.map((r) => `${r.method} ${r.url}`));
         const absent = ROUTES.filter((r) => !got.has(`${r.method} ${servedPath(r, basePath)}`));
-        assert.deepEqual(absent.filter((r) => !r.planned).map((r) => `${r.method} ${r.path}`), [], 'table routes the app does not register');
+        assert.deepEqual(
+          absent.filter((r) => !r.planned).map((r) => `${r.method} ${r.path}`),
+          [],
+          'table routes the app does not register',
+        );
         if (absent.length > 0) t.diagnostic(`planned, not registered yet: ${absent.map((r) => `${r.method} ${servedPath(r, basePath)}`).join(', ')}`);
       } finally {
         await app.close();

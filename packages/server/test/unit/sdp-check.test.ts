@@ -25,7 +25,10 @@ describe('checkOfferSdp', () => {
   test('rejects text that is not SDP', () => assert.match(checkOfferSdp('hello world')!, /v=0/));
   test('rejects a line that is not key=value', () => assert.match(checkOfferSdp(good.replace('s=-', 'garbage')), /not "<letter>=<value>"/));
   test('rejects an offer without media sections', () => {
-    const noMedia = good.split('\r\n').filter((l) => !l.startsWith('m=')).join('\r\n');
+    const noMedia = good
+      .split('\r\n')
+      .filter((l) => !l.startsWith('m='))
+      .join('\r\n');
     assert.match(checkOfferSdp(noMedia)!, /no media section/);
   });
   test('rejects an offer without fingerprint', () => {
@@ -40,7 +43,15 @@ describe('parseSdpFrag (RFC 8840 trickle fragments)', () => {
   test('reads ICE credentials, candidates per mid, and end-of-candidates', async () => {
     const { parseSdpFrag } = await import('../../src/engine/sdpfrag.js');
     const f = parseSdpFrag(
-      ['a=ice-ufrag:EsAw', 'a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1', 'm=audio 9 RTP/AVP 0', 'a=mid:0', 'a=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host generation 0', 'a=end-of-candidates', ''].join('\r\n'),
+      [
+        'a=ice-ufrag:EsAw',
+        'a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1',
+        'm=audio 9 RTP/AVP 0',
+        'a=mid:0',
+        'a=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host generation 0',
+        'a=end-of-candidates',
+        '',
+      ].join('\r\n'),
     );
     assert.equal(f.ufrag, 'EsAw');
     assert.equal(f.pwd, 'P2uYro0UCOQ4zxjKXaWCBui1');

@@ -10,7 +10,10 @@ describe('TURN REST credentials', () => {
   });
 
   test('ICE options: comma lists, URL schemes checked, TTL bounded', () => {
-    const c = loadConfig(['--turn-urls', 'turn:127.0.0.1:3478,turns:t.example:5349?transport=tcp', '--turn-secret', 's', '--stun-urls', 'stun:s.example:3478'], {});
+    const c = loadConfig(
+      ['--turn-urls', 'turn:127.0.0.1:3478,turns:t.example:5349?transport=tcp', '--turn-secret', 's', '--stun-urls', 'stun:s.example:3478'],
+      {},
+    );
     assert.deepEqual(c.turnUrls, ['turn:127.0.0.1:3478', 'turns:t.example:5349?transport=tcp']);
     assert.deepEqual(c.stunUrls, ['stun:s.example:3478']);
     assert.equal(c.turnTtl, 3600);

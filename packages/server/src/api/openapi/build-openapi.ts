@@ -19,7 +19,7 @@ const ERROR_TEXT: Record<ErrorStatus, string> = {
   400: 'invalid request (invalid_json, invalid_body, not_an_offer, invalid_sdp, unknown_processor, invalid_params, recording_unavailable)',
   401: 'missing_api_key: no key sent',
   403: 'invalid_api_key: the key is not valid',
-  404: 'not_found / session_not_found: unknown, ended or another key\'s',
+  404: "not_found / session_not_found: unknown, ended or another key's",
   408: 'auth_timeout',
   412: 'If-Match does not match',
   413: 'body_too_large',
@@ -60,7 +60,8 @@ function operation(r: RouteSpec, examples: Record<string, unknown>): Json {
   for (const m of r.path.matchAll(/:([A-Za-z_]\w*)/g)) {
     parameters.push({ name: m[1], in: 'path', required: true, description: PATH_PARAM_TEXT[m[1]!] ?? m[1], schema: { type: 'string' } });
   }
-  for (const q of r.query ?? []) parameters.push({ name: q.name, in: 'query', required: q.required ?? false, description: q.description, schema: jsonSchema(q.schema) });
+  for (const q of r.query ?? [])
+    parameters.push({ name: q.name, in: 'query', required: q.required ?? false, description: q.description, schema: jsonSchema(q.schema) });
   const responses: Json = {};
   for (const [status, res] of Object.entries(r.responses)) {
     responses[status] = {
@@ -69,7 +70,10 @@ function operation(r: RouteSpec, examples: Record<string, unknown>): Json {
       ...(res.content
         ? {
             content: Object.fromEntries(
-              Object.entries(res.content).map(([type, s]) => [type, { schema: bodySchema(s), ...(res.example && res.example in examples ? { example: examples[res.example] } : {}) }]),
+              Object.entries(res.content).map(([type, s]) => [
+                type,
+                { schema: bodySchema(s), ...(res.example && res.example in examples ? { example: examples[res.example] } : {}) },
+              ]),
             ),
           }
         : {}),
@@ -85,7 +89,13 @@ function operation(r: RouteSpec, examples: Record<string, unknown>): Json {
     security,
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(r.body
-      ? { requestBody: { required: true, ...(r.body.description ? { description: r.body.description } : {}), content: { [r.body.contentType]: { schema: bodySchema(r.body.schema) } } } }
+      ? {
+          requestBody: {
+            required: true,
+            ...(r.body.description ? { description: r.body.description } : {}),
+            content: { [r.body.contentType]: { schema: bodySchema(r.body.schema) } },
+          },
+        }
       : {}),
     responses,
     ...(r.websocket ? { 'x-websocket': true } : {}),
@@ -119,7 +129,7 @@ export function buildOpenApi(opts: BuildOpenApiOptions): Json {
         statuses.map((s) => [`E${s}`, { description: ERROR_TEXT[s], content: { 'application/json': { schema: ref('ErrorBody') } } }]),
       ),
       securitySchemes: {
-        apiKey: { type: 'apiKey', in: 'header', name: 'api-key', description: 'an API key (the seed\'s header)' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'api-key', description: "an API key (the seed's header)" },
         bearer: { type: 'http', scheme: 'bearer', description: 'the same API key as `Authorization: Bearer <key>`' },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'the metrics token, when the server is configured with one' },
       },

@@ -74,7 +74,14 @@ export class OnnxModel {
       file: basename(spec.file),
       inputs,
       outputs,
-      input: { width: inputSpec.width, height: inputSpec.height, layout: inputSpec.layout, channels: inputSpec.channels, dtype: inputSpec.dtype, resize: inputSpec.resize },
+      input: {
+        width: inputSpec.width,
+        height: inputSpec.height,
+        layout: inputSpec.layout,
+        channels: inputSpec.channels,
+        dtype: inputSpec.dtype,
+        resize: inputSpec.resize,
+      },
       labels: adapter === 'blazeface' ? ['face'] : labels,
       dynamicBatch,
       maxBatch,
@@ -146,14 +153,54 @@ export function inputSpecFor(adapter: AdapterName, input: ValueInfo, meta: Recor
   switch (adapter) {
     case 'yolo': {
       const [ih, iw] = imgsz(meta) ?? [640, 640];
-      return { width: dim(wDim, iw), height: dim(hDim, ih), layout, channels: 'rgb', dtype, mean: [0, 0, 0], std: dtype === 'uint8' ? [1, 1, 1] : [255, 255, 255], resize: 'letterbox', pad: 114 };
+      return {
+        width: dim(wDim, iw),
+        height: dim(hDim, ih),
+        layout,
+        channels: 'rgb',
+        dtype,
+        mean: [0, 0, 0],
+        std: dtype === 'uint8' ? [1, 1, 1] : [255, 255, 255],
+        resize: 'letterbox',
+        pad: 114,
+      };
     }
     case 'ssd':
-      return { width: dim(wDim, 300), height: dim(hDim, 300), layout, channels: 'rgb', dtype, mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], resize: 'stretch', pad: 0 };
+      return {
+        width: dim(wDim, 300),
+        height: dim(hDim, 300),
+        layout,
+        channels: 'rgb',
+        dtype,
+        mean: [127.5, 127.5, 127.5],
+        std: [127.5, 127.5, 127.5],
+        resize: 'stretch',
+        pad: 0,
+      };
     case 'classifier':
-      return { width: dim(wDim, 224), height: dim(hDim, 224), layout, channels: 'rgb', dtype, mean: IMAGENET_MEAN, std: IMAGENET_STD, resize: 'stretch', pad: 0 };
+      return {
+        width: dim(wDim, 224),
+        height: dim(hDim, 224),
+        layout,
+        channels: 'rgb',
+        dtype,
+        mean: IMAGENET_MEAN,
+        std: IMAGENET_STD,
+        resize: 'stretch',
+        pad: 0,
+      };
     case 'blazeface':
-      return { width: dim(wDim, 128), height: dim(hDim, 128), layout: 'nhwc', channels: 'rgb', dtype: 'float32', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], resize: 'letterbox', pad: 127.5 };
+      return {
+        width: dim(wDim, 128),
+        height: dim(hDim, 128),
+        layout: 'nhwc',
+        channels: 'rgb',
+        dtype: 'float32',
+        mean: [127.5, 127.5, 127.5],
+        std: [127.5, 127.5, 127.5],
+        resize: 'letterbox',
+        pad: 127.5,
+      };
   }
 }
 

@@ -1,15 +1,7 @@
 import type { Tensor } from 'onnxruntime-node';
 import { blazeFaceAnchors } from '../blazeface/anchors.js';
 import { decodeBlazeFace } from '../blazeface/decode.js';
-import {
-  decodeClassifier,
-  decodeSsd,
-  decodeYoloEndToEnd,
-  decodeYoloV5,
-  decodeYoloV8,
-  type DecodeParams,
-  type RawDetection,
-} from '../detections.js';
+import { decodeClassifier, decodeSsd, decodeYoloEndToEnd, decodeYoloV5, decodeYoloV8, type DecodeParams, type RawDetection } from '../detections.js';
 import { boxToFrame, type FrameTransform, type InputSpec } from '../preprocess.js';
 import type { Detection, ItemOutput } from '../worker-messages.js';
 
@@ -21,7 +13,12 @@ export interface OutputDecoder {
 const labelOf = (labels: readonly string[] | null, id: number): string => labels?.[id] ?? String(id);
 
 function toFrame(raw: RawDetection[], labels: readonly string[] | null, t: FrameTransform, frame: { width: number; height: number }): Detection[] {
-  return raw.map((d) => ({ label: labelOf(labels, d.classId), classId: d.classId, score: d.score, ...boxToFrame(d.x1, d.y1, d.x2, d.y2, t, frame.width, frame.height) }));
+  return raw.map((d) => ({
+    label: labelOf(labels, d.classId),
+    classId: d.classId,
+    score: d.score,
+    ...boxToFrame(d.x1, d.y1, d.x2, d.y2, t, frame.width, frame.height),
+  }));
 }
 
 const f32 = (t: Tensor | undefined, what: string): Float32Array => {
@@ -95,12 +92,17 @@ export function blazeFaceDecoder(size: number): OutputDecoder {
     decode(outputs, b, t, frame, p) {
       if (b !== 0) throw new Error('BlazeFace runs one frame at a time');
       const faces = decodeBlazeFace(
-        { scores: [f32(outputs['Identity:0'], 'Identity:0'), f32(outputs['Identity_1:0'], 'Identity_1:0')], boxes: [f32(outputs['Identity_2:0'], 'Identity_2:0'), f32(outputs['Identity_3:0'], 'Identity_3:0')] },
+        {
+          scores: [f32(outputs['Identity:0'], 'Identity:0'), f32(outputs['Identity_1:0'], 'Identity_1:0')],
+          boxes: [f32(outputs['Identity_2:0'], 'Identity_2:0'), f32(outputs['Identity_3:0'], 'Identity_3:0')],
+        },
         anchors,
         size,
         p.minScore,
       );
-      const raw = faces.slice(0, p.maxDet).map((f) => ({ x1: f.x * size, y1: f.y * size, x2: (f.x + f.w) * size, y2: (f.y + f.h) * size, score: f.score, classId: 0 }));
+      const raw = faces
+        .slice(0, p.maxDet)
+        .map((f) => ({ x1: f.x * size, y1: f.y * size, x2: (f.x + f.w) * size, y2: (f.y + f.h) * size, score: f.score, classId: 0 }));
       return { detections: toFrame(raw, ['face'], t, frame) };
     },
   };

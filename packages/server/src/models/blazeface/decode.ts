@@ -21,13 +21,7 @@ const sigmoid = (v: number): number => 1 / (1 + Math.exp(-Math.max(-100, Math.mi
  * Turns raw outputs into faces: sigmoid scores above `minScore`, boxes decoded against the anchors
  * (MediaPipe's TensorsToDetections with x/y/w/h scale = input size), then weighted NMS.
  */
-export function decodeBlazeFace(
-  out: BlazeFaceOutputs,
-  anchors: readonly Anchor[],
-  inputSize: number,
-  minScore: number,
-  iouThreshold = 0.3,
-): NormalisedFace[] {
+export function decodeBlazeFace(out: BlazeFaceOutputs, anchors: readonly Anchor[], inputSize: number, minScore: number, iouThreshold = 0.3): NormalisedFace[] {
   const candidates: NormalisedFace[] = [];
   let base = 0;
   for (let g = 0; g < 2; g++) {
