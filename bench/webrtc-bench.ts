@@ -5,6 +5,7 @@
  * Everything runs on this machine: the server, Chromium (which also encodes every stream) and the fake cameras.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { percentile } from '@sightline/protocol';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../packages/server/test/helpers/chromium.js';
 import { ensurePanClip } from '../packages/server/test/helpers/clip.js';
@@ -59,10 +60,7 @@ const cpuOf = (pids: number[]): number =>
     0,
   );
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
-};
+const pct = (xs: number[], p: number): number => percentile(xs, p) ?? NaN;
 
 interface Row {
   processor: string;

@@ -1,3 +1,5 @@
+import { percentile } from '@sightline/protocol/wire';
+
 /** Rolling figures over the last `windowMs`: RTT percentiles and event rates. Pure; time is passed in. */
 export class RollingStats {
   readonly #rtts: Array<[number, number]> = [];
@@ -19,9 +21,10 @@ export class RollingStats {
   /** Percentile `p` (0-100) of the RTTs in the window, or undefined when none. */
   rtt(p: number, now: number): number | undefined {
     this.#trim(now);
-    if (this.#rtts.length === 0) return undefined;
-    const s = this.#rtts.map(([, v]) => v).sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+    return percentile(
+      this.#rtts.map(([, v]) => v),
+      p,
+    );
   }
 
   /** Results per second over the window. */

@@ -15,6 +15,7 @@ export {
   type FrameChunk,
   type FrameChunkHeader,
 } from './frame-chunks.js';
+export { percentile, percentileOfSorted } from './percentile.js';
 export { EncodedFrameSender, type EncodedFrameSenderOptions, type EncodedFrameSenderStats } from './encoded-frame-sender.js';
 export type * from './messages.js';
 export type * from './http.js';

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ClientMessage, EncodedFrameSender, ErrorBody, OfferRequest, parseFrameChunk, ResultMessage, ServerMessage } from '../src/index.js';
+import { z } from 'zod';
+import {
+  ClientMessage,
+  describeZodError,
+  EncodedFrameSender,
+  ErrorBody,
+  OfferRequest,
+  parseFrameChunk,
+  percentile,
+  ResultMessage,
+  ServerMessage,
+} from '../src/index.js';
 
 describe('OfferRequest', () => {
   test("accepts the seed's body, with user_id null as its Python client sends it", () => {
@@ -99,5 +110,30 @@ describe('EncodedFrameSender', () => {
     sender.offer(new Uint8Array(10));
     assert.equal(sender.stats.lost, 1);
     assert.equal(sent.length, 2);
+  });
+});
+
+describe('percentile and describeZodError: one definition each', () => {
+  test('nearest rank: ⌊p/100 · n⌋, clamped; undefined when empty; the input is left alone', () => {
+    const xs = [5, 1, 4, 2, 3];
+    assert.equal(percentile(xs, 50), 3);
+    assert.equal(percentile(xs, 95), 5);
+    assert.equal(percentile(xs, 100), 5);
+    assert.equal(percentile(xs, 0), 1);
+    assert.equal(percentile([], 50), undefined);
+    assert.deepEqual(xs, [5, 1, 4, 2, 3]);
+  });
+
+  test("a schema failure is zod's prettifyError text on one line, with each path", () => {
+    const r = z
+      .object({ a: z.number().max(1), b: z.object({ c: z.string() }) })
+      .strict()
+      .safeParse({ a: 7, b: { c: 1 }, x: 1 });
+    assert.ok(!r.success);
+    const text = describeZodError(r.error);
+    assert.doesNotMatch(text, /\n/);
+    assert.match(text, /Too big: expected number to be <=1 \(at a\)/);
+    assert.match(text, /\(at b\.c\)/);
+    assert.match(text, /Unrecognized key: "x"/);
   });
 });

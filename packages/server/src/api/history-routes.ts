@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { describeZodError } from '@sightline/protocol';
 import { z } from 'zod';
 import { InvalidCursorError, MAX_PAGE, type SessionStore } from '../store/store.js';
 import { authenticate } from './auth.js';
@@ -19,7 +20,7 @@ const InSessionQuery = z.object({ after: z.string().max(512).optional(), limit: 
 
 const parse = <T>(schema: z.ZodType<T>, q: unknown): T => {
   const r = schema.safeParse(q);
-  if (!r.success) throw Errors.invalidBody(`query: ${r.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ')}`);
+  if (!r.success) throw Errors.invalidBody(`query: ${describeZodError(r.error)}`);
   return r.data;
 };
 

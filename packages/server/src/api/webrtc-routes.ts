@@ -1,4 +1,4 @@
-import { OfferRequest, type OfferResponse } from '@sightline/protocol';
+import { describeZodError, OfferRequest, type OfferResponse } from '@sightline/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { checkOfferSdp, offerCanReceiveVideo, offerSendsAudio } from '../engine/sdp-check.js';
 import type { SessionManager } from '../session/session-manager.js';
@@ -40,7 +40,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
       if ((body as { type?: unknown }).type !== 'offer') throw Errors.notAnOffer();
       const parsed = OfferRequest.safeParse(body);
       if (!parsed.success) {
-        throw Errors.invalidBody(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+        throw Errors.invalidBody(describeZodError(parsed.error));
       }
       const offer = parsed.data;
       const sdpProblem = checkOfferSdp(offer.sdp);

@@ -1,4 +1,4 @@
-import { HelloMessage, ProcessorName, type ErrorCode, type ReadyMessage } from '@sightline/protocol';
+import { describeZodError, HelloMessage, ProcessorName, type ErrorCode, type ReadyMessage } from '@sightline/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { SessionManager } from '../session/session-manager.js';
@@ -116,11 +116,7 @@ function awaitHello(
     }
     const parsed = HelloMessage.safeParse(json);
     if (!parsed.success) {
-      return fail(
-        'invalid_message',
-        `expected a hello message: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`,
-        400,
-      );
+      return fail('invalid_message', `expected a hello message: ${describeZodError(parsed.error)}`, 400);
     }
     onHello(parsed.data);
   });

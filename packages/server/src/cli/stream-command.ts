@@ -5,6 +5,7 @@
  * or a live summary with a progress bar for files.
  */
 import { parseArgs } from 'node:util';
+import { percentile } from '@sightline/protocol';
 import { outputSize, probeSource, readFrames, readJpegFrames, type ReadOptions, type SourceInfo } from '../stream/frame-source.js';
 import { NodeClient } from '../stream/node-client.js';
 import type { NodeResult, StreamClient } from '../stream/stream-client.js';
@@ -33,11 +34,7 @@ interface Stats {
   errors: number;
 }
 
-const pct = (xs: number[], p: number): number | undefined => {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+const pct = percentile;
 
 export class UsageError extends Error {}
 

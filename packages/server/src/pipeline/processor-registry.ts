@@ -1,3 +1,4 @@
+import { describeZodError } from '@sightline/protocol';
 import { z } from 'zod';
 import type { Processor } from './processor.js';
 
@@ -38,7 +39,7 @@ export function paramsJsonSchema(schema: z.ZodType): Record<string, unknown> {
 export function parseParams<P>(processor: string, schema: z.ZodType<P>, params: unknown): P {
   const parsed = schema.safeParse(params ?? {});
   if (!parsed.success) {
-    throw new InvalidParamsError(processor, parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; '));
+    throw new InvalidParamsError(processor, describeZodError(parsed.error));
   }
   return parsed.data;
 }

@@ -1,5 +1,6 @@
 import {
   ClientMessage,
+  describeZodError,
   MAX_CLIENT_MESSAGE_BYTES,
   type CaptureHintMessage,
   type ErrorMessage,
@@ -513,7 +514,7 @@ export class Session {
       const type = (json as { type?: unknown } | null)?.type;
       return typeof type === 'string' && type !== 'ping' && type !== 'set'
         ? reply('unsupported_message', `unknown message type "${type.slice(0, 32)}"; supported: ping, set`)
-        : reply('invalid_message', parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; '));
+        : reply('invalid_message', describeZodError(parsed.error));
     }
     switch (parsed.data.type) {
       case 'ping':
