@@ -32,9 +32,54 @@ export const ErrorCode = z.enum([
   'rate_limited',
   'overloaded',
   'invalid_model',
+  'recording_failed',
+  'precondition_failed',
+  'not_implemented',
+  'peer_closed',
+  'invalid_token',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/**
+ * The one table of error codes → HTTP status. HTTP answers carry this status; the WebSocket bridge closes with 4000 +
+ * it; DataChannel error messages carry the code alone. The OpenAPI document lists each status's codes from here.
+ */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
+  invalid_json: 400,
+  invalid_body: 400,
+  not_an_offer: 400,
+  invalid_sdp: 400,
+  unknown_processor: 400,
+  invalid_params: 400,
+  invalid_message: 400,
+  unsupported_message: 400,
+  invalid_frame: 400,
+  unsupported_format: 400,
+  invalid_model: 400,
+  recording_unavailable: 400,
+  missing_api_key: 401,
+  invalid_token: 401,
+  invalid_api_key: 403,
+  forbidden: 403,
+  not_found: 404,
+  session_not_found: 404,
+  auth_timeout: 408,
+  peer_closed: 409,
+  precondition_failed: 412,
+  body_too_large: 413,
+  frame_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  processing_failed: 500,
+  not_implemented: 501,
+  at_capacity: 503,
+  not_ready: 503,
+  ice_gathering_failed: 503,
+  overloaded: 503,
+  recording_failed: 503,
+};
 
 /** Body of every non-2xx HTTP response. */
 export const ErrorBody = z.object({

@@ -13,7 +13,7 @@ import { sessionEventsRoutes } from './session-events-routes.js';
 import { whepRoutes } from './whep-routes.js';
 import { whipRoutes } from './whip-routes.js';
 import { demoRoutes } from './demo-routes.js';
-import { ApiError, Errors } from './errors.js';
+import { Errors, SightlineError } from './errors.js';
 import { healthRoutes } from './health-routes.js';
 import type { KeyStore } from '../auth/key-store.js';
 import { webrtcRoutes } from './webrtc-routes.js';
@@ -85,7 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     preflightContinue: true,
   });
 
-  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+  app.setErrorHandler((err: FastifyError | SightlineError, req, reply) => {
     const apiErr = toApiError(err, bodyLimit, req.headers['content-type']);
     if (apiErr.status >= 500 && apiErr.code === 'internal') req.log.error({ err }, 'unhandled error');
     void reply.code(apiErr.status).headers(apiErr.headers).send(apiErr.body());
@@ -143,8 +143,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-function toApiError(err: FastifyError | ApiError, bodyLimit: number, contentType: string | undefined): ApiError {
-  if (err instanceof ApiError) return err;
+function toApiError(err: FastifyError | SightlineError, bodyLimit: number, contentType: string | undefined): SightlineError {
+  if (err instanceof SightlineError) return err;
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return Errors.bodyTooLarge(bodyLimit);
@@ -156,6 +156,6 @@ function toApiError(err: FastifyError | ApiError, bodyLimit: number, contentType
       return Errors.invalidBody('content-length does not match the body');
   }
   if (err.statusCode === 400 && (err.name === 'SyntaxError' || /JSON/i.test(err.message))) return Errors.invalidJson(err.message);
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new ApiError('invalid_body', err.statusCode, err.message);
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return Errors.invalidBody(err.message);
   return Errors.internal();
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerMetrics } from '../observability/server-metrics.js';
-import { ApiError } from './errors.js';
+import { SightlineError } from './errors.js';
 
 export interface MetricsRoutesOptions {
   metrics: Pick<ServerMetrics, 'metrics' | 'contentType'>;
@@ -18,9 +18,9 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
     if (want) {
       const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
       const err = !m
-        ? new ApiError('missing_api_key', 401, 'GET /metrics needs "Authorization: Bearer <metrics token>"', { 'www-authenticate': 'Bearer realm="metrics"' })
+        ? new SightlineError('missing_api_key', 'GET /metrics needs "Authorization: Bearer <metrics token>"', { 'www-authenticate': 'Bearer realm="metrics"' })
         : !timingSafeEqual(digest(m[1]!.trim()), want)
-          ? new ApiError('invalid_api_key', 401, 'the metrics token is not valid', { 'www-authenticate': 'Bearer realm="metrics", error="invalid_token"' })
+          ? new SightlineError('invalid_token', 'the metrics token is not valid', { 'www-authenticate': 'Bearer realm="metrics", error="invalid_token"' })
           : undefined;
       // Sent here, not thrown: the body is the project's error format even on an app without its error handler.
       if (err) return reply.code(err.status).headers(err.headers).send(err.body());

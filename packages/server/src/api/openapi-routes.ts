@@ -7,8 +7,8 @@ export interface OpenApiRoutesOptions {
   basePath: string;
   /** The server's version. */
   version: string;
-  /** The health route's `status` text, shown in the document. */
-  healthStatus: string;
+  /** The health route's `status` text, shown in the document (default "WebRTC API healthy"). */
+  healthStatus?: string;
 }
 
 /** `GET /openapi.json` (OpenAPI 3.1, built once) and `GET /docs` (a self-contained page rendering it). At the root. */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
-import { ownSession } from './session-errors.js';
+import { ownSession } from './own-session.js';
 import type { KeyStore } from '../auth/key-store.js';
 
 export interface SessionEventsRoutesOptions {

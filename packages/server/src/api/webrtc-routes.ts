@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { checkOfferSdp, offerCanReceiveVideo, offerSendsAudio } from '../engine/sdp-check.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
-import { ownSession, sessionApiError } from './session-errors.js';
+import { ownSession } from './own-session.js';
 import { exchangeCandidates } from './trickle.js';
 import { Errors } from './errors.js';
 import type { KeyStore } from '../auth/key-store.js';
@@ -49,14 +49,11 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
         // ICE restart of a live session: same peer connection, same pipeline. Another key's session is "not found".
         const live = sessions.get(offer.session_id);
         if (!live || live.keyId !== req.keyId || live.closed) throw Errors.sessionNotFound(offer.session_id);
-        try {
-          const sdp = await live.renegotiate(offer.sdp);
-          req.log.info({ session_id: live.id, renegotiations: live.renegotiations }, 'session renegotiated');
-          const res: OfferResponse = { sdp, type: 'answer', session_id: live.id, processor: live.processorName };
-          return reply.send(res);
-        } catch (err) {
-          throw sessionApiError(err);
-        }
+
+        const sdp = await live.renegotiate(offer.sdp);
+        req.log.info({ session_id: live.id, renegotiations: live.renegotiations }, 'session renegotiated');
+        const res: OfferResponse = { sdp, type: 'answer', session_id: live.id, processor: live.processorName };
+        return reply.send(res);
       }
       if (!opts.isReady()) throw Errors.notReady('server is starting or draining; try again shortly');
       const processor = offer.processor ?? opts.defaultProcessor;
@@ -67,33 +64,30 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
       if (offer.audio && Object.keys(offer.audio).length > 0 && !offerSendsAudio(offer.sdp)) {
         throw Errors.invalidSdp(`audio processors (${Object.keys(offer.audio).join(', ')}) need an audio section that sends (sendrecv or sendonly)`);
       }
-      try {
-        const { session, answerSdp } = await sessions.create({
-          keyId: req.keyId!,
-          userId: offer.user_id ?? null,
-          processor,
-          params: offer.params,
-          offerSdp: offer.sdp,
-          trickle: offer.trickle ?? false,
-          videoBack,
-          audio: offer.audio,
-          record: offer.record,
-          sendsAudio: offerSendsAudio(offer.sdp),
-        });
-        req.log.info({ session_id: session.id, processor, user_id: session.userId, trickle: offer.trickle ?? false }, 'session started');
-        const hint = offer.capture ? session.primeCaptureHint(offer.capture.width, offer.capture.height) : undefined;
-        const res: OfferResponse = {
-          sdp: answerSdp,
-          type: 'answer',
-          session_id: session.id,
-          processor,
-          ...(offer.trickle ? { session_url: `${req.url.replace(/\/offer(\?.*)?$/, '')}/sessions/${session.id}` } : {}),
-          ...(hint ? { capture_hint: hint } : {}),
-        };
-        return reply.send(res);
-      } catch (err) {
-        throw sessionApiError(err);
-      }
+
+      const { session, answerSdp } = await sessions.create({
+        keyId: req.keyId!,
+        userId: offer.user_id ?? null,
+        processor,
+        params: offer.params,
+        offerSdp: offer.sdp,
+        trickle: offer.trickle ?? false,
+        videoBack,
+        audio: offer.audio,
+        record: offer.record,
+        sendsAudio: offerSendsAudio(offer.sdp),
+      });
+      req.log.info({ session_id: session.id, processor, user_id: session.userId, trickle: offer.trickle ?? false }, 'session started');
+      const hint = offer.capture ? session.primeCaptureHint(offer.capture.width, offer.capture.height) : undefined;
+      const res: OfferResponse = {
+        sdp: answerSdp,
+        type: 'answer',
+        session_id: session.id,
+        processor,
+        ...(offer.trickle ? { session_url: `${req.url.replace(/\/offer(\?.*)?$/, '')}/sessions/${session.id}` } : {}),
+        ...(hint ? { capture_hint: hint } : {}),
+      };
+      return reply.send(res);
     },
   });
 

@@ -4,7 +4,7 @@ import { parseSdpFrag } from '../engine/sdpfrag.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { Errors } from './errors.js';
-import { ownSession, sessionApiError } from './session-errors.js';
+import { ownSession } from './own-session.js';
 import type { KeyStore } from '../auth/key-store.js';
 
 export interface WhepRoutesOptions {
@@ -29,17 +29,14 @@ export const whepRoutes: FastifyPluginAsync<WhepRoutesOptions> = async (app, opt
     const sdp = String(req.body ?? '');
     const problem = checkOfferSdp(sdp);
     if (problem) throw Errors.invalidSdp(problem);
-    try {
-      const { viewerId, answerSdp } = await opts.sessions.addViewer(session, sdp);
-      return reply
-        .code(201)
-        .type('application/sdp')
-        .header('location', `${req.url.split('?')[0]}/${viewerId}`)
-        .header('etag', `"${viewerId}"`)
-        .send(answerSdp);
-    } catch (err) {
-      throw sessionApiError(err);
-    }
+
+    const { viewerId, answerSdp } = await opts.sessions.addViewer(session, sdp);
+    return reply
+      .code(201)
+      .type('application/sdp')
+      .header('location', `${req.url.split('?')[0]}/${viewerId}`)
+      .header('etag', `"${viewerId}"`)
+      .send(answerSdp);
   });
 
   // Trickled viewer candidates (RFC 8840); the answer already holds every server candidate.

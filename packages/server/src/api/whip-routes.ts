@@ -3,9 +3,9 @@ import { checkOfferSdp } from '../engine/sdp-check.js';
 import { iceUfragOf, parseSdpFrag } from '../engine/sdpfrag.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
-import { ApiError, Errors } from './errors.js';
+import { Errors, SightlineError } from './errors.js';
 import { iceServerLinks } from './ice-links.js';
-import { ownSession, sessionApiError } from './session-errors.js';
+import { ownSession } from './own-session.js';
 import { exchangeCandidates } from './trickle.js';
 import type { IceRoutesOptions } from './ice-routes.js';
 import type { KeyStore } from '../auth/key-store.js';
@@ -50,34 +50,31 @@ export const whipRoutes: FastifyPluginAsync<WhipRoutesOptions> = async (app, opt
     try {
       params = req.query.params ? JSON.parse(req.query.params) : undefined;
     } catch {
-      throw Errors.invalidParams('the params query parameter is not JSON');
+      throw new SightlineError('invalid_params', 'the params query parameter is not JSON');
     }
-    try {
-      const { session, answerSdp } = await sessions.create({
-        keyId: req.keyId!,
-        userId: null,
-        processor: req.query.processor ?? opts.defaultProcessor,
-        params,
-        offerSdp: sdp,
-        transport: 'whip',
-      });
-      remoteUfrag.set(session.id, iceUfragOf(sdp));
-      // Not a watcher: WHIP has no reader of its own, so its results count as delivered only when an SSE or WebSocket
-      // reader takes them.
-      session.onEnd(() => remoteUfrag.delete(session.id));
-      req.log.info({ session_id: session.id, processor: session.processorName }, 'whip session started');
-      const links = iceServerLinks(opts.ice, req.keyId!);
-      void reply
-        .code(201)
-        .type('application/sdp')
-        .header('location', `${req.url.split('?')[0]}/${session.id}`)
-        .header('etag', `"${session.id}"`)
-        .header('accept-patch', 'application/trickle-ice-sdpfrag');
-      if (links.length > 0) void reply.header('link', links.join(', '));
-      return reply.send(answerSdp);
-    } catch (err) {
-      throw sessionApiError(err);
-    }
+
+    const { session, answerSdp } = await sessions.create({
+      keyId: req.keyId!,
+      userId: null,
+      processor: req.query.processor ?? opts.defaultProcessor,
+      params,
+      offerSdp: sdp,
+      transport: 'whip',
+    });
+    remoteUfrag.set(session.id, iceUfragOf(sdp));
+    // Not a watcher: WHIP has no reader of its own, so its results count as delivered only when an SSE or WebSocket
+    // reader takes them.
+    session.onEnd(() => remoteUfrag.delete(session.id));
+    req.log.info({ session_id: session.id, processor: session.processorName }, 'whip session started');
+    const links = iceServerLinks(opts.ice, req.keyId!);
+    void reply
+      .code(201)
+      .type('application/sdp')
+      .header('location', `${req.url.split('?')[0]}/${session.id}`)
+      .header('etag', `"${session.id}"`)
+      .header('accept-patch', 'application/trickle-ice-sdpfrag');
+    if (links.length > 0) void reply.header('link', links.join(', '));
+    return reply.send(answerSdp);
   });
 
   const own = (id: string, keyId: string | undefined) => ownSession(sessions, id, keyId, 'WHIP session');
@@ -86,16 +83,16 @@ export const whipRoutes: FastifyPluginAsync<WhipRoutesOptions> = async (app, opt
   app.patch<{ Params: { id: string } }>('/whip/:id', async (req, reply) => {
     const session = own(req.params.id, req.keyId);
     const match = req.headers['if-match'];
-    if (match !== undefined && match !== '*' && match !== `"${session.id}"`) throw new ApiError('invalid_body', 412, 'If-Match does not match this session');
+    if (match !== undefined && match !== '*' && match !== `"${session.id}"`) throw Errors.preconditionFailed('If-Match does not match this session');
     let frag;
     try {
       frag = parseSdpFrag(sdpBody(req.body, req.headers['content-type'], 'application/trickle-ice-sdpfrag'));
     } catch (err) {
-      if (err instanceof ApiError) throw err;
+      if (err instanceof SightlineError) throw err;
       throw Errors.invalidSdp((err as Error).message);
     }
     if (frag.ufrag !== undefined && frag.ufrag !== remoteUfrag.get(session.id)) {
-      throw new ApiError('unsupported_message', 501, 'ICE restart by PATCH is not supported: POST {base}/webrtc/offer with session_id, or publish anew');
+      throw Errors.notImplemented('ICE restart by PATCH is not supported: POST {base}/webrtc/offer with session_id, or publish anew');
     }
     // The answer carried every server candidate (WHIP answers after gathering): only the client's go in here.
     await exchangeCandidates(session, String(req.body));

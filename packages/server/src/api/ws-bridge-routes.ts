@@ -3,9 +3,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
-import { ApiError } from './errors.js';
+import { SightlineError } from './errors.js';
 import type { KeyStore } from '../auth/key-store.js';
-import { sessionApiError } from './session-errors.js';
 
 export interface WsBridgeRoutesOptions {
   keys: KeyStore;
@@ -34,9 +33,8 @@ export const wsBridgeRoutes: FastifyPluginAsync<WsBridgeRoutesOptions> = async (
       socket.close(closeCodeOf(status), code);
     };
     const failWith = (err: unknown): void => {
-      const e = sessionApiError(err);
-      if (e instanceof ApiError) return fail(e.code, e.message, e.status);
-      req.log.error({ err: e }, 'websocket session failed to start');
+      if (err instanceof SightlineError) return fail(err.code, err.message, err.status);
+      req.log.error({ err }, 'websocket session failed to start');
       fail('internal', 'internal server error', 500);
     };
 
@@ -73,7 +71,7 @@ export const wsBridgeRoutes: FastifyPluginAsync<WsBridgeRoutesOptions> = async (
     };
 
     const headerKeyId = keyFromHeaders(req, opts.keys);
-    if (headerKeyId instanceof ApiError && headerKeyId.code !== 'missing_api_key') return fail(headerKeyId.code, headerKeyId.message, headerKeyId.status);
+    if (headerKeyId instanceof SightlineError && headerKeyId.code !== 'missing_api_key') return fail(headerKeyId.code, headerKeyId.message, headerKeyId.status);
     if (typeof headerKeyId === 'string') {
       void start(headerKeyId, undefined);
       return;
@@ -87,12 +85,12 @@ export const wsBridgeRoutes: FastifyPluginAsync<WsBridgeRoutesOptions> = async (
   });
 };
 
-/** The key id from the upgrade request's headers, the ApiError they earn, or `missing_api_key` when there are none. */
-function keyFromHeaders(req: FastifyRequest, keys: KeyStore): string | ApiError {
+/** The key id from the upgrade request's headers, the SightlineError they earn, or `missing_api_key` when there are none. */
+function keyFromHeaders(req: FastifyRequest, keys: KeyStore): string | SightlineError {
   try {
     return authenticate(req, keys);
   } catch (err) {
-    if (err instanceof ApiError) return err;
+    if (err instanceof SightlineError) return err;
     throw err;
   }
 }

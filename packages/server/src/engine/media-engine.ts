@@ -3,6 +3,7 @@
  * (wrtc-engine.ts); another engine (node-datachannel, werift) can be added beside it.
  */
 import type { AudioChunk, I420Frame } from './media-frames.js';
+import { SightlineError } from '../errors.js';
 
 export interface IceServerConfig {
   urls: string | string[];
@@ -72,17 +73,17 @@ export interface MediaEngine {
 }
 
 /** Thrown by `answer()` when the engine rejects the offer SDP. */
-export class InvalidOfferError extends Error {
-  constructor(message: string) {
-    super(message);
+export class InvalidOfferError extends SightlineError {
+  constructor(readonly detail: string) {
+    super('invalid_sdp', `invalid SDP offer: ${detail}`);
     this.name = 'InvalidOfferError';
   }
 }
 
 /** Thrown by `answer()` when the engine could not produce an answer for a valid offer. */
-export class AnswerFailedError extends Error {
-  constructor(message: string) {
-    super(message);
+export class AnswerFailedError extends SightlineError {
+  constructor(readonly detail: string) {
+    super('ice_gathering_failed', `could not answer the offer: ${detail}`, { 'retry-after': '1' });
     this.name = 'AnswerFailedError';
   }
 }

@@ -1,6 +1,5 @@
-import wrtc from '@roamhq/wrtc';
-import type { I420Frame } from './media-frames.js';
 import { announceIp } from './announce-ip.js';
+import { wrtc, type WrtcAudioSink, type WrtcDataChannel, type WrtcPeerConnection, type WrtcTrack, type WrtcVideoSink } from './wrtc-binding.js';
 import {
   AnswerFailedError,
   InvalidOfferError,
@@ -12,58 +11,7 @@ import {
   type VideoOutput,
 } from './media-engine.js';
 
-// @roamhq/wrtc ships no types; these are the parts we use.
-interface WrtcDataChannel {
-  label: string;
-  readyState: string;
-  bufferedAmount: number;
-  binaryType: string;
-  send(data: string): void;
-  close(): void;
-  onmessage: ((e: { data: string | ArrayBuffer }) => void) | null;
-  onopen: (() => void) | null;
-  onclose: (() => void) | null;
-}
-interface WrtcTrack {
-  kind: string;
-  stop(): void;
-}
-interface WrtcVideoSink {
-  onframe: ((e: { frame: I420Frame }) => void) | null;
-  stop(): void;
-}
-interface WrtcAudioSink {
-  ondata: ((e: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }) => void) | null;
-  stop(): void;
-}
-interface WrtcPeerConnection {
-  connectionState: PeerState;
-  iceGatheringState: string;
-  localDescription: { sdp: string; type: string } | null;
-  setRemoteDescription(d: { type: string; sdp: string }): Promise<void>;
-  createAnswer(): Promise<{ type: string; sdp: string }>;
-  setLocalDescription(d: { type: string; sdp: string }): Promise<void>;
-  close(): void;
-  ontrack: ((e: { track: WrtcTrack }) => void) | null;
-  ondatachannel: ((e: { channel: WrtcDataChannel }) => void) | null;
-  onconnectionstatechange: (() => void) | null;
-  onicegatheringstatechange: (() => void) | null;
-  onicecandidate: ((e: { candidate: { candidate: string; sdpMid: string | null } | null }) => void) | null;
-  addIceCandidate(c: { candidate: string; sdpMid: string | null; sdpMLineIndex: number | null }): Promise<void>;
-  addTrack(track: WrtcTrack): unknown;
-}
-interface WrtcVideoSource {
-  createTrack(): WrtcTrack;
-  onFrame(frame: I420Frame): void;
-}
-const { RTCPeerConnection, nonstandard } = wrtc as unknown as {
-  RTCPeerConnection: new (config: object) => WrtcPeerConnection;
-  nonstandard: {
-    RTCVideoSink: new (track: WrtcTrack) => WrtcVideoSink;
-    RTCVideoSource: new () => WrtcVideoSource;
-    RTCAudioSink: new (track: WrtcTrack) => WrtcAudioSink;
-  };
-};
+const { RTCPeerConnection, nonstandard } = wrtc;
 
 class WrtcChannel implements EngineChannel {
   onMessage: EngineChannel['onMessage'];

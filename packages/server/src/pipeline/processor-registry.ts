@@ -1,6 +1,7 @@
 import { describeZodError } from '@sightline/protocol';
 import { z } from 'zod';
 import type { Processor } from './processor.js';
+import { SightlineError } from '../errors.js';
 
 /** A processor as GET /v1/processors shows it: params as JSON Schema, for generated UI controls. */
 export interface ProcessorDescription {
@@ -10,22 +11,22 @@ export interface ProcessorDescription {
   params: Record<string, unknown>;
 }
 
-export class UnknownProcessorError extends Error {
+export class UnknownProcessorError extends SightlineError {
   constructor(
     readonly processor: string,
     readonly known: string[],
   ) {
-    super(`unknown processor "${processor}"; available: ${known.join(', ')}`);
+    super('unknown_processor', `unknown processor "${processor}"; available: ${known.join(', ')}`);
     this.name = 'UnknownProcessorError';
   }
 }
 
-export class InvalidParamsError extends Error {
+export class InvalidParamsError extends SightlineError {
   constructor(
     readonly processor: string,
     detail: string,
   ) {
-    super(`invalid params for processor "${processor}": ${detail}`);
+    super('invalid_params', `invalid params for processor "${processor}": ${detail}`);
     this.name = 'InvalidParamsError';
   }
 }

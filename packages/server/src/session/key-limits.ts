@@ -1,21 +1,24 @@
 import type { KeyPolicy } from '../auth/key-policy.js';
 import type { Processor } from '../pipeline/processor.js';
+import { SightlineError } from '../errors.js';
 
 /** The key may not use this processor or model (403). */
-export class ForbiddenByKeyError extends Error {
+export class ForbiddenByKeyError extends SightlineError {
   constructor(message: string) {
-    super(message);
+    super('forbidden', message);
     this.name = 'ForbiddenByKeyError';
   }
 }
 
 /** The key already has its maximum of concurrent sessions (429). */
-export class SessionLimitError extends Error {
+export class SessionLimitError extends SightlineError {
   constructor(
     readonly limit: number,
     keyName: string,
   ) {
-    super(`key "${keyName}" already has ${limit} concurrent session${limit === 1 ? '' : 's'} (its limit); end one or retry later`);
+    super('rate_limited', `key "${keyName}" already has ${limit} concurrent session${limit === 1 ? '' : 's'} (its limit); end one or retry later`, {
+      'retry-after': '5',
+    });
     this.name = 'SessionLimitError';
   }
 }

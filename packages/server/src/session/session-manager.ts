@@ -12,6 +12,7 @@ import type { EncodedFrameLimits } from './encoded-frame-input.js';
 import { Session, type EndReason } from './session.js';
 import { WebSocketPeer } from './websocket-peer.js';
 import { SessionRecorder } from '../recording/session-recorder.js';
+import { SightlineError } from '../errors.js';
 
 export interface SessionManagerOptions {
   engine: MediaEngine;
@@ -47,9 +48,9 @@ export interface SessionManagerOptions {
 const ENDED_KEEP_MS = 10 * 60_000;
 const ENDED_KEEP_MAX = 2048;
 
-export class AtCapacityError extends Error {
+export class AtCapacityError extends SightlineError {
   constructor(max: number) {
-    super(`server at capacity (${max} sessions); try again later`);
+    super('at_capacity', `server at capacity (${max} sessions); try again later`, { 'retry-after': '5' });
     this.name = 'AtCapacityError';
   }
 }
@@ -75,36 +76,38 @@ export interface CreateSessionRequest {
 }
 
 /** The session asked to be recorded on a server without a recording directory, or the recorder could not start. */
-export class RecordingUnavailableError extends Error {
+export class RecordingUnavailableError extends SightlineError {
   constructor(
     message: string,
-    /** Not configured (the client's mistake) or failed to start (the server's). */
+    /** Not configured (the client's mistake: `recording_unavailable`) or failed to start (the server's: `recording_failed`). */
     readonly configured = false,
   ) {
-    super(message);
+    super(configured ? 'recording_failed' : 'recording_unavailable', message);
     this.name = 'RecordingUnavailableError';
   }
 }
 
 /** The inference pool is saturated: new sessions would only make every session slower (503). */
-export class OverloadedError extends Error {
+export class OverloadedError extends SightlineError {
   constructor(waitMs: number, limitMs: number) {
-    super(`server overloaded: frames wait ${Math.round(waitMs)} ms for inference (limit ${limitMs} ms); try another instance or retry shortly`);
+    super('overloaded', `server overloaded: frames wait ${Math.round(waitMs)} ms for inference (limit ${limitMs} ms); try another instance or retry shortly`, {
+      'retry-after': '5',
+    });
     this.name = 'OverloadedError';
   }
 }
 
-export class ShuttingDownError extends Error {
+export class ShuttingDownError extends SightlineError {
   constructor() {
-    super('server is shutting down; connect to another instance or retry shortly');
+    super('not_ready', 'server is shutting down; connect to another instance or retry shortly');
     this.name = 'ShuttingDownError';
   }
 }
 
 /** The peer connection failed or closed before the answer was ready. */
-export class PeerClosedError extends Error {
+export class PeerClosedError extends SightlineError {
   constructor(reason: string | null) {
-    super(`the connection ended before the answer was ready (${reason ?? 'closed'})`);
+    super('peer_closed', `the connection ended before the answer was ready (${reason ?? 'closed'})`);
     this.name = 'PeerClosedError';
   }
 }

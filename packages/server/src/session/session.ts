@@ -10,14 +10,15 @@ import {
 import type { EngineChannel, EnginePeer, PeerState, VideoOutput } from '../engine/media-engine.js';
 import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
-import { InvalidParamsError, UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
+import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { AudioProcessor, AudioStream } from '../audio/audio-processor.js';
 import type { I420Frame } from '../models/i420.js';
 import type { PushOptions } from '../pipeline/frame-pipeline.js';
 import type { RecordingSummary, SessionRecorder } from '../recording/session-recorder.js';
 import type { KeyPolicy } from '../auth/key-policy.js';
 import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
-import { checkProcessorAllowed, ForbiddenByKeyError } from './key-limits.js';
+import { checkProcessorAllowed } from './key-limits.js';
+import { SightlineError } from '../errors.js';
 import { LatencySample } from './latency-sample.js';
 import { CaptureHintTracker, type HintInputs } from './capture-hints.js';
 import { EarlyMessages, type HeldMessage } from './early-messages.js';
@@ -538,9 +539,8 @@ export class Session {
           notifyObservers(this.#observers, (o) => o.paramsChanged?.(this.info, target, this.info.params, Date.now()));
           this.#deliver({ type: 'ack', ...(id !== undefined ? { id } : {}), processor: target, params: resolved.params as Record<string, unknown> }, false, ch);
         } catch (err) {
-          if (err instanceof UnknownProcessorError) return reply('unknown_processor', err.message, id);
-          if (err instanceof InvalidParamsError) return reply('invalid_params', err.message, id);
-          if (err instanceof ForbiddenByKeyError) return reply('forbidden', err.message, id);
+          // Unknown processor, bad params, a processor the key may not use: the client's mistake, told on its channel.
+          if (err instanceof SightlineError) return reply(err.code, err.message, id);
           throw err;
         }
         return;

@@ -1,34 +1,9 @@
-import wrtc from '@roamhq/wrtc';
 import { EncodedFrameSender, type CaptureHintMessage, type EncodedFrameSenderStats, type OfferResponse, type ServerMessage } from '@sightline/protocol';
+import { wrtc, type WrtcDataChannel, type WrtcTrack } from '../engine/wrtc-binding.js';
 import type { I420Frame } from '../models/i420.js';
 import type { NodeResult, StreamClient } from './stream-client.js';
 
-type Pc = {
-  createDataChannel(label: string): Dc;
-  addTrack(track: unknown): unknown;
-  createOffer(): Promise<{ type: string; sdp: string }>;
-  setLocalDescription(d: unknown): Promise<void>;
-  setRemoteDescription(d: unknown): Promise<void>;
-  localDescription: { sdp: string };
-  iceGatheringState: string;
-  connectionState: string;
-  onicegatheringstatechange: (() => void) | null;
-  onconnectionstatechange: (() => void) | null;
-  getStats(): Promise<Map<string, { type: string; framesEncoded?: number }>>;
-  close(): void;
-};
-type Dc = {
-  readyState: string;
-  bufferedAmount: number;
-  binaryType: string;
-  onmessage: ((e: { data: string | ArrayBuffer }) => void) | null;
-  send(data: string | Uint8Array): void;
-  close(): void;
-};
-const W = wrtc as unknown as {
-  RTCPeerConnection: new (c?: object) => Pc;
-  nonstandard: { RTCVideoSource: new () => { createTrack(): { stop(): void }; onFrame(f: I420Frame): void } };
-};
+const W = wrtc;
 
 export interface NodeClientOptions {
   url: string;
@@ -59,8 +34,8 @@ export class NodeClient implements StreamClient {
   readonly input: 'i420' | 'jpeg';
   readonly #pc = new W.RTCPeerConnection({ iceServers: [] });
   readonly #source = new W.nonstandard.RTCVideoSource();
-  readonly #track: { stop(): void } | undefined;
-  readonly #channel: Dc;
+  readonly #track: WrtcTrack | undefined;
+  readonly #channel: WrtcDataChannel;
   readonly #sender: EncodedFrameSender | undefined;
   readonly #sent = new Map<number, number>();
   #frames = 0;
@@ -125,7 +100,7 @@ export class NodeClient implements StreamClient {
       const res = await fetch(`${opts.url.replace(/\/+$/, '')}/webrtc/offer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'api-key': opts.apiKey },
-        body: JSON.stringify({ sdp: c.#pc.localDescription.sdp, type: 'offer', user_id: opts.userId ?? null, processor: opts.processor, params: opts.params }),
+        body: JSON.stringify({ sdp: c.#pc.localDescription!.sdp, type: 'offer', user_id: opts.userId ?? null, processor: opts.processor, params: opts.params }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       const body = (await res.json().catch(() => null)) as (OfferResponse & { error?: { code: string; message: string } }) | null;

@@ -1,35 +1,8 @@
-import wrtc from '@roamhq/wrtc';
+import { wrtc, type WrtcDataChannel } from '../../src/engine/wrtc-binding.js';
 import type { I420Frame } from '../../src/models/i420.js';
 
-type AnyPc = {
-  createDataChannel(label: string): Dc;
-  addTrack(track: unknown): unknown;
-  createOffer(opts?: { iceRestart?: boolean }): Promise<{ type: string; sdp: string }>;
-  setLocalDescription(d: unknown): Promise<void>;
-  setRemoteDescription(d: unknown): Promise<void>;
-  localDescription: { sdp: string; type: string };
-  iceGatheringState: string;
-  connectionState: string;
-  onicegatheringstatechange: (() => void) | null;
-  close(): void;
-};
-export type Dc = {
-  readyState: string;
-  send(d: string): void;
-  onmessage: ((e: { data: string }) => void) | null;
-  onopen: (() => void) | null;
-  close(): void;
-};
-const w = wrtc as unknown as {
-  RTCPeerConnection: new (c?: object) => AnyPc;
-  nonstandard: {
-    RTCVideoSource: new () => { createTrack(): { stop(): void }; onFrame(f: I420Frame): void };
-    RTCAudioSource: new () => {
-      createTrack(): unknown;
-      onData(d: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }): void;
-    };
-  };
-};
+export type Dc = WrtcDataChannel;
+const w = wrtc;
 
 /**
  * A real WebRTC client in Node (libwebrtc through @roamhq/wrtc): sends I420 frames on a video track and opens the
@@ -71,7 +44,7 @@ export class NodePeer {
         setTimeout(resolve, 3000);
       });
     }
-    return this.pc.localDescription.sdp;
+    return this.pc.localDescription!.sdp;
   }
 
   async accept(answerSdp: string): Promise<void> {

@@ -1,31 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import wrtc from '@roamhq/wrtc';
 import { audioLevelProcessor } from '../../src/audio/audio-level-processor.js';
 import type { AudioChunk } from '../../src/audio/audio-chunk.js';
 import type { AudioEvent } from '../../src/audio/audio-processor.js';
 import { builtinAudioProcessors } from '../../src/audio/builtin-audio-processors.js';
 import { VadRunner } from '../../src/audio/vad-runner.js';
 import type { EnginePeer } from '../../src/engine/media-engine.js';
+import { wrtc } from '../../src/engine/wrtc-binding.js';
 import { wrtcEngine } from '../../src/engine/wrtc-engine.js';
 import { exitWhenDone } from '../helpers/exit.js';
 import { speak, speechBounds, withSilence } from '../helpers/speech-clip.js';
 
-type AudioData = { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number };
-const w = wrtc as unknown as {
-  RTCPeerConnection: new (c?: object) => {
-    addTrack(track: unknown): unknown;
-    createOffer(): Promise<{ type: string; sdp: string }>;
-    setLocalDescription(d: unknown): Promise<void>;
-    setRemoteDescription(d: unknown): Promise<void>;
-    localDescription: { sdp: string };
-    iceGatheringState: string;
-    connectionState: string;
-    onicegatheringstatechange: (() => void) | null;
-    close(): void;
-  };
-  nonstandard: { RTCAudioSource: new () => { createTrack(): { stop(): void }; onData(d: AudioData): void } };
-};
+const w = wrtc;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

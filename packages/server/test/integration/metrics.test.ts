@@ -4,7 +4,7 @@ import type { ResultMessage, ServerMessage, SessionSummary } from '@sightline/pr
 import Fastify, { type FastifyInstance } from 'fastify';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { metricsRoutes } from '../../src/api/metrics-routes.js';
-import { ApiError } from '../../src/api/errors.js';
+import { SightlineError } from '../../src/errors.js';
 import { countHttpErrors } from '../../src/observability/http-error-metrics.js';
 import { ServerMetrics, type Transport } from '../../src/observability/server-metrics.js';
 
@@ -115,10 +115,10 @@ describe('ServerMetrics and GET /metrics (real prom-client registry, parsed with
     countHttpErrors(app, m);
     await app.register(metricsRoutes, { metrics: m, metricsToken });
     app.get('/fail', async () => {
-      throw new ApiError('at_capacity', 503, 'full');
+      throw new SightlineError('at_capacity', 'full');
     });
     app.setErrorHandler((err, _req, reply) => {
-      const e = err instanceof ApiError ? err : new ApiError('internal', 500, 'x');
+      const e = err instanceof SightlineError ? err : new SightlineError('internal', 'x');
       void reply.code(e.status).send(e.body());
     });
     app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ error: { code: 'not_found', message: 'nope' } }));
@@ -253,11 +253,11 @@ describe('ServerMetrics and GET /metrics (real prom-client registry, parsed with
     assert.match(missing.headers['www-authenticate'] as string, /^Bearer/);
     const wrong = await app.inject({ url: '/metrics', headers: { authorization: 'Bearer nope' } });
     assert.equal(wrong.statusCode, 401);
-    assert.equal(wrong.json().error.code, 'invalid_api_key');
+    assert.equal(wrong.json().error.code, 'invalid_token');
     const fams = await scrape(app, { authorization: 'Bearer s3cret' });
     assert.ok(fams.types.has('sightline_sessions_active'));
     // The refusals were error bodies too.
     assert.equal(value(fams, 'sightline_errors_total', { code: 'missing_api_key' }), 1);
-    assert.equal(value(fams, 'sightline_errors_total', { code: 'invalid_api_key' }), 1);
+    assert.equal(value(fams, 'sightline_errors_total', { code: 'invalid_token' }), 1);
   });
 });

@@ -1,3 +1,4 @@
+import { ERROR_STATUS, type ErrorCode } from '@sightline/protocol';
 import { z } from 'zod';
 import { COMPONENT_SCHEMAS, type ComponentName } from './components.js';
 import { ROUTES, servedPath, type ErrorStatus, type RouteSpec } from './route-table.js';
@@ -15,20 +16,28 @@ export interface BuildOpenApiOptions {
 
 type Json = Record<string, unknown>;
 
-const ERROR_TEXT: Record<ErrorStatus, string> = {
-  400: 'invalid request (invalid_json, invalid_body, not_an_offer, invalid_sdp, unknown_processor, invalid_params, recording_unavailable)',
-  401: 'missing_api_key: no key sent',
-  403: 'invalid_api_key: the key is not valid',
-  404: "not_found / session_not_found: unknown, ended or another key's",
-  408: 'auth_timeout',
+/** What each status means; the codes that carry it come from the protocol's one table, `ERROR_STATUS`. */
+const STATUS_TEXT: Record<ErrorStatus, string> = {
+  400: 'invalid request',
+  401: 'no credentials, or a bad token',
+  403: 'the key is not valid, or may not do this',
+  404: "unknown, ended or another key's",
+  408: 'no hello in time (WebSocket bridge)',
+  409: 'the connection ended before the answer was ready',
   412: 'If-Match does not match',
-  413: 'body_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited: the key has its maximum of concurrent sessions (Retry-After)',
-  500: 'internal',
+  413: 'too large',
+  415: 'wrong content type',
+  429: 'the key has its maximum of concurrent sessions (Retry-After)',
+  500: 'internal error',
   501: 'not supported (e.g. an ICE restart by WHIP PATCH)',
-  503: 'at_capacity or overloaded (Retry-After), not_ready or ice_gathering_failed',
+  503: 'try again shortly, or another instance (Retry-After where given)',
 };
+
+/** The description of an error status: its meaning and every code answered with it. */
+export function errorStatusText(status: ErrorStatus): string {
+  const codes = (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((c) => ERROR_STATUS[c] === status);
+  return `${STATUS_TEXT[status]}: ${codes.join(', ')}`;
+}
 
 const ref = (name: ComponentName): Json => ({ $ref: `#/components/schemas/${name}` });
 const bodySchema = (s: ComponentName | 'text'): Json => (s === 'text' ? { type: 'string' } : ref(s));
@@ -110,7 +119,7 @@ export function buildOpenApi(opts: BuildOpenApiOptions): Json {
     const p = toOpenApiPath(servedPath(r, opts.basePath));
     (paths[p] ??= {})[r.method.toLowerCase()] = operation(r, examples);
   }
-  const statuses = Object.keys(ERROR_TEXT).map(Number) as ErrorStatus[];
+  const statuses = [...new Set(Object.values(ERROR_STATUS))].sort((a, b) => a - b) as ErrorStatus[];
   return {
     openapi: '3.1.0',
     info: {
@@ -126,7 +135,7 @@ export function buildOpenApi(opts: BuildOpenApiOptions): Json {
     components: {
       schemas: componentSchemas(),
       responses: Object.fromEntries(
-        statuses.map((s) => [`E${s}`, { description: ERROR_TEXT[s], content: { 'application/json': { schema: ref('ErrorBody') } } }]),
+        statuses.map((s) => [`E${s}`, { description: errorStatusText(s), content: { 'application/json': { schema: ref('ErrorBody') } } }]),
       ),
       securitySchemes: {
         apiKey: { type: 'apiKey', in: 'header', name: 'api-key', description: "an API key (the seed's header)" },

@@ -5,7 +5,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'OPTIONS';
 /** `api-key`: the `api-key` header or `Authorization: Bearer`; `metrics-token`: a Bearer token when one is configured. */
 export type RouteAuth = 'none' | 'api-key' | 'metrics-token';
 /** HTTP statuses answered with an ErrorBody. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 412 | 413 | 415 | 429 | 500 | 501 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 412 | 413 | 415 | 429 | 500 | 501 | 503;
 
 export interface ParamSpec {
   name: string;
@@ -76,7 +76,7 @@ export const ROUTES: RouteSpec[] = [
       'Answers once ICE gathering completes (non-trickle, bounded wait), or at once with `trickle: true` (then PATCH `session_url`). With `session_id` of a live session of the same key, renegotiates it instead.',
     body: { contentType: 'application/json', schema: 'OfferRequest' },
     responses: { 200: { description: 'the SDP answer', content: json('OfferResponse') } },
-    errors: [400, ...AUTH_ERRORS, 404, 413, 415, 429, 503],
+    errors: [400, ...AUTH_ERRORS, 404, 409, 413, 415, 429, 503],
   },
   {
     method: 'PATCH',
@@ -159,7 +159,7 @@ export const ROUTES: RouteSpec[] = [
         headers: { location: '{base}/whip/{id}', etag: "the session's entity tag", link: 'ICE servers', 'accept-patch': 'application/trickle-ice-sdpfrag' },
       },
     },
-    errors: [400, ...AUTH_ERRORS, 413, 415, 429, 503],
+    errors: [400, ...AUTH_ERRORS, 409, 413, 415, 429, 503],
   },
   {
     method: 'PATCH',
@@ -193,7 +193,7 @@ export const ROUTES: RouteSpec[] = [
     responses: {
       201: { description: 'the SDP answer', content: sdp, headers: { location: '{base}/sessions/{id}/whep/{viewer}', etag: "the viewer's entity tag" } },
     },
-    errors: [400, ...AUTH_ERRORS, 404, 413, 415, 503],
+    errors: [400, ...AUTH_ERRORS, 404, 409, 413, 415, 503],
   },
   {
     method: 'PATCH',
