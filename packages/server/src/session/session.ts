@@ -1,12 +1,4 @@
-import {
-  ClientMessage,
-  describeZodError,
-  MAX_CLIENT_MESSAGE_BYTES,
-  type CaptureHintMessage,
-  type ErrorMessage,
-  type ServerMessage,
-  type SessionSummary,
-} from '@sightline/protocol';
+import type { CaptureHintMessage, ServerMessage, SessionSummary } from '@sightline/protocol';
 import type { EngineChannel, EnginePeer, PeerState, VideoOutput } from '../engine/media-engine.js';
 import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
@@ -18,8 +10,8 @@ import type { RecordingSummary, SessionRecorder } from '../recording/session-rec
 import type { KeyPolicy } from '../auth/key-policy.js';
 import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
 import { checkProcessorAllowed } from './key-limits.js';
-import { SightlineError } from '../errors.js';
 import { LatencySample } from './latency-sample.js';
+import { ControlChannel } from './control-channel.js';
 import { CaptureHintTracker, type HintInputs } from './capture-hints.js';
 import { EarlyMessages, type HeldMessage } from './early-messages.js';
 import { notifyObservers, type SessionInfo, type SessionObserver } from './session-observer.js';
@@ -108,6 +100,8 @@ export class Session {
   /** Results that waited in #early and were then delivered. */
   #resultsHeld = 0;
   readonly #hints = new CaptureHintTracker();
+  /** Parses and decides the client's `ping` and `set` messages. */
+  readonly #control: ControlChannel;
   #hintInputs: HintInputs;
   /** The latest capture hint could not be delivered yet: sent again when a channel opens. */
   #hintPending = false;
@@ -130,6 +124,10 @@ export class Session {
       startedAt: this.createdAt,
     };
     this.#early = new EarlyMessages(opts.earlyMessages ?? 32);
+    this.#control = new ControlChannel({
+      resolve: (name, params) => opts.registry.resolve(name, params),
+      check: (processor, params) => checkProcessorAllowed(opts.policy?.(), processor, params),
+    });
     this.#hintInputs = this.#captureInputs(opts.processor, opts.params);
     this.#pipeline = new FramePipeline({
       processor: opts.processor,
@@ -496,55 +494,20 @@ export class Session {
   }
 
   #onClientMessage(ch: EngineChannel, data: string | ArrayBuffer): void {
-    const reply = (code: ErrorMessage['code'], message: string, id?: string | number): void =>
-      this.#deliver({ type: 'error', code, message, ...(id !== undefined ? { id } : {}) }, false, ch);
     if (typeof data !== 'string') {
       this.#framesChannel = ch;
       (this.#encoded ??= this.#openEncodedInput()).push(data);
       return;
     }
-    if (data.length > MAX_CLIENT_MESSAGE_BYTES) return reply('invalid_message', `message over ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      return reply('invalid_message', 'message is not JSON');
-    }
-    const parsed = ClientMessage.safeParse(json);
-    if (!parsed.success) {
-      const type = (json as { type?: unknown } | null)?.type;
-      return typeof type === 'string' && type !== 'ping' && type !== 'set'
-        ? reply('unsupported_message', `unknown message type "${type.slice(0, 32)}"; supported: ping, set`)
-        : reply('invalid_message', describeZodError(parsed.error));
-    }
-    switch (parsed.data.type) {
-      case 'ping':
-        this.#deliver({ type: 'pong', ...(parsed.data.id !== undefined ? { id: parsed.data.id } : {}), server_ms: Date.now() }, false, ch);
-        return;
-      case 'set': {
-        const { id, processor, params } = parsed.data;
-        const current = this.#pipeline.processorName;
-        const target = processor ?? current;
-        // Same processor: params merge over the current ones. Another processor: its defaults, then these params.
-        const merged = target === current ? { ...(this.#pipeline.params as Record<string, unknown>), ...params } : (params ?? {});
-        try {
-          const resolved = this.#opts.registry.resolve(target, merged);
-          checkProcessorAllowed(this.#opts.policy?.(), resolved.processor, resolved.params);
-          this.#pipeline.setProcessor(resolved.processor, resolved.params);
-          this.#hintInputs = this.#captureInputs(resolved.processor, resolved.params);
-          const hint = this.#hints.onInputs(this.#hintInputs);
-          if (hint) this.#sendHint(hint);
-          this.info.processor = target;
-          this.info.params = resolved.params as Record<string, unknown>;
-          notifyObservers(this.#observers, (o) => o.paramsChanged?.(this.info, target, this.info.params, Date.now()));
-          this.#deliver({ type: 'ack', ...(id !== undefined ? { id } : {}), processor: target, params: resolved.params as Record<string, unknown> }, false, ch);
-        } catch (err) {
-          // Unknown processor, bad params, a processor the key may not use: the client's mistake, told on its channel.
-          if (err instanceof SightlineError) return reply(err.code, err.message, id);
-          throw err;
-        }
-        return;
-      }
-    }
+    const out = this.#control.handle(data, { processor: this.#pipeline.processorName, params: this.#pipeline.params as Record<string, unknown> });
+    if (out.kind === 'reply') return this.#deliver(out.message, false, ch);
+    this.#pipeline.setProcessor(out.processor, out.params);
+    this.#hintInputs = this.#captureInputs(out.processor, out.params);
+    const hint = this.#hints.onInputs(this.#hintInputs);
+    if (hint) this.#sendHint(hint);
+    this.info.processor = out.name;
+    this.info.params = out.params as Record<string, unknown>;
+    notifyObservers(this.#observers, (o) => o.paramsChanged?.(this.info, out.name, this.info.params, Date.now()));
+    this.#deliver(out.ack, false, ch);
   }
 }
