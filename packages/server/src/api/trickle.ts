@@ -1,6 +1,6 @@
 import { parseSdpFrag } from '../engine/sdpfrag.js';
 import type { Session } from '../session/session.js';
-import { Errors } from './errors.js';
+import { Errors, SightlineError } from './errors.js';
 
 /**
  * One trickle-ICE exchange (RFC 8840 fragments): applies the client's candidates, returns the server's new ones as a
@@ -17,6 +17,8 @@ export async function exchangeCandidates(session: Session, body: string): Promis
     try {
       await session.addRemoteCandidate(c.candidate, c.mid);
     } catch (err) {
+      // The session's own refusal (no WebRTC half, …) stands as it is; anything the engine refused is a bad candidate.
+      if (err instanceof SightlineError) throw err;
       throw Errors.invalidSdp(`candidate refused: ${(err as Error).message}`);
     }
   }

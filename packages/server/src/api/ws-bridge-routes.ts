@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { SightlineError } from './errors.js';
+import { WebSocketPeer } from '../session/websocket-peer.js';
 import type { KeyStore } from '../auth/key-store.js';
 
 export interface WsBridgeRoutesOptions {
@@ -55,7 +56,7 @@ export const wsBridgeRoutes: FastifyPluginAsync<WsBridgeRoutesOptions> = async (
       try {
         const session = await opts.sessions.createBridged(
           { keyId, userId: hello?.user_id ?? q.user_id ?? null, processor: name.data, params: params ?? {}, record: hello?.record ?? q.record === '1' },
-          socket,
+          new WebSocketPeer(socket),
         );
         const ready: ReadyMessage = {
           type: 'ready',

@@ -36,17 +36,11 @@ export interface EngineChannel {
   onClose: (() => void) | undefined;
 }
 
-/** One server-side peer connection. Typed callback fields, set by the owner; `close()` is idempotent. */
-export interface EnginePeer {
-  /**
-   * Applies the client's offer and returns the answer SDP: once ICE gathering completes (or times out), or at once
-   * with `trickle` (candidates then come from `takeLocalCandidates`).
-   */
-  answer(offerSdp: string, trickle?: boolean): Promise<string>;
-  /** Adds an outgoing video track (call before `answer`): frames given to `send` go to the remote peer. */
-  addVideoOutput(): VideoOutput;
-  /** Local candidates found since the last call (trickle), and whether gathering is complete. */
-  takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean };
+/**
+ * What a session needs of its transport, whatever it is (a WebRTC peer, the WebSocket bridge): its state, decoded
+ * media and channels as typed callback fields set by the owner, and an idempotent `close()`.
+ */
+export interface SessionPeer {
   readonly state: PeerState;
   onVideoFrame: ((frame: I420Frame) => void) | undefined;
   /**
@@ -56,10 +50,26 @@ export interface EnginePeer {
   onAudioFrame?: ((chunk: AudioChunk) => void) | undefined;
   onChannel: ((channel: EngineChannel) => void) | undefined;
   onStateChange: ((state: PeerState) => void) | undefined;
-  /** A trickled remote candidate (an `a=candidate:` value without the `a=`), for the media section `mid`. */
-  addRemoteCandidate(candidate: string, mid: string | null): Promise<void>;
   close(): void;
 }
+
+/** The WebRTC half of a peer: offer/answer, ICE candidates, outgoing video. */
+export interface SignalingPeer {
+  /**
+   * Applies the client's offer and returns the answer SDP: once ICE gathering completes (or times out), or at once
+   * with `trickle` (candidates then come from `takeLocalCandidates`).
+   */
+  answer(offerSdp: string, trickle?: boolean): Promise<string>;
+  /** Adds an outgoing video track (call before `answer`): frames given to `send` go to the remote peer. */
+  addVideoOutput(): VideoOutput;
+  /** Local candidates found since the last call (trickle), and whether gathering is complete. */
+  takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean };
+  /** A trickled remote candidate (an `a=candidate:` value without the `a=`), for the media section `mid`. */
+  addRemoteCandidate(candidate: string, mid: string | null): Promise<void>;
+}
+
+/** One server-side WebRTC peer connection: both halves. */
+export interface EnginePeer extends SessionPeer, SignalingPeer {}
 
 /** An outgoing video track. */
 export interface VideoOutput {

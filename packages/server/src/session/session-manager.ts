@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SessionSummary } from '@sightline/protocol';
-import type { WebSocket } from 'ws';
-import type { EnginePeer, MediaEngine, PeerOptions, VideoOutput } from '../engine/media-engine.js';
+import type { EnginePeer, MediaEngine, PeerOptions, SessionPeer, VideoOutput } from '../engine/media-engine.js';
 import type { InferencePool } from '../models/inference-pool.js';
 import { UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { KeyPolicy } from '../auth/key-policy.js';
@@ -10,7 +9,6 @@ import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
 import { checkAudioAllowed, checkProcessorAllowed, SessionLimitError } from './key-limits.js';
 import type { EncodedFrameLimits } from './encoded-frame-input.js';
 import { Session, type EndReason } from './session.js';
-import { WebSocketPeer } from './websocket-peer.js';
 import { SessionRecorder } from '../recording/session-recorder.js';
 import { SightlineError } from '../errors.js';
 
@@ -112,6 +110,11 @@ export class PeerClosedError extends SightlineError {
   }
 }
 
+/** A transport other than WebRTC: a `SessionPeer` that starts relaying once its session has set its callbacks. */
+export interface BridgedPeer extends SessionPeer {
+  start(): void;
+}
+
 /** Makes, tracks and ends sessions. The only place that knows how many there are. */
 export class SessionManager {
   readonly #opts: SessionManagerOptions;
@@ -151,26 +154,22 @@ export class SessionManager {
       req,
       () => {
         const peer = this.#opts.engine.createPeer(this.#opts.peer);
-        return { peer, videoOut: req.videoBack ? peer.addVideoOutput() : undefined };
+        return { peer, signaling: peer, videoOut: req.videoBack ? peer.addVideoOutput() : undefined };
       },
       async (session) => session.answer(req.offerSdp, req.trickle ?? false),
     );
   }
 
   /**
-   * A session over the WebSocket bridge: same checks and limits as `create`, the socket as its only channel.
-   * Throws like `create`.
+   * A session over a transport without WebRTC (the WebSocket bridge): same checks and limits as `create`, with `peer`
+   * as its transport; `peer.start()` is called once the session listens to it. Throws like `create`.
    */
-  async createBridged(req: Omit<CreateSessionRequest, 'offerSdp' | 'trickle' | 'videoBack'>, socket: WebSocket): Promise<Session> {
-    let peer: WebSocketPeer | undefined;
+  async createBridged(req: Omit<CreateSessionRequest, 'offerSdp' | 'trickle' | 'videoBack'>, peer: BridgedPeer, transport: 'ws' = 'ws'): Promise<Session> {
     const { session } = await this.#open(
-      { ...req, transport: 'ws' },
-      () => {
-        peer = new WebSocketPeer(socket);
-        return { peer, videoOut: undefined };
-      },
+      { ...req, transport },
+      () => ({ peer, videoOut: undefined }),
       async () => {
-        peer!.start();
+        peer.start();
         return '';
       },
     );
@@ -181,7 +180,7 @@ export class SessionManager {
     req: Pick<CreateSessionRequest, 'keyId' | 'userId' | 'processor' | 'params' | 'audio' | 'record' | 'sendsAudio'> & {
       transport?: 'webrtc' | 'whip' | 'ws' | undefined;
     },
-    makePeer: () => { peer: EnginePeer; videoOut: VideoOutput | undefined },
+    makePeer: () => { peer: SessionPeer; signaling?: EnginePeer | undefined; videoOut: VideoOutput | undefined },
     connect: (session: Session) => Promise<string>,
   ): Promise<{ session: Session; answerSdp: string }> {
     if (this.#closed) throw new ShuttingDownError();
@@ -217,7 +216,7 @@ export class SessionManager {
           throw new RecordingUnavailableError(`the recording could not start: ${err instanceof Error ? err.message : String(err)}`, true);
         });
       }
-      const { peer, videoOut } = makePeer();
+      const { peer, signaling, videoOut } = makePeer();
       session = new Session({
         videoOut,
         id,
@@ -227,6 +226,7 @@ export class SessionManager {
         params,
         registry: this.#opts.registry,
         peer,
+        signaling,
         ctx: { pool: this.#opts.pool },
         disconnectedTimeoutMs: this.#opts.disconnectedTimeoutMs,
         connectTimeoutMs: this.#opts.connectTimeoutMs,

@@ -1,5 +1,5 @@
 import type { CaptureHintMessage, ServerMessage, SessionSummary } from '@sightline/protocol';
-import type { EngineChannel, EnginePeer, PeerState, VideoOutput } from '../engine/media-engine.js';
+import type { EngineChannel, EnginePeer, PeerState, SessionPeer, SignalingPeer, VideoOutput } from '../engine/media-engine.js';
 import { FramePipeline } from '../pipeline/frame-pipeline.js';
 import type { Processor, ProcessorContext } from '../pipeline/processor.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
@@ -10,6 +10,7 @@ import type { RecordingSummary, SessionRecorder } from '../recording/session-rec
 import type { KeyPolicy } from '../auth/key-policy.js';
 import { EncodedFrameInput, type EncodedFrameLimits } from './encoded-frame-input.js';
 import { checkProcessorAllowed } from './key-limits.js';
+import { SightlineError } from '../errors.js';
 import { LatencySample } from './latency-sample.js';
 import { ControlChannel } from './control-channel.js';
 import { CaptureHintTracker, type HintInputs } from './capture-hints.js';
@@ -25,7 +26,10 @@ export interface SessionOptions {
   params: unknown;
   /** Resolves live `set` requests. */
   registry: ProcessorRegistry;
-  peer: EnginePeer;
+  /** The transport: a WebRTC peer, or any other `SessionPeer` (the WebSocket bridge). */
+  peer: SessionPeer;
+  /** The WebRTC half of `peer` (offer/answer, ICE); absent for transports without it. */
+  signaling?: SignalingPeer | undefined;
   ctx: Omit<ProcessorContext, 'sessionId'>;
   /** How long `disconnected` may last before the session ends. */
   disconnectedTimeoutMs: number;
@@ -74,7 +78,7 @@ export class Session {
   recordingDone: Promise<RecordingSummary | undefined> = Promise.resolve(undefined);
 
   readonly #opts: SessionOptions;
-  readonly #peer: EnginePeer;
+  readonly #peer: SessionPeer;
   readonly #pipeline: FramePipeline;
   readonly #channels: EngineChannel[] = [];
   #resultsSent = 0;
@@ -179,7 +183,7 @@ export class Session {
 
   /** Applies the offer and returns the answer SDP (at once with `trickle`); starts the connect timeout. */
   async answer(offerSdp: string, trickle = false): Promise<string> {
-    const sdp = await this.#peer.answer(offerSdp, trickle);
+    const sdp = await this.#signaling().answer(offerSdp, trickle);
     if (!this.closed && this.#peer.state !== 'connected') {
       this.#arm(this.#opts.connectTimeoutMs, 'connect_timeout');
     }
@@ -213,7 +217,7 @@ export class Session {
 
   /** The server's candidates found since the last call, and whether there will be more (trickle ICE). */
   takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean } {
-    return this.#peer.takeLocalCandidates();
+    return this.#signaling().takeLocalCandidates();
   }
 
   /**
@@ -257,12 +261,12 @@ export class Session {
 
   /** A trickled candidate from the client (PATCH). */
   addRemoteCandidate(candidate: string, mid: string | null): Promise<void> {
-    return this.#peer.addRemoteCandidate(candidate, mid);
+    return this.#signaling().addRemoteCandidate(candidate, mid);
   }
 
   /** Applies a new offer from the same client (ICE restart): same session, processor, params and counters. */
   async renegotiate(offerSdp: string): Promise<string> {
-    const sdp = await this.#peer.answer(offerSdp);
+    const sdp = await this.#signaling().answer(offerSdp);
     this.#renegotiations++;
     return sdp;
   }
@@ -339,6 +343,13 @@ export class Session {
     }
     this.#endListeners.add(fn);
     return () => this.#endListeners.delete(fn);
+  }
+
+  /** The WebRTC half of the peer; a session over another transport has none (a clear 501, not a crash). */
+  #signaling(): SignalingPeer {
+    if (!this.#opts.signaling)
+      throw new SightlineError('not_implemented', `session ${this.id} has no WebRTC connection (${this.info.transport}): no SDP or ICE to exchange`);
+    return this.#opts.signaling;
   }
 
   #arm(ms: number, reason: EndReason): void {

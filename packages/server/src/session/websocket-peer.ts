@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { EngineChannel, EnginePeer, PeerState, VideoOutput } from '../engine/media-engine.js';
+import type { EngineChannel, PeerState, SessionPeer } from '../engine/media-engine.js';
 import type { I420Frame } from '../models/i420.js';
 
 /** How often the server pings a bridged client; one that has not answered by the next ping is cut off. */
@@ -33,7 +33,7 @@ class WebSocketChannel implements EngineChannel {
  * A session's transport when the client came over the WebSocket bridge (`GET {base}/ws`) instead of WebRTC: no
  * SDP, no media tracks, one channel. It lets the same Session (pipeline, limits, messages, counters) serve both.
  */
-export class WebSocketPeer implements EnginePeer {
+export class WebSocketPeer implements SessionPeer {
   onVideoFrame: ((frame: I420Frame) => void) | undefined;
   onChannel: ((channel: EngineChannel) => void) | undefined;
   onStateChange: ((state: PeerState) => void) | undefined;
@@ -78,22 +78,6 @@ export class WebSocketPeer implements EnginePeer {
       this.#setState('closed');
     });
     this.onChannel?.(this.#channel);
-  }
-
-  answer(): Promise<string> {
-    return Promise.reject(new Error('a WebSocket session has no SDP to answer'));
-  }
-
-  addVideoOutput(): VideoOutput {
-    throw new Error('a WebSocket session cannot carry a video track');
-  }
-
-  takeLocalCandidates(): { candidates: Array<{ mid: string | null; candidate: string }>; complete: boolean } {
-    return { candidates: [], complete: true };
-  }
-
-  addRemoteCandidate(): Promise<void> {
-    return Promise.reject(new Error('a WebSocket session has no ICE'));
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
 import { exitWhenDone } from '../helpers/exit.js';
 import { iou } from '../helpers/images.js';
-import { openNodeSession, type NodePeer } from '../helpers/node-peer.js';
+import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { ASTRONAUT_FACE, astronautPng } from '../helpers/paths.js';
 
 const KEY = 'k';
@@ -141,6 +141,30 @@ describe('JPEG/WebP frames over a DataChannel and over the WebSocket bridge', ()
     assert.equal(r.statusCode, 200);
     assert.equal(r.json().frames_rejected, 4);
     assert.equal(await closed, 1000);
+  });
+
+  test('a WebSocket session has no WebRTC half: ICE restart and trickle on its id get 501 not_implemented, and it lives on', async () => {
+    const { client, ws } = await openWs('?processor=face');
+    const ready = await waitFor(client, (m) => m.type === 'ready');
+    const id = ready.session_id as string;
+    const restart = await server.app.inject({
+      method: 'POST',
+      url: '/webrtc/offer',
+      headers: { 'content-type': 'application/json', 'api-key': KEY },
+      payload: JSON.stringify({ sdp: await new NodePeer().offer(), type: 'offer', session_id: id }),
+    });
+    assert.equal(restart.statusCode, 501, restart.body);
+    assert.equal(restart.json().error.code, 'not_implemented');
+    const patch = await server.app.inject({
+      method: 'PATCH',
+      url: `/webrtc/sessions/${id}`,
+      headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'api-key': KEY },
+      payload: 'a=mid:0\r\na=candidate:1 1 udp 2113937151 127.0.0.1 5000 typ host\r\n',
+    });
+    assert.equal(patch.statusCode, 501, patch.body);
+    sendFrame(client, images.jpeg, 0);
+    assert.ok(onFace(await waitFor(client, (m) => m.type === 'result')));
+    ws.close();
   });
 
   test('WebSocket bridge with a hello message (browsers cannot set headers)', async () => {
