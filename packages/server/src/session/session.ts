@@ -14,7 +14,7 @@ import { SightlineError } from '../errors.js';
 import { LatencySample } from './latency-sample.js';
 import { ControlChannel } from './control-channel.js';
 import { CaptureHintTracker, type HintInputs } from './capture-hints.js';
-import { EarlyMessages, type HeldMessage } from './early-messages.js';
+import { OutputRouter, type OutputWatcher } from './output-router.js';
 import { notifyObservers, type SessionInfo, type SessionObserver } from './session-observer.js';
 
 export interface SessionOptions {
@@ -57,10 +57,7 @@ export interface SessionOptions {
 }
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
-export interface SessionWatcher {
-  onMessage(msg: ServerMessage): void;
-  onEnd(reason: EndReason): void;
-}
+export type SessionWatcher = OutputWatcher<EndReason>;
 
 export type EndReason = 'client_closed' | 'failed' | 'disconnected' | 'connect_timeout' | 'deleted' | 'shutdown' | 'error';
 
@@ -80,10 +77,8 @@ export class Session {
   readonly #opts: SessionOptions;
   readonly #peer: SessionPeer;
   readonly #pipeline: FramePipeline;
-  readonly #channels: EngineChannel[] = [];
-  #resultsSent = 0;
-  #undelivered = 0;
-  readonly #watchers = new Set<SessionWatcher>();
+  /** Where messages go: the DataChannel, watchers, the recording's log; held while no one can read. */
+  readonly #router: OutputRouter<EndReason>;
   readonly #viewers = new Map<string, { peer: EnginePeer; output: VideoOutput }>();
   #endReason: EndReason | null = null;
   #renegotiations = 0;
@@ -99,16 +94,10 @@ export class Session {
   readonly #inferenceMs = new LatencySample();
   #audioMs = 0;
   #audioEvents = 0;
-  /** Messages no one could read yet (the DataChannel not open), sent when a reader appears. */
-  readonly #early: EarlyMessages;
-  /** Results that waited in #early and were then delivered. */
-  #resultsHeld = 0;
   readonly #hints = new CaptureHintTracker();
   /** Parses and decides the client's `ping` and `set` messages. */
   readonly #control: ControlChannel;
   #hintInputs: HintInputs;
-  /** The latest capture hint could not be delivered yet: sent again when a channel opens. */
-  #hintPending = false;
 
   constructor(opts: SessionOptions) {
     this.#opts = opts;
@@ -127,7 +116,14 @@ export class Session {
       transport: opts.transport ?? 'webrtc',
       startedAt: this.createdAt,
     };
-    this.#early = new EarlyMessages(opts.earlyMessages ?? 32);
+    this.#router = new OutputRouter<EndReason>({
+      maxBufferedBytes: opts.maxBufferedBytes,
+      earlyMessages: opts.earlyMessages,
+      record: opts.recorder ? (text) => opts.recorder!.writeMessage(text) : undefined,
+      onSettled: (msg, text, ok) => {
+        if (this.#observers.length > 0) notifyObservers(this.#observers, (o) => o.messageSent?.(this.info, msg, text, ok));
+      },
+    });
     this.#control = new ControlChannel({
       resolve: (name, params) => opts.registry.resolve(name, params),
       check: (processor, params) => checkProcessorAllowed(opts.policy?.(), processor, params),
@@ -137,7 +133,10 @@ export class Session {
       processor: opts.processor,
       params: opts.params,
       ctx: { ...opts.ctx, sessionId: opts.id },
-      onResult: (m) => this.#deliver(m, true),
+      onResult: (m) => {
+        this.#inferenceMs.add(m.timing.inference_ms, m.timing.total_ms);
+        this.#deliver(m, true);
+      },
       onError: (m) => this.#deliver(m, false),
       wantsFrames: () => this.#viewers.size > 0 || opts.videoOut !== undefined,
       maxFps: () => opts.policy?.()?.maxFps,
@@ -196,9 +195,7 @@ export class Session {
       w.onEnd(this.#endReason!);
       return () => undefined;
     }
-    this.#watchers.add(w);
-    this.#flushEarly();
-    return () => this.#watchers.delete(w);
+    return this.#router.watch(w);
   }
 
   /**
@@ -279,6 +276,7 @@ export class Session {
   summary(): SessionSummary {
     const c = this.#pipeline.counters;
     const e = this.#encoded?.counters;
+    const out = this.#router.counters;
     return {
       session_id: this.id,
       processor: this.#pipeline.processorName,
@@ -289,9 +287,9 @@ export class Session {
       ...(e ? { frames_rejected: e.rejected } : {}),
       ...(this.#audioMs > 0 ? { audio_ms: Math.round(this.#audioMs), audio_events: this.#audioEvents } : {}),
       ...(this.#opts.recorder ? { recording: { media: this.#opts.recorder.paths.media, results: this.#opts.recorder.paths.results } } : {}),
-      results_sent: this.#resultsSent,
-      results_undelivered: this.#undelivered + this.#early.size,
-      ...(this.#resultsHeld > 0 ? { results_held: this.#resultsHeld } : {}),
+      results_sent: out.sent,
+      results_undelivered: out.undelivered,
+      ...(out.held > 0 ? { results_held: out.held } : {}),
       end_reason: this.#endReason,
     };
   }
@@ -312,11 +310,8 @@ export class Session {
     if (this.#opts.recorder) this.recordingDone = this.#opts.recorder.close();
     for (const id of [...this.#viewers.keys()]) this.removeViewer(id);
     this.#peer.close();
-    this.#channels.length = 0;
-    // What was still waiting for a reader is lost now: counted (and shown to observers) as undelivered.
-    for (const m of this.#early.takeAll()) this.#settle(m, false);
-    for (const w of this.#watchers) w.onEnd(reason);
-    this.#watchers.clear();
+    // What still waited for a reader is lost now (counted as undelivered); watchers are told the session ended.
+    this.#router.close(reason);
     if (this.#observers.length > 0) {
       const summary = this.summary();
       const latency = this.#inferenceMs.percentiles();
@@ -378,23 +373,14 @@ export class Session {
   }
 
   #adoptChannel(ch: EngineChannel): void {
-    this.#channels.push(ch);
-    ch.onMessage = (data) => this.#onClientMessage(ch, data);
     // Results made before the channel opened (media can connect first) are sent once it is open.
-    if (ch.open) this.#flushEarly();
-    else ch.onOpen = () => this.#flushEarly();
+    this.#router.addChannel(ch);
+    ch.onMessage = (data) => this.#onClientMessage(ch, data);
     ch.onClose = () => {
-      const i = this.#channels.indexOf(ch);
-      if (i >= 0) this.#channels.splice(i, 1);
       // A client that opened DataChannels and closed them all has gone (closing its peer connection closes them
       // at once, long before ICE notices); waiting for ICE consent to fail would hold the slot ~15 s.
-      if (this.#channels.length === 0) this.close('client_closed');
+      if (this.#router.removeChannel(ch) === 0) this.close('client_closed');
     };
-  }
-
-  /** Results go to the channel labelled "results" (the seed's), else to the first channel the client opened. */
-  #resultsChannel(): EngineChannel | undefined {
-    return this.#channels.find((c) => c.label === 'results' && c.open) ?? this.#channels.find((c) => c.open);
   }
 
   /** A decoded frame (video track or JPEG/WebP): recorded as it arrived, then into the pipeline. */
@@ -407,65 +393,12 @@ export class Session {
     this.#pipeline.push(frame, opts);
   }
 
-  /**
-   * Sends a message to the client: on `to` (a reply on the channel that asked), else on the results channel and to
-   * every watcher. A message no one can read yet — no open channel, no watcher — is held until one appears.
-   */
   #deliver(msg: ServerMessage, isResult: boolean, to?: EngineChannel): void {
-    const text = JSON.stringify(msg);
-    // The recording keeps what the models said: results, audio events and errors (not pongs or acks).
-    if (this.#opts.recorder && (isResult || msg.type === 'error' || msg.type === 'speech_start' || msg.type === 'speech_end' || msg.type === 'audio_level')) {
-      this.#opts.recorder.writeMessage(text);
-    }
-    if (isResult && msg.type === 'result') this.#inferenceMs.add(msg.timing.inference_ms, msg.timing.total_ms);
-    const held = { msg, text, isResult };
-    if (to) return this.#settle(held, to.bufferedAmount <= this.#opts.maxBufferedBytes && to.send(text));
-    const ch = this.#resultsChannel();
-    if (ch === undefined && this.#watchers.size === 0 && !this.closed) {
-      const evicted = this.#early.hold(held);
-      if (evicted) this.#settle(evicted, false);
-      return;
-    }
-    this.#settle(held, this.#send(ch, held));
+    this.#router.deliver(msg, isResult, to);
   }
 
-  /** Sends on `ch` (if any) and to the watchers; true when someone took it. */
-  #send(ch: EngineChannel | undefined, m: HeldMessage): boolean {
-    let ok = ch !== undefined && ch.bufferedAmount <= this.#opts.maxBufferedBytes && ch.send(m.text);
-    for (const w of this.#watchers) {
-      try {
-        w.onMessage(m.msg);
-        ok = true;
-      } catch {
-        // A broken watcher is its route's business; the others still get the message.
-      }
-    }
-    return ok;
-  }
-
-  /** A message's fate is known: counted, and told to observers (history, metrics). */
-  #settle(m: HeldMessage, ok: boolean): void {
-    if (this.#observers.length > 0) notifyObservers(this.#observers, (o) => o.messageSent?.(this.info, m.msg, m.text, ok));
-    if (!m.isResult) return;
-    if (ok) this.#resultsSent++;
-    else this.#undelivered++;
-  }
-
-  /** A reader appeared: what was held goes out, oldest first, then the capture hint if it never reached the client. */
-  #flushEarly(): void {
-    const ch = this.#resultsChannel();
-    if (ch === undefined && this.#watchers.size === 0) return;
-    for (const m of this.#early.takeAll()) {
-      const ok = this.#send(ch, m);
-      if (ok && m.isResult) this.#resultsHeld++;
-      this.#settle(m, ok);
-    }
-    if (this.#hintPending && this.#hints.current) this.#sendHint(this.#hints.current);
-  }
-
-  /** The capture hint goes out like any message, but is kept aside (not in the bounded buffer) until a reader takes it. */
   #sendHint(hint: CaptureHintMessage): void {
-    this.#hintPending = !this.#send(this.#resultsChannel(), { msg: hint, text: JSON.stringify(hint), isResult: false });
+    this.#router.sendHint(hint);
   }
 
   /**
