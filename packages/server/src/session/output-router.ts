@@ -1,5 +1,6 @@
 import type { CaptureHintMessage, ServerMessage } from '@sightline/protocol';
-import type { EngineChannel } from '../engine/media-engine.js';
+import type { EngineChannel, EnginePeer, VideoOutput } from '../engine/media-engine.js';
+import type { I420Frame } from '../models/i420.js';
 import { EarlyMessages, type HeldMessage } from './early-messages.js';
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket); `R`: why sessions end. */
@@ -17,6 +18,16 @@ export interface OutputRouterOptions {
   record?: ((text: string) => void) | undefined;
   /** Every message's fate, once known (history, metrics). */
   onSettled?: ((msg: ServerMessage, text: string, delivered: boolean) => void) | undefined;
+  /** The processed video sent back on the session's own connection (mode video/both). */
+  videoOut?: VideoOutput | undefined;
+  /** A WHEP viewer came or went (not when the router closes). */
+  onViewersChanged?: (() => void) | undefined;
+}
+
+/** A WHEP viewer: its own connection, and the video track it receives. */
+export interface Viewer {
+  peer: EnginePeer;
+  output: VideoOutput;
 }
 
 /** What the router did with the session's results. */
@@ -39,6 +50,7 @@ export class OutputRouter<R extends string = string> {
   readonly #channels: EngineChannel[] = [];
   readonly #watchers = new Set<OutputWatcher<R>>();
   readonly #early: EarlyMessages;
+  readonly #viewers = new Map<string, Viewer>();
   /** The latest capture hint, while no reader has taken it. */
   #pendingHint: CaptureHintMessage | undefined;
   #sent = 0;
@@ -99,6 +111,63 @@ export class OutputRouter<R extends string = string> {
   sendHint(hint: CaptureHintMessage): void {
     const ok = this.#send(this.#resultsChannel(), { msg: hint, text: JSON.stringify(hint), isResult: false });
     this.#pendingHint = ok ? undefined : hint;
+  }
+
+  /**
+   * Adds a WHEP viewer (already answered, `output` added): it receives every processed frame. It leaves when its
+   * connection does, on `removeViewer`, or when the session ends.
+   */
+  addViewer(id: string, viewer: Viewer): void {
+    if (this.#closed) {
+      viewer.output.stop();
+      viewer.peer.close();
+      return;
+    }
+    this.#viewers.set(id, viewer);
+    viewer.peer.onStateChange = (st) => {
+      if (st === 'failed' || st === 'closed') this.removeViewer(id);
+    };
+    this.#opts.onViewersChanged?.();
+  }
+
+  removeViewer(id: string): boolean {
+    const v = this.#viewers.get(id);
+    if (!v) return false;
+    this.#viewers.delete(id);
+    v.output.stop();
+    v.peer.close();
+    if (!this.#closed) this.#opts.onViewersChanged?.();
+    return true;
+  }
+
+  viewer(id: string): Viewer | undefined {
+    return this.#viewers.get(id);
+  }
+
+  get viewerCount(): number {
+    return this.#viewers.size;
+  }
+
+  /** Whether processed frames have anywhere to go (video back, viewers): the pipeline keeps a copy only then. */
+  get wantsFrames(): boolean {
+    return this.#viewers.size > 0 || this.#opts.videoOut !== undefined;
+  }
+
+  /** A processed frame (rendered): to the video sent back and to every viewer. */
+  sendFrame(frame: I420Frame): void {
+    this.#opts.videoOut?.send(frame);
+    for (const v of this.#viewers.values()) v.output.send(frame);
+  }
+
+  /**
+   * The session is ending: viewers' tracks are stopped and their connections closed (before the session's own
+   * connection, which wrtc's teardown needs). No `onViewersChanged`.
+   */
+  closeViewers(): void {
+    const closed = this.#closed;
+    this.#closed = true;
+    for (const id of [...this.#viewers.keys()]) this.removeViewer(id);
+    this.#closed = closed;
   }
 
   /** The session ended: what still waited is lost (counted), watchers are told, channels forgotten. Idempotent. */

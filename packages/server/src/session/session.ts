@@ -79,7 +79,6 @@ export class Session {
   readonly #pipeline: FramePipeline;
   /** Where messages go: the DataChannel, watchers, the recording's log; held while no one can read. */
   readonly #router: OutputRouter<EndReason>;
-  readonly #viewers = new Map<string, { peer: EnginePeer; output: VideoOutput }>();
   #endReason: EndReason | null = null;
   #renegotiations = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -120,6 +119,8 @@ export class Session {
       maxBufferedBytes: opts.maxBufferedBytes,
       earlyMessages: opts.earlyMessages,
       record: opts.recorder ? (text) => opts.recorder!.writeMessage(text) : undefined,
+      videoOut: opts.videoOut,
+      onViewersChanged: () => this.#refreshHint(),
       onSettled: (msg, text, ok) => {
         if (this.#observers.length > 0) notifyObservers(this.#observers, (o) => o.messageSent?.(this.info, msg, text, ok));
       },
@@ -138,12 +139,9 @@ export class Session {
         this.#deliver(m, true);
       },
       onError: (m) => this.#deliver(m, false),
-      wantsFrames: () => this.#viewers.size > 0 || opts.videoOut !== undefined,
+      wantsFrames: () => this.#router.wantsFrames,
       maxFps: () => opts.policy?.()?.maxFps,
-      onFrameResult: (frame) => {
-        opts.videoOut?.send(frame);
-        for (const v of this.#viewers.values()) v.output.send(frame);
-      },
+      onFrameResult: (frame) => this.#router.sendFrame(frame),
       onFrameDone: (frameId, status) => {
         if (this.#encoded) this.#deliver({ type: 'frame_ack', frame_id: frameId, status }, false, this.#framesChannel);
       },
@@ -222,38 +220,23 @@ export class Session {
    * frame with its boxes drawn. The viewer ends when its connection does, on `removeViewer`, or with the session.
    */
   addViewer(id: string, peer: EnginePeer, output: VideoOutput): void {
-    if (this.closed) {
-      output.stop();
-      peer.close();
-      return;
-    }
-    this.#viewers.set(id, { peer, output });
-    peer.onStateChange = (st) => {
-      if (st === 'failed' || st === 'closed') this.removeViewer(id);
-    };
-    this.#refreshHint();
+    this.#router.addViewer(id, { peer, output });
   }
 
   removeViewer(id: string): boolean {
-    const v = this.#viewers.get(id);
-    if (!v) return false;
-    this.#viewers.delete(id);
-    v.output.stop();
-    v.peer.close();
-    if (!this.closed) this.#refreshHint();
-    return true;
+    return this.#router.removeViewer(id);
   }
 
   /** A trickled candidate from a WHEP viewer; false when there is no such viewer. */
   async addViewerCandidate(id: string, candidate: string, mid: string | null): Promise<boolean> {
-    const v = this.#viewers.get(id);
+    const v = this.#router.viewer(id);
     if (!v) return false;
     await v.peer.addRemoteCandidate(candidate, mid);
     return true;
   }
 
   get viewers(): number {
-    return this.#viewers.size;
+    return this.#router.viewerCount;
   }
 
   /** A trickled candidate from the client (PATCH). */
@@ -308,7 +291,7 @@ export class Session {
     this.#encoded?.close();
     for (const a of this.#audio) a.close();
     if (this.#opts.recorder) this.recordingDone = this.#opts.recorder.close();
-    for (const id of [...this.#viewers.keys()]) this.removeViewer(id);
+    this.#router.closeViewers();
     this.#peer.close();
     // What still waited for a reader is lost now (counted as undelivered); watchers are told the session ended.
     this.#router.close(reason);
@@ -411,7 +394,7 @@ export class Session {
   }
 
   #sizeLimited(): boolean {
-    return this.#opts.videoOut === undefined && this.#opts.recorder === undefined && this.#viewers.size === 0;
+    return this.#opts.videoOut === undefined && this.#opts.recorder === undefined && this.#router.viewerCount === 0;
   }
 
   /** Viewers came or went: the size limit may have changed. */
