@@ -34,8 +34,6 @@ interface Stats {
   errors: number;
 }
 
-const pct = percentile;
-
 export class UsageError extends Error {}
 
 /**
@@ -178,8 +176,8 @@ async function run(o: RunOptions): Promise<number> {
     const secs = (performance.now() - started) / 1000;
     const rate = stats.results - lastResults;
     lastResults = stats.results;
-    const p50 = pct(stats.rtts.slice(-300), 50);
-    const p95 = pct(stats.rtts.slice(-300), 95);
+    const p50 = percentile(stats.rtts.slice(-300), 50);
+    const p95 = percentile(stats.rtts.slice(-300), 95);
     const line = `[${secs.toFixed(0)}s] sessions ${clients.length}/${o.sessions}  sent ${stats.sent}  results ${stats.results} (${rate}/s)  RTT p50 ${p50?.toFixed(1) ?? '–'} ms p95 ${p95?.toFixed(1) ?? '–'} ms  dropped ${stats.dropped}  errors ${stats.errors}${progressBar(total ? position / total : undefined)}`;
     // A terminal gets one line redrawn in place; a pipe or file gets a line a second.
     summaryOut.write(live ? `\r\x1b[2K${line}` : `${line}\n`);
@@ -248,8 +246,8 @@ async function run(o: RunOptions): Promise<number> {
     for (const c of clients) c.close();
     if (live) summaryOut.write('\n');
   }
-  const p50 = pct(stats.rtts, 50);
-  const p95 = pct(stats.rtts, 95);
+  const p50 = percentile(stats.rtts, 50);
+  const p95 = percentile(stats.rtts, 95);
   summaryOut.write(
     `done: ${o.sessions} session(s) over ${o.transport}, ${stats.sent} frames sent, ${stats.results} results (${((stats.results / Math.max(1, stats.sent)) * 100).toFixed(1)}%), RTT p50 ${p50?.toFixed(1) ?? '–'} ms, p95 ${p95?.toFixed(1) ?? '–'} ms, dropped ${stats.dropped}, errors ${stats.errors}\n`,
   );
