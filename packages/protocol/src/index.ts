@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './http.js';
+export * from './api-responses.js';
 export * from './messages.js';
 export * from './frame-chunks.js';
 export * from './audio.js';

@@ -20,7 +20,8 @@ import { webrtcRoutes } from './webrtc-routes.js';
 import { wsBridgeRoutes } from './ws-bridge-routes.js';
 import { historyRoutes } from './history-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
-import { openApiRoutes } from './openapi-routes.js';
+import { registerOpenApi } from './openapi-routes.js';
+import { useZodSchemas } from './request-validation.js';
 import { countHttpErrors } from '../observability/http-error-metrics.js';
 import type { ServerMetrics } from '../observability/server-metrics.js';
 import type { SessionStore } from '../store/store.js';
@@ -67,6 +68,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Per-request lines only at debug/trace: a busy server logs sessions, not every health probe.
     logController: new LogController({ disableRequestLogging: opts.logLevel !== 'debug' && opts.logLevel !== 'trace' }),
   });
+  useZodSchemas(app);
   app.removeContentTypeParser('text/plain');
   if (opts.metrics) countHttpErrors(app, opts.metrics);
   // SDP bodies (WHIP offers, RFC 8840 trickle fragments) arrive as text; routes check which one they accept.
@@ -99,10 +101,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: opts.maxFrameBytes + FRAME_CHUNK_HEADER_BYTES } });
 
   const base = opts.basePath;
+  const healthStatus = opts.healthStatus ?? 'WebRTC API healthy';
+  await registerOpenApi(app, { version: opts.version ?? '0.0.0', healthStatus });
   await app.register(healthRoutes, { readiness: opts.readiness });
   if (opts.metrics) await app.register(metricsRoutes, { metrics: opts.metrics, metricsToken: opts.metricsToken });
-  const healthStatus = opts.healthStatus ?? 'WebRTC API healthy';
-  await app.register(openApiRoutes, { basePath: base, version: opts.version ?? '0.0.0', healthStatus });
   if (opts.store) await app.register(historyRoutes, { prefix: base, keys: opts.keys, store: opts.store });
   await app.register(webrtcRoutes, {
     prefix: base,

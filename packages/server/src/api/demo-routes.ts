@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
+import { DemoConfig } from '@sightline/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { json, PUBLIC, text } from './openapi/route-docs.js';
 
 export interface DemoRoutesOptions {
   /** Folder with the built demo page; when missing, `/` explains how to build it. */
@@ -23,13 +25,27 @@ function mayHaveDevKey(req: FastifyRequest): boolean {
 
 /** The demo page at `/`, and the little config it reads at start. */
 export const demoRoutes: FastifyPluginAsync<DemoRoutesOptions> = async (app, opts) => {
-  app.get('/demo-config.json', async (req) => ({
+  const tags = ['Demo'];
+  const config = {
+    schema: {
+      tags,
+      summary: "The demo page's config (base path; the dev key for same-origin loopback pages)",
+      security: PUBLIC,
+      response: { 200: json('config', DemoConfig) },
+    },
+  };
+  app.get('/demo-config.json', config, async (req) => ({
     basePath: opts.basePath,
     ...(opts.devKey && mayHaveDevKey(req) ? { devKey: opts.devKey } : {}),
   }));
+  const page = { tags, summary: 'The demo page', security: PUBLIC, response: { 200: text('HTML (or how to build it)', 'text/html') } };
   if (existsSync(opts.dir)) {
-    await app.register(fastifyStatic, { root: opts.dir, prefix: '/', index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, { root: opts.dir, prefix: '/', index: false, wildcard: false });
+    // The page itself, documented at `/`; the files beside it are served as they are (hidden from the document).
+    app.get('/', { schema: page }, async (_req, reply) => reply.sendFile('index.html'));
   } else {
-    app.get('/', async (_req, reply) => reply.type('text/plain').send(`The demo page is not built (${opts.dir} is missing). Run: npm run build\n`));
+    app.get('/', { schema: page }, async (_req, reply) =>
+      reply.type('text/plain').send(`The demo page is not built (${opts.dir} is missing). Run: npm run build\n`),
+    );
   }
 };

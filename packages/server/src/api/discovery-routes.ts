@@ -1,9 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { ModelsResponse, ProcessorsResponse } from '@sightline/protocol';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { InferencePool } from '../models/inference-pool.js';
 import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import { authenticate } from './auth.js';
 import type { KeyStore } from '../auth/key-store.js';
+import { API_KEY, AUTH_ERRORS, errors, json } from './openapi/route-docs.js';
 
 export interface DiscoveryRoutesOptions {
   keys: KeyStore;
@@ -14,11 +16,14 @@ export interface DiscoveryRoutesOptions {
 }
 
 /** GET /v1/models and /v1/processors: what can run here, for pickers and generated controls. */
-export const discoveryRoutes: FastifyPluginAsync<DiscoveryRoutesOptions> = async (app, opts) => {
+export const discoveryRoutes: FastifyPluginAsyncZod<DiscoveryRoutesOptions> = async (app, opts) => {
   app.addHook('onRequest', async (req) => {
     req.keyId = authenticate(req, opts.keys);
   });
-  app.get('/v1/models', async () => ({
+  const doc = (summary: string, description: string, body: typeof ModelsResponse | typeof ProcessorsResponse) => ({
+    schema: { tags: ['Discovery'], summary, security: API_KEY, response: { 200: json(description, body), ...errors(...AUTH_ERRORS) } },
+  });
+  app.get('/v1/models', doc('Loaded models', 'the models', ModelsResponse), async () => ({
     models: opts.pool.models.map((m) => ({
       name: m.name,
       adapter: m.adapter,
@@ -33,7 +38,7 @@ export const discoveryRoutes: FastifyPluginAsync<DiscoveryRoutesOptions> = async
       device: m.device,
     })),
   }));
-  app.get('/v1/processors', async () => ({
+  app.get('/v1/processors', doc('Processors and audio processors, their params as JSON Schema', 'the processors', ProcessorsResponse), async () => ({
     default: opts.defaultProcessor,
     processors: opts.registry.describe(),
     /** For the offer's `audio` map. */

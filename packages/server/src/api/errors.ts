@@ -23,8 +23,8 @@ export const Errors = {
   preconditionFailed: (message: string) => new SightlineError('precondition_failed', message),
   notImplemented: (message: string) => new SightlineError('not_implemented', message),
   bodyTooLarge: (limit: number) => new SightlineError('body_too_large', `request body is larger than ${limit} bytes`),
-  unsupportedMediaType: (type: string | undefined) =>
-    new SightlineError('unsupported_media_type', `content-type must be application/json (got ${type ? JSON.stringify(type) : 'none'})`),
+  unsupportedMediaType: (type: string | undefined, want = 'application/json') =>
+    new SightlineError('unsupported_media_type', `content-type must be ${want} (got ${type ? JSON.stringify(type) : 'none'})`),
   notReady: (message: string) => new SightlineError('not_ready', message),
   internal: () => new SightlineError('internal', 'internal server error'),
 } as const;

@@ -1,10 +1,12 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { describeZodError } from '@sightline/protocol';
+import type { FastifyReply } from 'fastify';
+import { EventsPage, ResultsPage, SessionsPage, StoredEvent, StoredResult, StoredSessionDetail } from '@sightline/protocol';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InvalidCursorError, MAX_PAGE, type SessionStore } from '../store/store.js';
 import { authenticate } from './auth.js';
 import { Errors } from './errors.js';
 import type { KeyStore } from '../auth/key-store.js';
+import { API_KEY, AUTH_ERRORS, errors, json, SessionParams } from './openapi/route-docs.js';
 
 export interface HistoryRoutesOptions {
   keys: KeyStore;
@@ -12,17 +14,17 @@ export interface HistoryRoutesOptions {
 }
 
 const Time = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
-const Limit = z.coerce.number().int().min(1).max(MAX_PAGE).default(100);
+const Limit = z.coerce.number().int().min(1).max(MAX_PAGE).default(100).describe(`page size (1–${MAX_PAGE})`);
 const SessionsQuery = z
-  .object({ user_id: z.string().max(256).optional(), from: Time.optional(), to: Time.optional(), limit: Limit, cursor: z.string().max(512).optional() })
+  .object({
+    user_id: z.string().max(256).optional().describe("only this user's sessions"),
+    from: Time.optional().describe('started at or after (epoch ms or ISO 8601)'),
+    to: Time.optional().describe('started before (epoch ms or ISO 8601)'),
+    limit: Limit,
+    cursor: z.string().max(512).optional().describe('`next_cursor` of the previous page'),
+  })
   .strict();
-const InSessionQuery = z.object({ after: z.string().max(512).optional(), limit: Limit }).strict();
-
-const parse = <T>(schema: z.ZodType<T>, q: unknown): T => {
-  const r = schema.safeParse(q);
-  if (!r.success) throw Errors.invalidBody(`query: ${describeZodError(r.error)}`);
-  return r.data;
-};
+const InSessionQuery = z.object({ after: z.string().max(512).optional().describe('a `cursor`: only rows recorded after it'), limit: Limit }).strict();
 
 const badCursor = (err: unknown): never => {
   if (err instanceof InvalidCursorError) throw Errors.invalidBody(err.message);
@@ -35,15 +37,25 @@ const badCursor = (err: unknown): never => {
  * (in order; with `Accept: application/x-ndjson` every result, streamed) and `…/events`. Reads what the store has
  * flushed (at most --db-flush-interval-ms behind). Another tenant's session is 404.
  */
-export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (app, opts) => {
+export const historyRoutes: FastifyPluginAsyncZod<HistoryRoutesOptions> = async (app, opts) => {
   const { store, keys } = opts;
   app.addHook('onRequest', async (req) => {
     req.keyId = authenticate(req, keys);
   });
   const tenantOf = (keyId: string | undefined): string => keys.policy(keyId!)?.tenant ?? keyId!;
 
-  app.get('/v1/sessions', async (req) => {
-    const q = parse(SessionsQuery, req.query);
+  const tags = ['History'];
+  const sessionsDoc = {
+    schema: {
+      tags,
+      summary: "Sessions of the caller's tenant, newest first",
+      security: API_KEY,
+      querystring: SessionsQuery,
+      response: { 200: json('a page of sessions', SessionsPage), ...errors(400, ...AUTH_ERRORS) },
+    },
+  };
+  app.get('/v1/sessions', sessionsDoc, async (req) => {
+    const q = req.query;
     return store
       .listSessions({
         tenant: tenantOf(req.keyId),
@@ -56,15 +68,44 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (ap
       .catch(badCursor);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/sessions/:id', async (req) => {
+  const sessionDoc = {
+    schema: {
+      tags,
+      summary: 'One session with its processor/params history',
+      security: API_KEY,
+      params: SessionParams,
+      response: { 200: json('the session', StoredSessionDetail), ...errors(...AUTH_ERRORS, 404) },
+    },
+  };
+  app.get('/v1/sessions/:id', sessionDoc, async (req) => {
     const s = await store.getSession(tenantOf(req.keyId), req.params.id);
     if (!s) throw Errors.notFound(`session "${req.params.id.slice(0, 64)}"`);
     return s;
   });
 
+  const listDoc = {
+    results: { page: ResultsPage, line: StoredResult, summary: "A session's recorded results, oldest first" },
+    events: { page: EventsPage, line: StoredEvent, summary: "A session's recorded events (speech_start/speech_end, errors, draining), oldest first" },
+  };
   for (const what of ['results', 'events'] as const) {
-    app.get<{ Params: { id: string } }>(`/v1/sessions/:id/${what}`, async (req, reply) => {
-      const q = parse(InSessionQuery, req.query);
+    const d = listDoc[what];
+    const schema = {
+      tags,
+      summary: d.summary,
+      description: `JSON pages by default; with \`Accept: application/x-ndjson\`, a stream of one ${what === 'results' ? 'StoredResult' : 'StoredEvent'} a line.`,
+      security: API_KEY,
+      params: SessionParams,
+      querystring: InSessionQuery,
+      response: {
+        200: {
+          description: `a page of ${what}, or an NDJSON stream`,
+          content: { 'application/json': { schema: d.page }, 'application/x-ndjson': { schema: d.line } },
+        },
+        ...errors(400, ...AUTH_ERRORS, 404),
+      },
+    };
+    app.get(`/v1/sessions/:id/${what}`, { schema }, async (req, reply) => {
+      const q = req.query;
       const tenant = tenantOf(req.keyId);
       const page = (after: string | undefined) =>
         (what === 'results'

@@ -1,7 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { IceServersResponse } from '@sightline/protocol';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { authenticate } from './auth.js';
 import type { KeyStore } from '../auth/key-store.js';
 import { turnCredentials } from './turn-credentials.js';
+import { API_KEY, AUTH_ERRORS, errors, json } from './openapi/route-docs.js';
 
 export interface IceRoutesOptions {
   keys: KeyStore;
@@ -12,8 +14,14 @@ export interface IceRoutesOptions {
 }
 
 /** GET {base}/webrtc/ice-servers: the ICE servers a client should use, with fresh TURN credentials. */
-export const iceRoutes: FastifyPluginAsync<IceRoutesOptions> = async (app, opts) => {
+export const iceRoutes: FastifyPluginAsyncZod<IceRoutesOptions> = async (app, opts) => {
   app.get('/webrtc/ice-servers', {
+    schema: {
+      tags: ['WebRTC'],
+      summary: 'STUN/TURN servers for clients, with fresh TURN credentials',
+      security: API_KEY,
+      response: { 200: json('ICE servers', IceServersResponse), ...errors(...AUTH_ERRORS) },
+    },
     onRequest: async (req) => {
       req.keyId = authenticate(req, opts.keys);
     },

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifySchema } from 'fastify';
 import type { ServerMetrics } from '../observability/server-metrics.js';
 import { SightlineError } from './errors.js';
+import { errors, METRICS_TOKEN, text } from './openapi/route-docs.js';
 
 export interface MetricsRoutesOptions {
   metrics: Pick<ServerMetrics, 'metrics' | 'contentType'>;
@@ -14,7 +15,13 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 /** `GET /metrics`: Prometheus text exposition, at the root (not under the base path), optionally behind a token. */
 export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (app, opts) => {
   const want = opts.metricsToken ? digest(opts.metricsToken) : undefined;
-  app.get('/metrics', async (req, reply) => {
+  const schema: FastifySchema = {
+    tags: ['Operations'],
+    summary: 'Prometheus metrics (text format 0.0.4)',
+    security: METRICS_TOKEN,
+    response: { 200: text('the exposition text', 'text/plain'), ...errors(401) },
+  };
+  app.get('/metrics', { schema }, async (req, reply) => {
     if (want) {
       const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
       const err = !m

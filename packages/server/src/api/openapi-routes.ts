@@ -1,19 +1,24 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { buildOpenApi } from './openapi/build-openapi.js';
-import { DOCS_PAGE } from './openapi/docs-page.js';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { swaggerOptions, type DocumentOptions } from './openapi/document.js';
+import { PUBLIC, text } from './openapi/route-docs.js';
 
-export interface OpenApiRoutesOptions {
-  /** `--base-path`, applied in the document to the routes under it. */
-  basePath: string;
-  /** The server's version. */
-  version: string;
-  /** The health route's `status` text, shown in the document (default "WebRTC API healthy"). */
-  healthStatus?: string;
+/**
+ * The API's description, generated from the schemas every route declares: `GET /openapi.json` (OpenAPI 3.1) and
+ * `GET /docs` (Swagger UI, its files served from the package). Registered before the routes, which it observes.
+ */
+export async function registerOpenApi(app: FastifyInstance, opts: DocumentOptions): Promise<void> {
+  await app.register(swagger, swaggerOptions(opts));
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // No request leaves the page: no online validator badge.
+    uiConfig: { validatorUrl: null, deepLinking: true, docExpansion: 'list' },
+    staticCSP: true,
+  });
+  app.get(
+    '/openapi.json',
+    { schema: { tags: ['Operations'], summary: 'This OpenAPI 3.1 document', security: PUBLIC, response: { 200: text('the document', 'application/json') } } },
+    async (_req, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+  );
 }
-
-/** `GET /openapi.json` (OpenAPI 3.1, built once) and `GET /docs` (a self-contained page rendering it). At the root. */
-export const openApiRoutes: FastifyPluginAsync<OpenApiRoutesOptions> = async (app, opts) => {
-  const doc = JSON.stringify(buildOpenApi({ basePath: opts.basePath, version: opts.version, healthStatus: opts.healthStatus }));
-  app.get('/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').send(doc));
-  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(DOCS_PAGE));
-};

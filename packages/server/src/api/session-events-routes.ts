@@ -1,8 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { ownSession } from './own-session.js';
 import type { KeyStore } from '../auth/key-store.js';
+import { API_KEY, AUTH_ERRORS, errors, noBody, SessionParams, text } from './openapi/route-docs.js';
 
 export interface SessionEventsRoutesOptions {
   keys: KeyStore;
@@ -14,7 +15,7 @@ export interface SessionEventsRoutesOptions {
  * `GET {base}/sessions/:id/events` as Server-Sent Events (`event: result|error|end`) and `GET {base}/sessions/:id/ws`
  * as a WebSocket. Both need the key of the session; both end when the session ends, and at server shutdown.
  */
-export const sessionEventsRoutes: FastifyPluginAsync<SessionEventsRoutesOptions> = async (app, opts) => {
+export const sessionEventsRoutes: FastifyPluginAsyncZod<SessionEventsRoutesOptions> = async (app, opts) => {
   const open = new Set<() => void>();
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
@@ -24,7 +25,16 @@ export const sessionEventsRoutes: FastifyPluginAsync<SessionEventsRoutesOptions>
   });
   const own = (id: string, keyId: string | undefined) => ownSession(opts.sessions, id, keyId);
 
-  app.get<{ Params: { id: string } }>('/sessions/:id/events', async (req, reply) => {
+  const tags = ['Session messages'];
+  const sse = {
+    tags,
+    summary: "The session's messages as Server-Sent Events",
+    description: '`event: result|error|…` with the DataChannel message (ServerMessage) as `data`; `event: end` with `{reason}` when the session ends.',
+    security: API_KEY,
+    params: SessionParams,
+    response: { 200: text('an event stream', 'text/event-stream'), ...errors(...AUTH_ERRORS, 404) },
+  };
+  app.get('/sessions/:id/events', { schema: sse }, async (req, reply) => {
     const session = own(req.params.id, req.keyId);
     reply.hijack();
     const res = reply.raw;
@@ -52,7 +62,15 @@ export const sessionEventsRoutes: FastifyPluginAsync<SessionEventsRoutesOptions>
     req.raw.on('close', () => end());
   });
 
-  app.get<{ Params: { id: string } }>('/sessions/:id/ws', { websocket: true }, (socket, req) => {
+  const ws = {
+    tags,
+    summary: "The session's messages over a WebSocket",
+    description: 'Each text message is a ServerMessage. An unknown session gets an error message, then close code 4404.',
+    security: API_KEY,
+    params: SessionParams,
+    response: { 101: noBody('WebSocket upgrade; then ServerMessage JSON text messages'), ...errors(...AUTH_ERRORS) },
+  };
+  app.get('/sessions/:id/ws', { websocket: true, schema: ws }, (socket, req) => {
     const session = opts.sessions.get(req.params.id);
     if (!session || session.keyId !== req.keyId) {
       socket.send(JSON.stringify({ type: 'error', code: 'not_found', message: `session "${req.params.id.slice(0, 64)}" not found` }));

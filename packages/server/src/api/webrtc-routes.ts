@@ -1,5 +1,6 @@
-import { describeZodError, OfferRequest, type OfferResponse } from '@sightline/protocol';
-import type { FastifyPluginAsync } from 'fastify';
+import { HealthResponse, OfferRequest, OfferResponse, SessionSummary, type OfferResponse as Answer } from '@sightline/protocol';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { checkOfferSdp, offerCanReceiveVideo, offerSendsAudio } from '../engine/sdp-check.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
@@ -7,6 +8,8 @@ import { ownSession } from './own-session.js';
 import { exchangeCandidates } from './trickle.js';
 import { Errors } from './errors.js';
 import type { KeyStore } from '../auth/key-store.js';
+import { API_KEY, AUTH_ERRORS, errors, json, PUBLIC, SessionParams, text } from './openapi/route-docs.js';
+import { requireContentType } from './content-type.js';
 
 export interface WebrtcRoutesOptions {
   keys: KeyStore;
@@ -17,6 +20,8 @@ export interface WebrtcRoutesOptions {
   isReady: () => boolean;
 }
 
+const SDPFRAG = 'application/trickle-ice-sdpfrag';
+
 declare module 'fastify' {
   interface FastifyRequest {
     keyId?: string;
@@ -24,25 +29,50 @@ declare module 'fastify' {
 }
 
 /** The seed's signaling API: offer/answer, health, and ending a session. Mounted under the base path. */
-export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app, opts) => {
+export const webrtcRoutes: FastifyPluginAsyncZod<WebrtcRoutesOptions> = async (app, opts) => {
   const { keys, sessions } = opts;
+  const onRequest = async (req: { headers: Record<string, unknown>; keyId?: string }): Promise<void> => {
+    req.keyId = authenticate(req as never, keys);
+  };
 
   const health = { status: opts.healthStatus };
-  app.get('/webrtc/health', async () => health);
+  app.get(
+    '/webrtc/health',
+    {
+      schema: {
+        tags: ['WebRTC'],
+        summary: "The seed's health check",
+        security: PUBLIC,
+        response: {
+          200: json(
+            '`{"status": "<text>"}`: the text set by `--health-status` (default "WebRTC API healthy"; the seed documents "WebRTC Skin API healthy"), as in the example',
+            HealthResponse,
+            { example: health },
+          ),
+        },
+      },
+    },
+    async () => health,
+  );
 
   app.post('/webrtc/offer', {
-    onRequest: async (req) => {
-      req.keyId = authenticate(req, keys);
+    schema: {
+      tags: ['WebRTC'],
+      summary: 'Open a session (or ICE-restart one) with an SDP offer',
+      description:
+        'Answers once ICE gathering completes (non-trickle, bounded wait), or at once with `trickle: true` (then PATCH `session_url`). With `session_id` of a live session of the same key, renegotiates it instead.',
+      security: API_KEY,
+      body: OfferRequest,
+      response: { 200: json('the SDP answer', OfferResponse), ...errors(400, ...AUTH_ERRORS, 404, 409, 413, 415, 429, 503) },
+    },
+    onRequest,
+    // "not an offer" is its own code: checked before the schema, on any JSON object.
+    preValidation: async (req) => {
+      const body = req.body as { type?: unknown } | null;
+      if (typeof body === 'object' && body !== null && !Array.isArray(body) && body.type !== 'offer') throw Errors.notAnOffer();
     },
     handler: async (req, reply) => {
-      const body = req.body;
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw Errors.invalidBody('body must be a JSON object');
-      if ((body as { type?: unknown }).type !== 'offer') throw Errors.notAnOffer();
-      const parsed = OfferRequest.safeParse(body);
-      if (!parsed.success) {
-        throw Errors.invalidBody(describeZodError(parsed.error));
-      }
-      const offer = parsed.data;
+      const offer = req.body;
       const sdpProblem = checkOfferSdp(offer.sdp);
       if (sdpProblem) throw Errors.invalidSdp(sdpProblem);
       if (offer.session_id !== undefined) {
@@ -52,7 +82,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
 
         const sdp = await live.renegotiate(offer.sdp);
         req.log.info({ session_id: live.id, renegotiations: live.renegotiations }, 'session renegotiated');
-        const res: OfferResponse = { sdp, type: 'answer', session_id: live.id, processor: live.processorName };
+        const res: Answer = { sdp, type: 'answer', session_id: live.id, processor: live.processorName };
         return reply.send(res);
       }
       if (!opts.isReady()) throw Errors.notReady('server is starting or draining; try again shortly');
@@ -79,7 +109,7 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
       });
       req.log.info({ session_id: session.id, processor, user_id: session.userId, trickle: offer.trickle ?? false }, 'session started');
       const hint = offer.capture ? session.primeCaptureHint(offer.capture.width, offer.capture.height) : undefined;
-      const res: OfferResponse = {
+      const res: Answer = {
         sdp: answerSdp,
         type: 'answer',
         session_id: session.id,
@@ -92,23 +122,43 @@ export const webrtcRoutes: FastifyPluginAsync<WebrtcRoutesOptions> = async (app,
   });
 
   // Trickle ICE (RFC 8840): the client's candidates in, the server's new candidates out.
-  app.patch<{ Params: { id: string } }>('/webrtc/sessions/:id', {
-    onRequest: async (req) => {
-      req.keyId = authenticate(req, keys);
+  app.patch('/webrtc/sessions/:id', {
+    schema: {
+      tags: ['WebRTC'],
+      summary: 'Trickle ICE (RFC 8840): client candidates in, server candidates out',
+      security: API_KEY,
+      params: SessionParams,
+      consumes: [SDPFRAG],
+      body: z.string(),
+      response: {
+        200: text("the server's new candidates; `a=end-of-candidates` once complete", SDPFRAG),
+        ...errors(400, ...AUTH_ERRORS, 404, 413, 415),
+      },
     },
+    onRequest,
+    preValidation: requireContentType(SDPFRAG),
     handler: async (req, reply) => {
-      const type = req.headers['content-type'];
-      if (!type?.toLowerCase().startsWith('application/trickle-ice-sdpfrag')) throw Errors.unsupportedMediaType(type);
       const session = ownSession(sessions, req.params.id, req.keyId);
-      const frag = await exchangeCandidates(session, String(req.body ?? ''));
+      const frag = await exchangeCandidates(session, req.body);
       return reply.code(200).type('application/trickle-ice-sdpfrag').send(frag);
     },
   });
 
-  app.delete<{ Params: { id: string } }>('/webrtc/sessions/:id', {
-    onRequest: async (req) => {
-      req.keyId = authenticate(req, keys);
+  app.delete('/webrtc/sessions/:id', {
+    schema: {
+      tags: ['WebRTC'],
+      summary: 'End a session; returns its final counters',
+      security: API_KEY,
+      params: SessionParams,
+      response: {
+        200: json(
+          "the session's summary; a session that already ended (for a few minutes after) answers its final summary again, with its own `end_reason`",
+          SessionSummary,
+        ),
+        ...errors(...AUTH_ERRORS, 404),
+      },
     },
+    onRequest,
     handler: async (req) => {
       // A session that already ended (its client closed the connection first, a timeout…) still answers its
       // owner with its final counters for a while, so a client's DELETE never races the server into a 404.

@@ -1,11 +1,14 @@
 import { describeZodError, HelloMessage, ProcessorName, type ErrorCode, type ReadyMessage } from '@sightline/protocol';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { WebSocket } from 'ws';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { SightlineError } from './errors.js';
 import { WebSocketPeer } from '../session/websocket-peer.js';
 import type { KeyStore } from '../auth/key-store.js';
+import { API_KEY, errors, noBody, ProcessorQuery } from './openapi/route-docs.js';
 
 export interface WsBridgeRoutesOptions {
   keys: KeyStore;
@@ -25,10 +28,22 @@ const closeCodeOf = (status: number): number => 4000 + status;
  * result, error, ack and frame_ack messages as on a DataChannel. Auth: the `api-key`/`Authorization` header (the
  * session starts at once, processor/user from the query string) or a first `hello` message carrying `api_key`.
  */
-export const wsBridgeRoutes: FastifyPluginAsync<WsBridgeRoutesOptions> = async (app, opts) => {
+export const wsBridgeRoutes: FastifyPluginAsyncZod<WsBridgeRoutesOptions> = async (app, opts) => {
   const helloTimeoutMs = opts.helloTimeoutMs ?? 5000;
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/ws', { websocket: true }, (socket, req) => {
+  const schema = {
+    tags: ['Session messages'],
+    summary: 'WebSocket bridge: a whole session over one WebSocket (no UDP needed)',
+    description:
+      'JPEG/WebP frames in as binary chunk messages, ClientMessage text messages in, ServerMessage out. Auth by header (session starts from the query) or a first HelloMessage within 5 s; answered by ReadyMessage. Refusals after the upgrade send an ErrorMessage and close with 4000 + the HTTP status; a malformed query is refused before it (400).',
+    security: API_KEY,
+    querystring: ProcessorQuery.extend({
+      user_id: z.string().max(256).optional().describe("the caller's user id"),
+      record: z.string().max(8).optional().describe('`1` records the session'),
+    }),
+    response: { 101: noBody('WebSocket upgrade'), ...errors(400) },
+  };
+  app.get('/ws', { websocket: true, schema }, (socket, req) => {
     const fail = (code: ErrorCode, message: string, status: number): void => {
       socket.send(JSON.stringify({ type: 'error', code, message }));
       socket.close(closeCodeOf(status), code);

@@ -7,6 +7,8 @@
  * Timestamps are epoch milliseconds everywhere. Query results use the wire's snake_case names.
  */
 
+import type { EventsPage, ResultsPage, SessionsPage, StoredEvent, StoredResult, StoredSession, StoredSessionDetail } from '@sightline/protocol';
+
 /** A session as it starts (recorded once, before any of its results). */
 export interface SessionStart {
   id: string;
@@ -50,58 +52,10 @@ export interface SessionEvent {
   data?: unknown;
 }
 
-/** One row of `listSessions`, and the body of `getSession`. */
-export interface StoredSession {
-  session_id: string;
-  tenant: string;
-  key_id: string | null;
-  user_id: string | null;
-  /** The processor and params in force last (after any `set`). */
-  processor: string;
-  params: Record<string, unknown>;
-  transport: string;
-  started_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-  /** Counters: `null` until the session has ended. */
-  frames_received: number | null;
-  frames_processed: number | null;
-  frames_dropped: number | null;
-  frames_rejected: number | null;
-  results_sent: number | null;
-  results_undelivered: number | null;
-  rtt_p50: number | null;
-  rtt_p95: number | null;
-  inference_ms_p50: number | null;
-  inference_ms_p95: number | null;
-}
-
-export interface ParamsHistoryEntry {
-  processor: string;
-  params: Record<string, unknown>;
-  at: number;
-}
-
-export interface StoredSessionDetail extends StoredSession {
-  /** Every processor/params in force, oldest first; the first entry is the one the session started with. */
-  params_history: ParamsHistoryEntry[];
-}
-
-export interface StoredResult {
-  /** Opaque; pass as `after` to get the results recorded after this one. */
-  cursor: string;
-  frame_id: number | null;
-  at: number;
-  /** The result message as recorded (the `ResultMessage` JSON). */
-  result: Record<string, unknown>;
-}
-
-export interface StoredEvent {
-  cursor: string;
-  type: string;
-  at: number;
-  data: unknown;
-}
+/** Rows as the queries return them (the wire's snake_case): `StoredSession` (counters `null` until it has ended),
+ * `StoredSessionDetail` (with every processor/params in force, oldest first), `StoredResult`, `StoredEvent`. */
+export type { StoredEvent, StoredResult, StoredSession, StoredSessionDetail };
+export type ParamsHistoryEntry = StoredSessionDetail['params_history'][number];
 
 export interface ListSessionsQuery {
   tenant: string;
@@ -124,20 +78,7 @@ export interface ListInSessionQuery {
 }
 
 /** `next_cursor` is null when the page is the last one. */
-export interface SessionsPage {
-  sessions: StoredSession[];
-  next_cursor: string | null;
-}
-
-export interface ResultsPage {
-  results: StoredResult[];
-  next_cursor: string | null;
-}
-
-export interface EventsPage {
-  events: StoredEvent[];
-  next_cursor: string | null;
-}
+export type { EventsPage, ResultsPage, SessionsPage };
 
 export interface RetentionResult {
   sessions: number;

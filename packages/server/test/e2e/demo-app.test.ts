@@ -173,6 +173,23 @@ describe('the demo app and browser SDK (Debian Chromium, fake camera)', { timeou
     await page.close();
   });
 
+  test('GET /docs: Swagger UI renders every operation of /openapi.json, and the page requests nothing but this server', async () => {
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+    const page = await browser.context.newPage();
+    const elsewhere: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(server.url) && !r.url().startsWith('data:')) elsewhere.push(r.url());
+    });
+    await page.goto(`${server.url}/docs`);
+    await page.waitForFunction((n) => document.querySelectorAll('.opblock').length >= n, operations, { timeout: 20_000 });
+    const shown = await page.evaluate(() => [...document.querySelectorAll('.opblock-summary-path')].map((e) => e.textContent?.replace(/\u200b/g, '')));
+    assert.ok(shown.includes('/webrtc/offer') && shown.includes('/whip'), shown.join(' '));
+    assert.equal(shown.length, operations);
+    assert.deepEqual(elsewhere, []);
+    await page.close();
+  });
+
   test('kill -9 the server and restart it: the page reconnects by itself and results resume', async (t) => {
     const step = (what: string) => {
       t.diagnostic(what);

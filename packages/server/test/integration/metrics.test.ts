@@ -1,3 +1,4 @@
+import { useZodSchemas } from '../../src/api/request-validation.js';
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ResultMessage, ServerMessage, SessionSummary } from '@sightline/protocol';
@@ -112,6 +113,7 @@ describe('ServerMetrics and GET /metrics (real prom-client registry, parsed with
   const appWith = async (m: ServerMetrics, metricsToken?: string): Promise<FastifyInstance> => {
     const app = Fastify();
     apps.push(app);
+    useZodSchemas(app);
     countHttpErrors(app, m);
     await app.register(metricsRoutes, { metrics: m, metricsToken });
     app.get('/fail', async () => {

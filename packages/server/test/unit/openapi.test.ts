@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
 import { ServerMetrics } from '../../src/observability/server-metrics.js';
 import { describe, test } from 'node:test';
-import { ClientMessage, OfferRequest, ServerMessage } from '@sightline/protocol';
+import { ClientMessage, ERROR_STATUS, ErrorCode, OfferRequest, ServerMessage } from '@sightline/protocol';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { buildApp } from '../../src/api/app.js';
 import { KeyStore } from '../../src/auth/key-store.js';
-import { openApiRoutes } from '../../src/api/openapi-routes.js';
-import { buildOpenApi } from '../../src/api/openapi/build-openapi.js';
 import { COMPONENT_SCHEMAS } from '../../src/api/openapi/components.js';
-import { DOCS_PAGE } from '../../src/api/openapi/docs-page.js';
-import { ROUTES, servedPath } from '../../src/api/openapi/route-table.js';
 
 type Json = Record<string, any>;
-const toOpenApiPath = (p: string): string => p.replace(/:(\w+)/g, '{$1}');
 
 async function validate(doc: object): Promise<{ valid: boolean; errors?: unknown; version: string }> {
   const v = new Validator();
@@ -46,15 +43,17 @@ function registeredRoutes(app: FastifyInstance): Array<{ method: string; url: st
     parents.length = depth;
     parents[depth] = url;
     for (const method of m[3]?.split(', ') ?? []) {
-      assert.ok(app.hasRoute({ method: method as 'GET', url }), `parsed route ${method} ${url} is registered`);
+      if (!url.includes('*')) assert.ok(app.hasRoute({ method: method as 'GET', url }), `parsed route ${method} ${url} is registered`);
       out.push({ method, url });
     }
   }
   return out;
 }
 
+const BUILT_DEMO = resolve(fileURLToPath(new URL('../../../demo/dist', import.meta.url)));
+
 /** The real app, built as the server builds it; dependencies are only referenced at registration, so stubs do. */
-async function realApp(basePath: string): Promise<FastifyInstance> {
+async function realApp(basePath: string, demoDir = '/nonexistent-demo-dir'): Promise<FastifyInstance> {
   const app = await buildApp({
     keys: new KeyStore(['k']),
     sessions: {} as never,
@@ -64,53 +63,121 @@ async function realApp(basePath: string): Promise<FastifyInstance> {
     pool: {} as never,
     corsOrigins: '*',
     readiness: () => ({ ready: true, workers: 1, models: [], sessions: 0, max_sessions: 1 }),
-    demoDir: '/nonexistent-demo-dir',
+    demoDir,
     logLevel: 'silent',
     maxFrameBytes: 1 << 20,
     metrics: new ServerMetrics({ defaultMetrics: false }),
     // Only registered here, never queried.
     store: {} as never,
+    version: '9.9.9',
   });
   await app.ready();
   return app;
 }
 
-describe('OpenAPI document', () => {
+async function documentOf(app: FastifyInstance): Promise<Json> {
+  const r = await app.inject('/openapi.json');
+  assert.equal(r.statusCode, 200);
+  assert.match(r.headers['content-type'] as string, /^application\/json/);
+  return r.json() as Json;
+}
+
+/** Operations of the document as `METHOD /path` (Fastify's `:param` syntax). */
+const operations = (doc: Json): string[] =>
+  Object.entries(doc.paths as Json).flatMap(([p, item]) => Object.keys(item as Json).map((m) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`));
+
+describe('OpenAPI document, generated from the routes', () => {
   for (const basePath of ['', '/skin']) {
-    test(`validates as OpenAPI 3.1 and lists every route of the table (base path "${basePath}")`, async () => {
-      const doc = buildOpenApi({ basePath, version: '9.9.9' });
-      const res = await validate(doc);
-      assert.equal(res.valid, true, JSON.stringify(res.errors, null, 2));
-      assert.equal(res.version, '3.1');
-      assert.equal(doc.openapi, '3.1.0');
-      assert.equal((doc.info as Json).version, '9.9.9');
-      const paths = doc.paths as Json;
-      for (const r of ROUTES) {
-        const op = paths[toOpenApiPath(servedPath(r, basePath))]?.[r.method.toLowerCase()];
-        assert.ok(op, `${r.method} ${servedPath(r, basePath)} is documented`);
-        assert.equal(op.summary, r.summary);
-        for (const s of r.errors) assert.ok(op.responses[String(s)], `${r.method} ${r.path} documents ${s}`);
-        if (r.auth === 'api-key') assert.deepEqual(op.security, [{ apiKey: [] }, { bearer: [] }]);
-      }
-      const count = Object.values(paths).reduce((n: number, item) => n + Object.keys(item as object).length, 0);
-      assert.equal(count, ROUTES.length, 'one operation per table route, nothing else');
-      if (basePath) {
-        assert.ok(paths['/skin/webrtc/offer'] && !paths['/webrtc/offer'], 'routes under the base path get it');
-        assert.ok(paths['/healthz'] && paths['/metrics'] && !paths['/skin/healthz'], 'root routes do not');
+    test(`validates as OpenAPI 3.1 and documents every route Fastify registered, nothing else (base path "${basePath}")`, async () => {
+      const app = await realApp(basePath);
+      try {
+        const doc = await documentOf(app);
+        const res = await validate(doc);
+        assert.equal(res.valid, true, JSON.stringify(res.errors, null, 2));
+        assert.equal(res.version, '3.1');
+        assert.equal(doc.openapi, '3.1.0');
+        assert.equal((doc.info as Json).version, '9.9.9');
+        // Fastify's automatic HEAD routes, CORS's preflight catch-all and Swagger UI's own files are not API routes.
+        const registered = registeredRoutes(app)
+          .filter((r) => r.method !== 'HEAD' && !(r.method === 'OPTIONS' && r.url === '/*') && !r.url.startsWith('/docs'))
+          .map((r) => `${r.method} ${r.url}`);
+        assert.ok(registered.length >= 25, `parsed ${registered.length} routes`);
+        const documented = operations(doc);
+        assert.deepEqual(
+          registered.filter((r) => !documented.includes(r)),
+          [],
+          'registered routes missing from the document',
+        );
+        assert.deepEqual(
+          documented.filter((d) => !registered.includes(d)),
+          ['GET /docs'],
+          'documented operations that are not routes (only the UI, which Swagger UI serves)',
+        );
+        const paths = doc.paths as Json;
+        if (basePath) {
+          assert.ok(paths['/skin/webrtc/offer'] && !paths['/webrtc/offer'], 'routes under the base path get it');
+          assert.ok(paths['/healthz'] && paths['/metrics'] && !paths['/skin/healthz'], 'root routes do not');
+        }
+        for (const [key, op] of Object.entries(paths).flatMap(([p, item]) => Object.entries(item as Json).map(([m, o]) => [`${m} ${p}`, o as Json] as const))) {
+          assert.ok(op.summary && op.tags?.length === 1, `${key} has a summary and a tag`);
+          assert.ok(Array.isArray(op.security), `${key} states its auth`);
+          assert.ok(
+            Object.keys(op.responses).some((s) => /^[123]/.test(s)),
+            `${key} documents its success`,
+          );
+          // (The WebSocket bridge checks its key after the upgrade: refusals are close codes.)
+          if (JSON.stringify(op.security) === JSON.stringify([{ apiKey: [] }, { bearer: [] }]) && key !== `get ${basePath}/ws`) {
+            assert.ok(op.responses['401'] && op.responses['403'], `${key} takes a key, so documents 401 and 403`);
+          }
+          for (const [status, r] of Object.entries(op.responses as Json)) {
+            if (Number(status) >= 400 && !(key === 'get /readyz' && status === '503')) {
+              assert.deepEqual(r, { $ref: `#/components/responses/E${status}` }, `${key} ${status} is an ErrorBody`);
+            }
+          }
+        }
+        assert.equal(paths[`${basePath}/ws`].get['x-websocket'], true);
+        assert.deepEqual(Object.keys(paths[`${basePath}/whip`].options.responses['204'].headers).sort(), ['accept-post', 'link']);
+        assert.equal(paths[`${basePath}/whip`].options.responses['204'].content, undefined, '204 has no body');
+        assert.deepEqual(paths[`${basePath}/webrtc/sessions/{id}`].patch.requestBody.content, {
+          'application/trickle-ice-sdpfrag': { schema: { type: 'string' } },
+        });
+      } finally {
+        await app.close();
       }
     });
   }
 
+  test('with the demo page built, the page is documented once at / and its files stay out of the document', async () => {
+    const app = await realApp('', BUILT_DEMO);
+    try {
+      const doc = await documentOf(app);
+      assert.ok((doc.paths as Json)['/'].get);
+      assert.deepEqual(
+        Object.keys(doc.paths as Json).filter((p) => p.startsWith('/assets') || p.endsWith('.html')),
+        [],
+      );
+      const page = await app.inject('/');
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /<html/i);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('the validator is real: a broken document fails', async () => {
-    const doc = buildOpenApi({ basePath: '', version: '1' }) as Json;
+    const app = await realApp('');
+    const doc = await documentOf(app);
+    await app.close();
     const broken = { ...doc, paths: { ...doc.paths, '/x': { get: { responses: { 200: { content: {} } } } } } }; // no description
     assert.equal((await validate(broken)).valid, false);
     const { info: _info, ...noInfo } = doc;
     assert.equal((await validate(noInfo)).valid, false);
   });
 
-  test('every $ref resolves; operation ids are unique; errors use ErrorBody', () => {
-    const doc = buildOpenApi({ basePath: '/b', version: '1' }) as Json;
+  test('every $ref resolves; operation ids are unique; each error status lists its codes from the one table', async () => {
+    const app = await realApp('/b');
+    const doc = await documentOf(app);
+    await app.close();
     for (const r of refs(doc)) {
       const target = r
         .replace(/^#\//, '')
@@ -120,8 +187,11 @@ describe('OpenAPI document', () => {
     }
     const ids = Object.values(doc.paths as Json).flatMap((item) => Object.values(item as Json).map((op) => (op as Json).operationId));
     assert.equal(new Set(ids).size, ids.length);
-    for (const s of [400, 401, 403, 404, 413, 415, 429, 503]) {
-      assert.deepEqual(doc.components.responses[`E${s}`].content['application/json'].schema, { $ref: '#/components/schemas/ErrorBody' });
+    for (const code of ErrorCode.options) {
+      const r = doc.components.responses[`E${ERROR_STATUS[code]}`];
+      assert.ok(r, `E${ERROR_STATUS[code]} is a component`);
+      assert.deepEqual(r.content['application/json'].schema, { $ref: '#/components/schemas/ErrorBody' });
+      assert.match(r.description, new RegExp(`\\b${code}\\b`), `${code} is listed under ${ERROR_STATUS[code]}`);
     }
     assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'bearer', 'metricsToken']);
     assert.deepEqual(doc.components.securitySchemes.apiKey, {
@@ -132,26 +202,21 @@ describe('OpenAPI document', () => {
     });
   });
 
-  test("components are the protocol's own zod schemas, converted by z.toJSONSchema", () => {
-    const doc = buildOpenApi({ basePath: '', version: '1' }) as Json;
+  test("components are the protocol's own zod schemas; one name where input and output are the same", async () => {
+    const app = await realApp('');
+    const doc = await documentOf(app);
+    await app.close();
     const schemas = doc.components.schemas as Json;
-    assert.deepEqual(Object.keys(schemas).sort(), Object.keys(COMPONENT_SCHEMAS).sort());
-    for (const name of [
-      'OfferRequest',
-      'OfferResponse',
-      'ErrorBody',
-      'SessionSummary',
-      'HealthResponse',
-      'ReadyResponse',
-      'ServerMessage',
-      'ClientMessage',
-      'HelloMessage',
-    ]) {
-      assert.ok(schemas[name], name);
-    }
-    // OfferRequest has no named sub-schemas: its component is exactly what zod makes of it.
-    const { $schema: _s, ...direct } = z.toJSONSchema(OfferRequest, { target: 'draft-2020-12' }) as Json;
-    assert.deepEqual(schemas.OfferRequest, direct);
+    for (const name of Object.keys(COMPONENT_SCHEMAS)) assert.ok(schemas[name], name);
+    assert.deepEqual(
+      Object.keys(schemas).filter((n) => !(n in COMPONENT_SCHEMAS) && !(n.endsWith('Input') && n.slice(0, -5) in COMPONENT_SCHEMAS)),
+      [],
+      'no schema but the components (and input forms that differ)',
+    );
+    // OfferRequest has no named sub-schemas: its component is what zod makes of its input (named, hence under $defs).
+    const direct = z.toJSONSchema(OfferRequest, { target: 'draft-2020-12', io: 'input' }) as Json;
+    assert.deepEqual(schemas.OfferRequest, direct.$defs?.OfferRequest ?? direct);
+    assert.equal(schemas.OfferRequestInput, undefined);
     assert.deepEqual(schemas.ErrorBody.properties.error.properties.code, { $ref: '#/components/schemas/ErrorCode' });
     // Every message of the unions is a named component (a new message type must be added to components.ts).
     for (const [union, zodUnion] of [
@@ -168,70 +233,25 @@ describe('OpenAPI document', () => {
   });
 });
 
-describe('the route table and the routes Fastify registers', () => {
-  for (const basePath of ['', '/skin']) {
-    test(`every registered route is in the table, every table route is registered (base path "${basePath}")`, async (t) => {
-      const app = await realApp(basePath);
-      try {
-        const table = new Set(ROUTES.map((r) => `${r.method} ${servedPath(r, basePath)}`));
-        // Fastify's automatic HEAD routes and CORS's preflight catch-all are not API routes.
-        const registered = registeredRoutes(app).filter((r) => r.method !== 'HEAD' && !(r.method === 'OPTIONS' && r.url === '/*'));
-        assert.ok(registered.length >= 20, `parsed ${registered.length} routes`);
-        const missingFromTable = registered.map((r) => `${r.method} ${r.url}`).filter((k) => !table.has(k));
-        assert.deepEqual(missingFromTable, [], 'registered routes missing from api/openapi/route-table.ts');
-        const got = new Set(registered.map((r) => `${r.method} ${r.url}`));
-        const absent = ROUTES.filter((r) => !got.has(`${r.method} ${servedPath(r, basePath)}`));
-        assert.deepEqual(
-          absent.filter((r) => !r.planned).map((r) => `${r.method} ${r.path}`),
-          [],
-          'table routes the app does not register',
-        );
-        if (absent.length > 0) t.diagnostic(`planned, not registered yet: ${absent.map((r) => `${r.method} ${servedPath(r, basePath)}`).join(', ')}`);
-      } finally {
-        await app.close();
-      }
-    });
-  }
-});
-
-describe('GET /openapi.json and GET /docs', () => {
-  test('serve the document and a self-contained page that renders every operation', async () => {
-    const app = Fastify();
-    await app.register(openApiRoutes, { basePath: '/skin', version: '1.2.3' });
-    const j = await app.inject('/openapi.json');
-    assert.equal(j.statusCode, 200);
-    assert.match(j.headers['content-type'] as string, /^application\/json/);
-    const doc = j.json();
-    assert.equal((await validate(doc)).valid, true);
-    assert.ok(doc.paths['/skin/webrtc/offer']);
-
-    const d = await app.inject('/docs');
-    assert.equal(d.statusCode, 200);
-    assert.match(d.headers['content-type'] as string, /^text\/html/);
-    assert.equal(d.body, DOCS_PAGE);
-    assert.doesNotMatch(d.body, /\b(src|href)=["']?(https?:)?\/\//i, 'no external resources');
-    assert.doesNotMatch(d.body, /<link\b|<script\s+src/i);
-
-    // Run the page's script against a minimal DOM: it must fetch openapi.json and render every operation.
-    const script = /<script>([\s\S]*)<\/script>/.exec(d.body)![1]!;
-    const els = new Map<string, { innerHTML: string; textContent: string; setAttribute: () => void }>();
-    const el = (id: string) => els.get(id) ?? (els.set(id, { innerHTML: '', textContent: '', setAttribute: () => undefined }), els.get(id)!);
-    let fetched = '';
-    const fakeFetch = async (url: string) => {
-      fetched = url;
-      return { ok: true, status: 200, json: async () => doc };
-    };
-    const document = { getElementById: el, addEventListener: () => undefined };
-    await new Function('document', 'fetch', 'location', `return ${script.trim().replace(/;$/, '')};`)(document, fakeFetch, { hash: '' });
-    assert.equal(fetched, 'openapi.json');
-    const ops = el('ops').innerHTML;
-    for (const r of ROUTES) {
-      const path = toOpenApiPath(servedPath(r, '/skin'));
-      assert.ok(ops.includes(`<span class="m ${r.method}">${r.method}</span><code>${path.replace(/&/g, '&amp;')}</code>`), `${r.method} ${path} rendered`);
+describe('GET /docs', () => {
+  test('Swagger UI, served from the package: the page, its script and styles, and no external resource', async () => {
+    const app = await realApp('/skin');
+    try {
+      const page = await app.inject('/docs/');
+      assert.equal(page.statusCode, 200);
+      assert.match(page.headers['content-type'] as string, /^text\/html/);
+      assert.doesNotMatch(page.body, /\b(src|href)=["']?(https?:)?\/\//i, 'no external resources');
+      const assets = [...page.body.matchAll(/(?:src|href)="\.\/([^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), assets.join(' '));
+      for (const a of assets) assert.equal((await app.inject(`/docs/${a}`)).statusCode, 200, a);
+      const init = await app.inject('/docs/static/swagger-initializer.js');
+      assert.equal(init.statusCode, 200);
+      assert.match(init.body, /"validatorUrl":null/, 'no online validator');
+      assert.match(init.body, /url: resolveUrl\('\.\/json'\)/, 'the document comes from this server');
+      const json = await app.inject('/docs/json');
+      assert.ok(json.json().paths['/skin/webrtc/offer'], 'the UI reads the same document');
+    } finally {
+      await app.close();
     }
-    assert.ok(ops.includes('href="#schema-OfferRequest"'));
-    assert.ok(el('schemas').innerHTML.includes('id="schema-ResultMessage"'));
-    assert.equal(el('title').textContent, 'Sightline API 1.2.3');
-    await app.close();
   });
 });

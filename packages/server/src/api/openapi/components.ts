@@ -1,10 +1,9 @@
 import * as P from '@sightline/protocol';
-import type { z } from 'zod';
-import * as D from './doc-schemas.js';
+import { z } from 'zod';
 
 /**
- * Every schema the OpenAPI document names, by component name: the protocol's zod schemas (the ones the routes and
- * clients validate with; DataChannel/WebSocket messages included as documentation) and the doc-only ones.
+ * Every schema the OpenAPI document names, by component name: the protocol's zod schemas, the ones the routes and
+ * clients validate with (DataChannel/WebSocket messages included, as documentation of those channels).
  */
 export const COMPONENT_SCHEMAS = {
   ErrorCode: P.ErrorCode,
@@ -34,20 +33,36 @@ export const COMPONENT_SCHEMAS = {
   SetMessage: P.SetMessage,
   ClientMessage: P.ClientMessage,
   HelloMessage: P.HelloMessage,
-  // Doc-only shapes.
-  LivenessResponse: D.LivenessResponse,
-  IceServersResponse: D.IceServersResponse,
-  ModelsResponse: D.ModelsResponse,
-  ProcessorsResponse: D.ProcessorsResponse,
-  WhepViewersResponse: D.WhepViewersResponse,
-  DemoConfig: D.DemoConfig,
-  StoredSession: D.StoredSession,
-  SessionsPage: D.SessionsPage,
-  StoredSessionDetail: D.StoredSessionDetail,
-  StoredResult: D.StoredResult,
-  ResultsPage: D.ResultsPage,
-  StoredEvent: D.StoredEvent,
-  EventsPage: D.EventsPage,
+  // Other routes' bodies.
+  LivenessResponse: P.LivenessResponse,
+  IceServersResponse: P.IceServersResponse,
+  ModelsResponse: P.ModelsResponse,
+  ProcessorsResponse: P.ProcessorsResponse,
+  WhepViewersResponse: P.WhepViewersResponse,
+  DemoConfig: P.DemoConfig,
+  StoredSession: P.StoredSession,
+  SessionsPage: P.SessionsPage,
+  StoredSessionDetail: P.StoredSessionDetail,
+  StoredResult: P.StoredResult,
+  ResultsPage: P.ResultsPage,
+  StoredEvent: P.StoredEvent,
+  EventsPage: P.EventsPage,
 } satisfies Record<string, z.ZodType>;
 
 export type ComponentName = keyof typeof COMPONENT_SCHEMAS;
+
+let registered = false;
+
+/**
+ * Names the components in zod's global registry (keeping each schema's description), so that wherever a route uses
+ * one of these schemas the document has a `$ref` to it. Idempotent.
+ */
+export function registerComponents(): void {
+  if (registered) return;
+  registered = true;
+  for (const [id, schema] of Object.entries(COMPONENT_SCHEMAS)) {
+    const meta = z.globalRegistry.get(schema);
+    z.globalRegistry.remove(schema);
+    z.globalRegistry.add(schema, { ...meta, id });
+  }
+}

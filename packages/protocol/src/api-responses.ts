@@ -1,9 +1,8 @@
 import { z } from 'zod';
 
 /*
- * Bodies of routes whose shapes are not (yet) in packages/protocol, written here for the OpenAPI document only.
- * They mirror the handlers (discovery-routes, ice-routes, whep-routes, demo-routes) and the store's query types
- * (store/store.ts); move one into protocol when a client starts validating it.
+ * Response bodies of the server's other routes (discovery, ICE servers, WHEP, demo config, session history). The
+ * routes declare them, so every response is serialized through them and the OpenAPI document describes them.
  */
 
 /** GET /healthz */
@@ -98,3 +97,17 @@ export const ResultsPage = z.object({ results: z.array(StoredResult), next_curso
 /** A stored event (GET /v1/sessions/:id/events): a message the session sent besides results. */
 export const StoredEvent = z.object({ cursor: z.string(), type: z.string(), at: z.number().int(), data: z.unknown() });
 export const EventsPage = z.object({ events: z.array(StoredEvent), next_cursor: z.string().nullable() });
+
+export type LivenessResponse = z.infer<typeof LivenessResponse>;
+export type IceServersResponse = z.infer<typeof IceServersResponse>;
+export type ModelsResponse = z.infer<typeof ModelsResponse>;
+export type ProcessorsResponse = z.infer<typeof ProcessorsResponse>;
+export type WhepViewersResponse = z.infer<typeof WhepViewersResponse>;
+export type DemoConfig = z.infer<typeof DemoConfig>;
+export type StoredSession = z.infer<typeof StoredSession>;
+export type SessionsPage = z.infer<typeof SessionsPage>;
+export type StoredSessionDetail = z.infer<typeof StoredSessionDetail>;
+export type StoredResult = z.infer<typeof StoredResult>;
+export type ResultsPage = z.infer<typeof ResultsPage>;
+export type StoredEvent = z.infer<typeof StoredEvent>;
+export type EventsPage = z.infer<typeof EventsPage>;
