@@ -7,6 +7,8 @@ import tseslint from 'typescript-eslint';
 const SERVER = 'packages/server/src';
 /** Each server folder, and the folders above it that it must not import. */
 const ABOVE = {
+  // Generic worker-thread plumbing (ManagedWorker), used by models/ and audio/: imports no other folder.
+  workers: ['engine', 'models', 'pipeline', 'processors', 'audio', 'recording', 'auth', 'session', 'store', 'observability', 'api', 'cli', 'stream'],
   engine: ['models', 'pipeline', 'processors', 'audio', 'recording', 'auth', 'session', 'store', 'observability', 'api', 'cli', 'stream'],
   models: ['processors', 'audio', 'recording', 'session', 'store', 'observability', 'api', 'cli', 'stream'],
   pipeline: ['processors', 'audio', 'recording', 'session', 'store', 'observability', 'api', 'cli', 'stream'],

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ADAPTERS, type AdapterName } from './models/adapters/model-info.js';
-import type { Device } from './models/worker-messages.js';
+import type { Device } from './models/adapters/model-info.js';
+import { ADAPTERS, type AdapterName } from './models/adapters/registry.js';
 
 /** Everything the server can be told, from flags or environment. Times in milliseconds. */
 export interface ServerConfig {

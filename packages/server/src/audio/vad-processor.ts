@@ -50,7 +50,6 @@ class VadStream implements AudioStream {
   /** 16 kHz samples produced so far (the next sample's position). */
   #pos = 0;
   #inFlight = 0;
-  #seq = 0;
   #anchorWall = 0;
   #anchorPos = 0;
   #lastDecided = -1;
@@ -105,7 +104,7 @@ class VadStream implements AudioStream {
       return;
     }
     this.#inFlight++;
-    this.#runner.infer(this.#id, this.#seq++, samples).then(
+    this.#runner.infer(this.#id, samples).then(
       (prob) => {
         this.#inFlight--;
         if (this.#closed) return;

@@ -1,4 +1,4 @@
-/** Messages between the VAD worker thread and `VadRunner`. */
+/** The VAD worker's messages (see workers/worker-protocol.ts for the envelope). */
 
 export interface VadWorkerInit {
   modelPath: string;
@@ -6,17 +6,15 @@ export interface VadWorkerInit {
   maxBatch: number;
 }
 
-export type ToVadWorker =
-  /** One 512-sample window of `stream` (its buffer transferred); answered in order per stream. */
-  | { type: 'window'; stream: number; seq: number; samples: Float32Array }
+export interface VadProtocol {
+  init: VadWorkerInit;
+  ready: null;
+  /** One 512-sample 16 kHz window of `stream` (its buffer transferred); answered in order per stream. */
+  request: { stream: number; samples: Float32Array };
+  /** The window's speech probability. */
+  answer: number;
   /** The stream is gone: drop its state and queued windows (they are not answered). */
-  | { type: 'end'; stream: number }
-  /** Finish the current run, release the model, exit. */
-  | { type: 'close' };
-
-export type FromVadWorker =
-  | { type: 'ready' }
-  | { type: 'init-error'; message: string }
-  /** One model run: a probability per window, and how long the run took. */
-  | { type: 'probs'; results: Array<{ stream: number; seq: number; prob: number }>; modelMs: number }
-  | { type: 'error'; results: Array<{ stream: number; seq: number }>; message: string };
+  notice: { type: 'end'; stream: number };
+  /** One model run: how many windows, and how long it took. */
+  event: { windows: number; modelMs: number };
+}

@@ -3,42 +3,36 @@
  * queue per stream; each run takes the oldest window of every stream that has one (up to `maxBatch`), so streams
  * advance together and a run never holds two windows of one stream.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { WorkerPort } from '../workers/worker-port.js';
 import { newSileroState, SileroVad, type SileroState } from './silero-vad.js';
-import type { FromVadWorker, ToVadWorker, VadWorkerInit } from './vad-worker-messages.js';
+import type { VadProtocol } from './vad-worker-messages.js';
 
-if (!parentPort) throw new Error('vad-worker must run in a worker thread');
-const port = parentPort;
-const post = (m: FromVadWorker): void => port.postMessage(m);
-const init = workerData as VadWorkerInit;
-
-let model: SileroVad;
-try {
-  model = await SileroVad.load(init.modelPath);
-  post({ type: 'ready' });
-} catch (err) {
-  post({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
-  process.exit(1);
-}
+const port = new WorkerPort<VadProtocol>('vad-worker');
+const init = port.init;
+const model = await port.start(
+  () => SileroVad.load(init.modelPath),
+  () => null,
+);
 
 interface Stream {
   state: SileroState;
-  queue: Array<{ seq: number; samples: Float32Array }>;
+  queue: Array<{ id: number; samples: Float32Array }>;
 }
 const streams = new Map<number, Stream>();
 let running = false;
 let closing = false;
 
-port.on('message', (msg: ToVadWorker) => {
+port.onMessage((msg) => {
   switch (msg.type) {
-    case 'window': {
-      let s = streams.get(msg.stream);
-      if (!s) streams.set(msg.stream, (s = { state: newSileroState(), queue: [] }));
-      s.queue.push({ seq: msg.seq, samples: msg.samples });
+    case 'request': {
+      const { stream, samples } = msg.request;
+      let s = streams.get(stream);
+      if (!s) streams.set(stream, (s = { state: newSileroState(), queue: [] }));
+      s.queue.push({ id: msg.id, samples });
       break;
     }
-    case 'end':
-      streams.delete(msg.stream);
+    case 'notice':
+      streams.delete(msg.notice.stream);
       break;
     case 'close':
       closing = true;
@@ -54,10 +48,10 @@ function schedule(): void {
     void model.close().finally(() => port.close());
     return;
   }
-  const batch: Array<{ stream: number; seq: number; samples: Float32Array; state: SileroState }> = [];
-  for (const [id, s] of streams) {
+  const batch: Array<{ stream: number; id: number; samples: Float32Array; state: SileroState }> = [];
+  for (const [stream, s] of streams) {
     const w = s.queue.shift();
-    if (w) batch.push({ stream: id, seq: w.seq, samples: w.samples, state: s.state });
+    if (w) batch.push({ stream, id: w.id, samples: w.samples, state: s.state });
     if (batch.length >= init.maxBatch) break;
   }
   if (batch.length === 0) return;
@@ -72,9 +66,15 @@ function schedule(): void {
   model
     .run(batch)
     .then(
-      (probs) => post({ type: 'probs', results: batch.map((b, i) => ({ stream: b.stream, seq: b.seq, prob: probs[i]! })), modelMs: performance.now() - t0 }),
-      (err: unknown) =>
-        post({ type: 'error', results: batch.map((b) => ({ stream: b.stream, seq: b.seq })), message: err instanceof Error ? err.message : String(err) }),
+      (probs) =>
+        port.answers(
+          batch.map((b, i) => ({ id: b.id, value: probs[i]! })),
+          { windows: batch.length, modelMs: performance.now() - t0 },
+        ),
+      (err: unknown) => {
+        const message = `VAD run failed: ${err instanceof Error ? err.message : String(err)}`;
+        port.answers(batch.map((b) => ({ id: b.id, error: message })));
+      },
     )
     .finally(() => {
       running = false;

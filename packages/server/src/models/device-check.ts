@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Device } from './worker-messages.js';
+import type { Device } from './adapters/model-info.js';
 
 /**
  * Fails early, with the way out, when a GPU device is asked for but onnxruntime-node's CUDA/TensorRT execution

@@ -1,11 +1,14 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import type { ModelInfo, ModelSpec } from './adapters/model-info.js';
-import type { StageTimes } from './adapters/onnx-model.js';
-import { BatchQueue } from './batch-queue.js';
+import { ManagedWorker } from '../workers/managed-worker.js';
+import { workerEntry } from '../workers/worker-entry.js';
+import type { Device, ModelInfo, ModelSpec } from './adapters/model-info.js';
+import { BatchScheduler, type BatchStats } from './batch-scheduler.js';
 import type { DecodeParams } from './detections.js';
 import type { I420Frame } from './i420.js';
-import type { Device, FromWorker, ItemOutput, RunItem, ToWorker, WorkerInit } from './worker-messages.js';
+import type { ItemOutput, RunItem, StageTimes } from './model-io.js';
+import type { InferenceProtocol, RunAnswer, WorkerInit } from './worker-messages.js';
+
+export type { BatchStats } from './batch-scheduler.js';
 
 export interface InferencePoolOptions {
   /** Worker threads; default one per core. */
@@ -44,22 +47,6 @@ export interface RunResult {
   batchSize: number;
 }
 
-/** Batch statistics since start. */
-export interface BatchStats {
-  batches: number;
-  frames: number;
-  /** batch size → how many batches had it. */
-  sizes: Record<number, number>;
-}
-
-interface Request {
-  item: RunItem;
-  resolve: (r: RunResult) => void;
-  reject: (err: Error) => void;
-  /** When `run` was called (performance.now()). */
-  at: number;
-}
-
 /** How loaded the pool is, for admission control and metrics. */
 export interface PoolLoad {
   /** Requests waiting for a worker. */
@@ -75,87 +62,34 @@ export interface PoolLoad {
   waitMs: number;
 }
 
-interface InFlight {
-  model: string;
-  requests: Request[];
+interface Request {
+  item: RunItem;
+  resolve: (r: RunResult) => void;
+  reject: (err: Error) => void;
+  /** When `run` was called (performance.now()). */
+  at: number;
 }
 
-/** One worker thread and its batches: the one running and at most one queued behind it (no idle gap between). */
-class PoolWorker {
-  readonly inFlight: InFlight[] = [];
-  constructor(readonly worker: Worker) {}
+/** One worker thread and the batches it holds (see BatchScheduler's `workerDepth`). */
+interface PoolWorker {
+  readonly worker: ManagedWorker<InferenceProtocol>;
+  readonly inFlight: Request[][];
 }
 
-/** Batches a worker may hold: one running, one waiting in its message queue. */
-const WORKER_DEPTH = 2;
+const INFERENCE_WORKER = workerEntry(import.meta.url, './inference-worker');
 
 /**
- * The worker entry. Built code runs dist/models/inference-worker.js. Running from TypeScript sources (tests, tsx),
- * worker threads do not get tsx's loader, so a tiny ES module registers it first and then imports the .ts entry.
- */
-function workerEntry(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./inference-worker.js', import.meta.url);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./inference-worker.ts', import.meta.url).href;
-  const src = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(src)}`);
-}
-const workerUrl = workerEntry();
-
-function startWorker(init: WorkerInit, timeoutMs: number): Promise<{ worker: Worker; models: ModelInfo[] }> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl, { workerData: init });
-    const timer = setTimeout(() => {
-      cleanup();
-      void worker.terminate();
-      reject(new Error(`inference worker did not load its models within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onMessage = (m: FromWorker): void => {
-      if (m.type === 'ready') {
-        cleanup();
-        resolve({ worker, models: m.models });
-      } else if (m.type === 'init-error') {
-        cleanup();
-        reject(new Error(`inference worker failed to load models: ${m.message}`));
-      }
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    const onExit = (code: number): void => {
-      cleanup();
-      reject(new Error(`inference worker exited with code ${code} while starting`));
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-  });
-}
-
-/**
- * Worker threads that each hold every model, and a scheduler in front of them. Requests queue per model and per
- * session; an idle worker takes a batch of up to `maxBatch` (dynamic-batch models) or one request, round-robin
- * across sessions. Frames are transferred, not copied. A worker that dies fails its in-flight batch with an error
- * (never silently) and is replaced.
+ * Worker threads that each hold every model, and a scheduler in front of them (BatchScheduler: per-model queues,
+ * cross-session batches, round-robin across sessions). Frames are transferred, not copied. A worker that dies fails
+ * its in-flight batches with an error (never silently) and is replaced.
  */
 export class InferencePool {
   readonly #init: WorkerInit;
-  readonly #opts: InferencePoolOptions & { maxPending: number; startTimeoutMs: number; maxDelayMs: number };
+  readonly #opts: InferencePoolOptions & { maxPending: number; startTimeoutMs: number };
   readonly #workers: PoolWorker[] = [];
-  readonly #queues = new Map<string, BatchQueue<Request>>();
   readonly #models = new Map<string, ModelInfo>();
-  readonly #stats: BatchStats = { batches: 0, frames: 0, sizes: {} };
+  readonly #scheduler: BatchScheduler<Request>;
   readonly #target: number;
-  #queued = 0;
-  #wait = { ms: 0, at: 0 };
-  #nextId = 1;
   #closed = false;
   #restarts = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -163,20 +97,24 @@ export class InferencePool {
   private constructor(opts: InferencePoolOptions, size: number) {
     this.#init = { models: [...opts.models], intraOpNumThreads: opts.intraOpNumThreads ?? 1, device: opts.device ?? 'cpu', maxBatch: opts.maxBatch ?? 8 };
     this.#target = size;
-    this.#opts = { ...opts, maxPending: opts.maxPending ?? size * 16, startTimeoutMs: opts.startTimeoutMs ?? 60_000, maxDelayMs: opts.maxDelayMs ?? 0 };
+    this.#opts = { ...opts, maxPending: opts.maxPending ?? size * 16, startTimeoutMs: opts.startTimeoutMs ?? 60_000 };
+    this.#scheduler = new BatchScheduler({ maxBatch: (model) => this.#models.get(model)!.maxBatch, maxDelayMs: opts.maxDelayMs ?? 0 });
   }
 
   /** Starts every worker; resolves once all have loaded their models. */
   static async create(opts: InferencePoolOptions): Promise<InferencePool> {
     const size = Math.max(1, opts.size ?? availableParallelism());
     const pool = new InferencePool(opts, size);
-    const started = await Promise.allSettled(Array.from({ length: size }, () => startWorker(pool.#init, pool.#opts.startTimeoutMs)));
+    const starting = Array.from({ length: size }, () => pool.#startWorker());
+    const started = await Promise.allSettled(starting.map((w) => w.worker.ready));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
-      for (const s of started) if (s.status === 'fulfilled') await s.value.worker.terminate();
+      await Promise.all(starting.map((w) => w.worker.close()));
       throw failed.reason;
     }
-    for (const s of started) if (s.status === 'fulfilled') pool.#adopt(s.value.worker, s.value.models);
+    started.forEach((s, i) => {
+      if (s.status === 'fulfilled') pool.#adopt(starting[i]!, s.value.models);
+    });
     return pool;
   }
 
@@ -199,8 +137,8 @@ export class InferencePool {
 
   /** Requests waiting or in flight. */
   get pending(): number {
-    let n = this.#queued;
-    for (const w of this.#workers) for (const b of w.inFlight) n += b.requests.length;
+    let n = this.#scheduler.queued;
+    for (const w of this.#workers) for (const b of w.inFlight) n += b.length;
     return n;
   }
 
@@ -211,21 +149,12 @@ export class InferencePool {
 
   /** Current load: queue depth and age, and the recent wait (see PoolLoad). */
   load(): PoolLoad {
-    const now = performance.now();
-    let oldest = Infinity;
-    for (const q of this.#queues.values()) oldest = Math.min(oldest, q.oldest() ?? Infinity);
-    // The average fades with a 2 s time constant once runs stop finishing (no traffic: no wait).
-    const wait = this.#wait.ms * Math.exp(-(now - this.#wait.at) / 2000);
-    return { queued: this.#queued, pending: this.pending, oldestQueuedMs: oldest === Infinity ? 0 : now - oldest, waitMs: Math.max(wait, 0) };
-  }
-
-  #noteWait(ms: number, now: number): void {
-    const decayed = this.#wait.ms * Math.exp(-(now - this.#wait.at) / 2000);
-    this.#wait = { ms: decayed + 0.2 * (Math.max(0, ms) - decayed), at: now };
+    const { queued, oldestQueuedMs, waitMs } = this.#scheduler.load(performance.now());
+    return { queued, pending: this.pending, oldestQueuedMs, waitMs };
   }
 
   get batchStats(): BatchStats {
-    return { batches: this.#stats.batches, frames: this.#stats.frames, sizes: { ...this.#stats.sizes } };
+    return this.#scheduler.stats;
   }
 
   /**
@@ -239,143 +168,108 @@ export class InferencePool {
       return Promise.reject(new PoolUnavailableError(`inference pool saturated (${this.pending} runs pending)`));
     }
     return new Promise<RunResult>((resolve, reject) => {
-      let q = this.#queues.get(model);
-      if (!q) {
-        q = new BatchQueue<Request>();
-        this.#queues.set(model, q);
-      }
       const at = performance.now();
-      q.push(session, { item: { frame, params }, resolve, reject, at }, at);
-      this.#queued++;
+      this.#scheduler.push(model, session, { item: { frame, params }, resolve, reject, at }, at);
       this.#pump();
     });
   }
 
-  /**
-   * Gives workers batches: idle workers first, then a second batch to a busy one so it starts the next run without
-   * waiting for the main thread. A batch is due when full, or when `maxDelayMs` has passed for its oldest request.
-   */
+  /** Sends the batches the scheduler says are due, and wakes up when a filling batch will be. */
   #pump(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#closed) return;
     const now = performance.now();
-    let wakeAt = Infinity;
-    const nextDue = (): string | undefined => {
-      let chosen: string | undefined;
-      let chosenAt = Infinity;
-      for (const [name, q] of this.#queues) {
-        const oldest = q.oldest();
-        if (oldest === undefined) continue;
-        const max = this.#models.get(name)!.maxBatch;
-        const due = q.size >= max || this.#opts.maxDelayMs <= 0 || now - oldest >= this.#opts.maxDelayMs;
-        if (!due) {
-          wakeAt = Math.min(wakeAt, oldest + this.#opts.maxDelayMs);
-          continue;
-        }
-        if (oldest < chosenAt) {
-          chosen = name;
-          chosenAt = oldest;
-        }
-      }
-      return chosen;
-    };
-    outer: for (let depth = 0; depth < WORKER_DEPTH; depth++) {
-      for (const w of this.#workers) {
-        if (w.inFlight.length !== depth) continue;
-        const model = nextDue();
-        if (model === undefined) break outer;
-        this.#dispatch(w, model);
-      }
-    }
-    if (wakeAt < Infinity && this.#workers.some((w) => w.inFlight.length === 0)) {
-      this.#timer = setTimeout(() => this.#pump(), Math.max(0, wakeAt - now));
-    }
+    const workers = [...this.#workers];
+    const plan = this.#scheduler.plan(
+      workers.map((w) => w.inFlight.length),
+      now,
+    );
+    for (const b of plan.batches) this.#dispatch(workers[b.worker]!, b.model, b.items);
+    if (plan.wakeAt !== undefined) this.#timer = setTimeout(() => this.#pump(), Math.max(0, plan.wakeAt - now));
   }
 
-  #dispatch(w: PoolWorker, model: string): void {
-    const q = this.#queues.get(model)!;
-    const requests = q.take(this.#models.get(model)!.maxBatch);
-    this.#queued -= requests.length;
-    const id = this.#nextId++;
-    const batch: InFlight = { model, requests };
-    w.inFlight.push(batch);
-    this.#stats.batches++;
-    this.#stats.frames += requests.length;
-    this.#stats.sizes[requests.length] = (this.#stats.sizes[requests.length] ?? 0) + 1;
+  #dispatch(w: PoolWorker, model: string, requests: Request[]): void {
+    w.inFlight.push(requests);
     const items = requests.map((r) => r.item);
-    const transfer: ArrayBuffer[] = [];
-    for (const it of items) {
-      const d = it.frame.data;
-      if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer && !transfer.includes(d.buffer))
-        transfer.push(d.buffer);
-    }
-    const msg: ToWorker = { type: 'run', id, model, items };
+    let answer: Promise<RunAnswer>;
     try {
       try {
-        w.worker.postMessage(msg, transfer);
+        answer = w.worker.request({ model, items }, transferList(items));
       } catch {
         // Some native buffers cannot be detached: fall back to copies.
-        w.worker.postMessage({ ...msg, items: items.map((it) => ({ ...it, frame: { ...it.frame, data: it.frame.data.slice() } })) });
+        answer = w.worker.request({ model, items: items.map((it) => ({ ...it, frame: { ...it.frame, data: it.frame.data.slice() } })) });
       }
     } catch (err) {
-      w.inFlight.splice(w.inFlight.indexOf(batch), 1);
+      settle(w, requests);
       for (const r of requests) r.reject(err instanceof Error ? err : new Error(String(err)));
       queueMicrotask(() => this.#pump());
+      return;
     }
+    answer.then(
+      (a) => {
+        settle(w, requests);
+        const now = performance.now();
+        for (const r of requests) this.#scheduler.noteWait(now - r.at - a.inferenceMs, now);
+        requests.forEach((r, i) => r.resolve({ output: a.outputs[i]!, inferenceMs: a.inferenceMs, stages: a.stages, batchSize: requests.length }));
+        this.#pump();
+      },
+      (err: Error) => {
+        // An error answer, the worker's death, or close: the batch fails, the others go on.
+        settle(w, requests);
+        for (const r of requests) r.reject(err);
+        this.#pump();
+      },
+    );
   }
 
-  #adopt(worker: Worker, models: ModelInfo[]): void {
-    for (const m of models) this.#models.set(m.name, m);
-    const pw = new PoolWorker(worker);
-    this.#workers.push(pw);
-    worker.on('message', (m: FromWorker) => {
-      if (m.type !== 'result' && m.type !== 'error') return;
-      // The worker answers its batches in order.
-      const batch = pw.inFlight.shift();
-      if (batch) {
-        if (m.type === 'result') {
-          const now = performance.now();
-          for (const r of batch.requests) this.#noteWait(now - r.at - m.inferenceMs, now);
-          batch.requests.forEach((r, i) =>
-            r.resolve({ output: m.outputs[i]!, inferenceMs: m.inferenceMs, stages: m.stages, batchSize: batch.requests.length }),
-          );
-        } else {
-          for (const r of batch.requests) r.reject(new Error(m.message));
-        }
-      }
-      this.#pump();
-    });
-    const died = (err: Error): void => {
-      const i = this.#workers.indexOf(pw);
-      if (i < 0) return;
-      this.#workers.splice(i, 1);
-      for (const b of pw.inFlight.splice(0)) for (const r of b.requests) r.reject(err);
-      if (this.#closed) return;
-      this.#restarts++;
-      this.#opts.onWorkerDied?.(err);
-      if (this.#workers.length === 0) this.#failQueued(new PoolUnavailableError(`no inference worker is running (${err.message})`));
-      else this.#pump();
-      void this.#replace();
+  #startWorker(): PoolWorker {
+    const pw: PoolWorker = {
+      inFlight: [],
+      worker: new ManagedWorker<InferenceProtocol>({
+        name: 'inference worker',
+        loads: 'its models',
+        entry: INFERENCE_WORKER,
+        init: this.#init,
+        startTimeoutMs: this.#opts.startTimeoutMs,
+        onDeath: (err) => this.#died(pw, err),
+      }),
     };
-    worker.on('error', (err) => died(err instanceof Error ? err : new Error(String(err))));
-    worker.on('exit', (code) => died(new Error(`inference worker exited with code ${code}`)));
+    return pw;
+  }
+
+  #adopt(w: PoolWorker, models: ModelInfo[]): void {
+    for (const m of models) this.#models.set(m.name, m);
+    this.#workers.push(w);
+  }
+
+  /** Its in-flight batches are rejected by the ManagedWorker (see #dispatch). */
+  #died(w: PoolWorker, err: Error): void {
+    const i = this.#workers.indexOf(w);
+    if (i < 0) return;
+    this.#workers.splice(i, 1);
+    if (this.#closed) return;
+    this.#restarts++;
+    this.#opts.onWorkerDied?.(err);
+    if (this.#workers.length === 0) this.#failQueued(new PoolUnavailableError(`no inference worker is running (${err.message})`));
+    else this.#pump();
+    void this.#replace();
   }
 
   #failQueued(err: Error): void {
-    for (const q of this.#queues.values()) for (const r of q.drain()) r.reject(err);
-    this.#queued = 0;
+    for (const r of this.#scheduler.drain()) r.reject(err);
   }
 
   async #replace(): Promise<void> {
     for (let attempt = 0; !this.#closed && this.#workers.length < this.#target; attempt++) {
+      const w = this.#startWorker();
       try {
-        const { worker, models } = await startWorker(this.#init, this.#opts.startTimeoutMs);
+        const { models } = await w.worker.ready;
         if (this.#closed) {
-          await worker.terminate();
+          await w.worker.close();
           return;
         }
-        this.#adopt(worker, models);
+        this.#adopt(w, models);
         this.#pump();
         return;
       } catch (err) {
@@ -387,8 +281,7 @@ export class InferencePool {
 
   /** Fault injection for tests and operators: the first worker dies on its next batch, failing that batch. */
   crashOneWorker(): void {
-    const w = this.#workers[0];
-    if (w) w.worker.postMessage({ type: 'crash' } satisfies ToWorker);
+    this.#workers[0]?.worker.notify({ type: 'crash' });
   }
 
   /**
@@ -402,16 +295,22 @@ export class InferencePool {
     const closedErr = new PoolUnavailableError('inference pool closed');
     this.#failQueued(closedErr);
     const workers = this.#workers.splice(0);
-    for (const w of workers) for (const b of w.inFlight.splice(0)) for (const r of b.requests) r.reject(closedErr);
-    await Promise.all(
-      workers.map(async ({ worker }) => {
-        const exited = new Promise<boolean>((resolve) => {
-          worker.once('exit', () => resolve(true));
-          setTimeout(() => resolve(false), exitTimeoutMs).unref();
-        });
-        worker.postMessage({ type: 'close' } satisfies ToWorker);
-        if (!(await exited)) await worker.terminate();
-      }),
-    );
+    await Promise.all(workers.map((w) => w.worker.close(exitTimeoutMs, closedErr)));
   }
+}
+
+/** Forgets a batch the worker no longer holds (answered, failed, or never sent). */
+function settle(w: PoolWorker, batch: Request[]): void {
+  const i = w.inFlight.indexOf(batch);
+  if (i >= 0) w.inFlight.splice(i, 1);
+}
+
+/** The frames' buffers, each once, where a frame owns its whole buffer (a view into a larger one is copied). */
+function transferList(items: RunItem[]): ArrayBuffer[] {
+  const transfer: ArrayBuffer[] = [];
+  for (const it of items) {
+    const d = it.frame.data;
+    if (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer && !transfer.includes(d.buffer)) transfer.push(d.buffer);
+  }
+  return transfer;
 }

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADAPTERS, type AdapterName, type ModelSpec } from './adapters/model-info.js';
+import type { ModelSpec } from './adapters/model-info.js';
+import { ADAPTERS, type AdapterName } from './adapters/registry.js';
 
 // src/models and dist/models are both two levels below the package root, where models/ lives.
 const modelsDir = fileURLToPath(new URL('../../models/', import.meta.url));

@@ -1,9 +1,7 @@
-import type { DecodeParams } from './detections.js';
-import type { I420Frame } from './i420.js';
-import type { ModelInfo, ModelSpec } from './adapters/model-info.js';
-import type { StageTimes } from './adapters/onnx-model.js';
+import type { Device, ModelInfo, ModelSpec } from './adapters/model-info.js';
+import type { ItemOutput, RunItem, StageTimes } from './model-io.js';
 
-/** Data a worker starts with. */
+/** Data an inference worker starts with. */
 export interface WorkerInit {
   models: ModelSpec[];
   intraOpNumThreads: number;
@@ -12,42 +10,27 @@ export interface WorkerInit {
   maxBatch: number;
 }
 
-export type Device = 'cpu' | 'cuda' | 'tensorrt';
-
-/** A detection in frame pixels. */
-export interface Detection {
-  label: string;
-  classId: number;
-  score: number;
-  x: number;
-  y: number;
-  w: number;
-  h: number;
+/** One batch for one model; the frames' buffers are transferred. */
+export interface RunRequest {
+  model: string;
+  items: RunItem[];
 }
 
-/** What a model returns for one frame. */
-export interface ItemOutput {
-  detections: Detection[];
-  /** Classifiers: top-k labels. */
-  labels?: Array<{ label: string; classId: number; score: number }>;
+/** A batch's outputs, one per item in order, and where its time went. */
+export interface RunAnswer {
+  outputs: ItemOutput[];
+  /** The whole batch in the worker: preprocessing, model and decoding. */
+  inferenceMs: number;
+  stages: StageTimes;
 }
 
-export interface RunItem {
-  frame: I420Frame;
-  params: DecodeParams;
-}
-
-/** Main thread → worker. */
-export type ToWorker =
-  | { type: 'run'; id: number; model: string; items: RunItem[] }
-  /** Finish the current run, release the models, exit. */
-  | { type: 'close' }
+/** The inference worker's messages (see workers/worker-protocol.ts for the envelope). */
+export interface InferenceProtocol {
+  init: WorkerInit;
+  ready: { models: ModelInfo[] };
+  request: RunRequest;
+  answer: RunAnswer;
   /** Fault injection for tests and operators: die on the next batch, as an uncaught error would. */
-  | { type: 'crash' };
-
-/** Worker → main thread. */
-export type FromWorker =
-  | { type: 'ready'; models: ModelInfo[] }
-  | { type: 'init-error'; message: string }
-  | { type: 'result'; id: number; outputs: ItemOutput[]; inferenceMs: number; stages: StageTimes }
-  | { type: 'error'; id: number; message: string };
+  notice: { type: 'crash' };
+  event: never;
+}

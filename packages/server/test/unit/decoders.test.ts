@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { detectAdapter } from '../../src/models/adapters/onnx-model.js';
+import { detectAdapter } from '../../src/models/adapters/registry.js';
 import { BatchQueue } from '../../src/models/batch-queue.js';
 import { decodeClassifier, decodeSsd, decodeYoloEndToEnd, decodeYoloV5, decodeYoloV8, DEFAULT_DECODE, nmsPerClass } from '../../src/models/detections.js';
 import { parseModelArg } from '../../src/models/model-catalog.js';
@@ -161,6 +161,16 @@ describe('ONNX metadata and adapter detection', () => {
       ),
       'blazeface',
     );
+  });
+
+  test('when several adapters fit, the surer evidence wins: signature > metadata > output names > output shape', () => {
+    const ssdOutputs = ['detection_boxes', 'detection_scores', 'detection_classes'].map((name) => ({ name, shape: ['N', 100], type: 'float32' }));
+    assert.equal(detectAdapter(img, ssdOutputs, { task: 'detect' }), 'yolo', 'metadata over output names');
+    assert.equal(detectAdapter(img, ssdOutputs, { task: 'classify' }), 'classifier');
+    // One rank-2 output named like boxes and scores: the names outrank the shape (which says classifier).
+    assert.equal(detectAdapter(img, [{ name: 'boxes_scores', shape: ['N', 1000], type: 'float32' }], {}), 'ssd');
+    const blaze = ['Identity:0', 'Identity_1:0', 'Identity_2:0', 'Identity_3:0'].map((name) => ({ name, shape: [1], type: 'float32' }));
+    assert.equal(detectAdapter([{ name: 'input:0', shape: [1, 128, 128, 3], type: 'float32' }], blaze, { task: 'classify' }), 'blazeface');
   });
 
   test('an unrecognisable model gets an error that names --adapter', () => {

@@ -31,6 +31,19 @@ describe('lint: the layer order is enforced (protocol ← engine ← pipeline/mo
     );
   });
 
+  test('workers/ (ManagedWorker) sits below models/ and audio/: they may import it, it imports neither', async () => {
+    assert.match(
+      (await lint('packages/server/src/workers/x.ts', "import { BatchQueue } from '../models/batch-queue.js';\nexport const q = BatchQueue;\n")).join('\n'),
+      /no-restricted-imports/,
+    );
+    for (const folder of ['models', 'audio']) {
+      assert.deepEqual(
+        await lint(`packages/server/src/${folder}/x.ts`, "import { ManagedWorker } from '../workers/managed-worker.js';\nexport const w = ManagedWorker;\n"),
+        [],
+      );
+    }
+  });
+
   test('a downward import is fine', async () => {
     assert.deepEqual(
       await lint('packages/server/src/session/x.ts', "import type { EnginePeer } from '../engine/media-engine.js';\nexport type P = EnginePeer;\n"),

@@ -1,13 +1,9 @@
 import type { InputSpec } from '../preprocess.js';
+import type { ValueInfo } from './adapter.js';
+import type { AdapterName } from './registry.js';
 
-export type AdapterName = 'yolo' | 'ssd' | 'classifier' | 'blazeface';
-export const ADAPTERS: readonly AdapterName[] = ['yolo', 'ssd', 'classifier', 'blazeface'];
-
-export interface ValueInfo {
-  name: string;
-  shape: Array<number | string>;
-  type: string;
-}
+/** Where models run: onnxruntime's CPU, CUDA or TensorRT execution provider. */
+export type Device = 'cpu' | 'cuda' | 'tensorrt';
 
 /** What is known of a loaded model; serialisable (worker → main thread, and GET /v1/models). */
 export interface ModelInfo {

@@ -1,27 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import ort from 'onnxruntime-node';
+import type { ItemOutput, RunItem, StageTimes } from '../model-io.js';
 import { parseClassNames, readOnnxMetadata } from '../onnx-metadata.js';
 import { i420ToTensor, type InputSpec } from '../preprocess.js';
-import type { Device, ItemOutput, RunItem } from '../worker-messages.js';
-import type { AdapterName, ModelInfo, ModelSpec, ValueInfo } from './model-info.js';
-import { blazeFaceDecoder, classifierDecoder, ssdDecoder, yoloDecoder, type OutputDecoder } from './output-decoders.js';
-
-/** Where a batch's time went. */
-export interface StageTimes {
-  preprocessMs: number;
-  modelMs: number;
-  decodeMs: number;
-}
+import { readImageInput, type OutputDecoder, type ValueInfo } from './adapter.js';
+import type { Device, ModelInfo, ModelSpec } from './model-info.js';
+import { adapterNamed, detectAdapter } from './registry.js';
 
 export interface LoadOptions {
   device: Device;
   intraOpNumThreads: number;
   maxBatch: number;
 }
-
-const IMAGENET_MEAN = [123.675, 116.28, 103.53] as const;
-const IMAGENET_STD = [58.395, 57.12, 57.375] as const;
 
 /**
  * One ONNX model in one worker: its session, the input spec and output decoder its adapter chose, and a reusable
@@ -57,7 +48,7 @@ export class OnnxModel {
     const meta = readOnnxMetadata(bytes);
     const inputs = session.inputMetadata.map(valueInfo);
     const outputs = session.outputMetadata.map(valueInfo);
-    const adapter = spec.adapter ?? detectAdapter(inputs, outputs, meta, spec.file);
+    const adapter = adapterNamed(spec.adapter ?? detectAdapter(inputs, outputs, meta, spec.file));
     const labels = spec.labels ?? (meta.names ? parseClassNames(meta.names) : null);
     const input = inputs[0];
     if (!input || input.shape.length !== 4) {
@@ -65,12 +56,12 @@ export class OnnxModel {
     }
     const dynamicBatch = typeof input.shape[0] !== 'number' || input.shape[0] < 1;
     const maxBatch = dynamicBatch ? Math.max(1, opts.maxBatch) : Number(input.shape[0]);
-    const inputSpec = inputSpecFor(adapter, input, meta);
-    const decoder = decoderFor(adapter, outputs, labels, inputSpec, spec.file);
+    const inputSpec = adapter.inputSpec(readImageInput(input), meta);
+    const decoder = adapter.decoder({ outputs, labels, input: inputSpec, file: spec.file });
     const info: ModelInfo = {
       name: spec.name,
-      adapter,
-      kind: adapter === 'classifier' ? 'classifier' : 'detector',
+      adapter: adapter.name,
+      kind: adapter.kind,
       file: basename(spec.file),
       inputs,
       outputs,
@@ -82,7 +73,7 @@ export class OnnxModel {
         dtype: inputSpec.dtype,
         resize: inputSpec.resize,
       },
-      labels: adapter === 'blazeface' ? ['face'] : labels,
+      labels: adapter.labels ? [...adapter.labels] : labels,
       dynamicBatch,
       maxBatch,
       device: opts.device,
@@ -120,108 +111,4 @@ export class OnnxModel {
 
 function valueInfo(m: ort.InferenceSession.ValueMetadata): ValueInfo {
   return m.isTensor ? { name: m.name, shape: [...m.shape], type: m.type } : { name: m.name, shape: [], type: 'non-tensor' };
-}
-
-/** Picks an adapter from the model's inputs, outputs and metadata; explains itself when it cannot. */
-export function detectAdapter(inputs: ValueInfo[], outputs: ValueInfo[], meta: Record<string, string>, file = 'model'): AdapterName {
-  const names = outputs.map((o) => o.name);
-  if (outputs.length === 4 && names.includes('Identity_3:0') && inputs[0]?.name === 'input:0') return 'blazeface';
-  if (meta.task === 'classify') return 'classifier';
-  if (meta.task === 'detect') return 'yolo';
-  if (names.some((n) => /box/i.test(n)) && names.some((n) => /score/i.test(n))) return 'ssd';
-  if (outputs.length === 1 && outputs[0]!.shape.length === 2) return 'classifier';
-  if (outputs.length === 1 && outputs[0]!.shape.length === 3) return 'yolo';
-  throw new Error(
-    `${file}: cannot tell which adapter fits (outputs ${JSON.stringify(outputs.map((o) => [o.name, o.shape]))}); pass --adapter yolo|ssd|classifier|blazeface`,
-  );
-}
-
-const dim = (v: number | string | undefined, fallback: number): number => (typeof v === 'number' && v > 0 ? v : fallback);
-
-function imgsz(meta: Record<string, string>): [number, number] | undefined {
-  const m = meta.imgsz ? /(\d+)\D+(\d+)/.exec(meta.imgsz) : null;
-  return m ? [Number(m[1]), Number(m[2])] : undefined;
-}
-
-export function inputSpecFor(adapter: AdapterName, input: ValueInfo, meta: Record<string, string>): InputSpec {
-  const s = input.shape;
-  const nhwc = s[3] === 3 || (s[1] !== 3 && s[3] !== undefined && typeof s[1] !== 'number');
-  const layout = nhwc ? 'nhwc' : 'nchw';
-  const [hDim, wDim] = nhwc ? [s[1], s[2]] : [s[2], s[3]];
-  const dtype = input.type === 'uint8' ? 'uint8' : 'float32';
-  if (input.type !== 'uint8' && input.type !== 'float32') throw new Error(`input ${input.name} is ${input.type}; float32 or uint8 supported`);
-  switch (adapter) {
-    case 'yolo': {
-      const [ih, iw] = imgsz(meta) ?? [640, 640];
-      return {
-        width: dim(wDim, iw),
-        height: dim(hDim, ih),
-        layout,
-        channels: 'rgb',
-        dtype,
-        mean: [0, 0, 0],
-        std: dtype === 'uint8' ? [1, 1, 1] : [255, 255, 255],
-        resize: 'letterbox',
-        pad: 114,
-      };
-    }
-    case 'ssd':
-      return {
-        width: dim(wDim, 300),
-        height: dim(hDim, 300),
-        layout,
-        channels: 'rgb',
-        dtype,
-        mean: [127.5, 127.5, 127.5],
-        std: [127.5, 127.5, 127.5],
-        resize: 'stretch',
-        pad: 0,
-      };
-    case 'classifier':
-      return {
-        width: dim(wDim, 224),
-        height: dim(hDim, 224),
-        layout,
-        channels: 'rgb',
-        dtype,
-        mean: IMAGENET_MEAN,
-        std: IMAGENET_STD,
-        resize: 'stretch',
-        pad: 0,
-      };
-    case 'blazeface':
-      return {
-        width: dim(wDim, 128),
-        height: dim(hDim, 128),
-        layout: 'nhwc',
-        channels: 'rgb',
-        dtype: 'float32',
-        mean: [127.5, 127.5, 127.5],
-        std: [127.5, 127.5, 127.5],
-        resize: 'letterbox',
-        pad: 127.5,
-      };
-  }
-}
-
-function decoderFor(adapter: AdapterName, outputs: ValueInfo[], labels: string[] | null, spec: InputSpec, file: string): OutputDecoder {
-  switch (adapter) {
-    case 'yolo':
-      if (outputs.length < 1) throw new Error(`${file}: no outputs`);
-      return yoloDecoder(outputs[0]!.name, labels);
-    case 'classifier':
-      return classifierDecoder(outputs[0]!.name, labels);
-    case 'blazeface':
-      return blazeFaceDecoder(spec.width);
-    case 'ssd': {
-      const find = (re: RegExp): string | undefined => outputs.find((o) => re.test(o.name))?.name;
-      const boxes = find(/box/i);
-      const scores = find(/score/i);
-      const classes = find(/class|label/i);
-      if (!boxes || !scores || !classes) {
-        throw new Error(`${file}: the ssd adapter needs outputs named like boxes, scores and classes (found ${outputs.map((o) => o.name).join(', ')})`);
-      }
-      return ssdDecoder({ boxes, scores, classes, count: find(/num/i) }, labels, spec);
-    }
-  }
 }
