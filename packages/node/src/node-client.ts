@@ -1,9 +1,8 @@
-import { EncodedFrameSender, type CaptureHintMessage, type EncodedFrameSenderStats, type OfferResponse, type ServerMessage } from '@sightline/protocol';
-import { wrtc, type WrtcDataChannel, type WrtcTrack } from '../engine/wrtc-binding.js';
-import type { I420Frame } from '../models/i420.js';
-import type { NodeResult, StreamClient } from './stream-client.js';
-
-const W = wrtc;
+import { deleteSession, postOffer, SightlineError, waitForGathering } from '@sightline/client/signaling';
+import { EncodedFrameSender, type CaptureHintMessage, type EncodedFrameSenderStats, type SessionSummary } from '@sightline/protocol/wire';
+import { dispatchServerMessage } from './server-messages.js';
+import type { I420Frame, NodeResult, StreamClient, StreamError } from './stream-client.js';
+import { wrtc, type WrtcVideoSource } from './wrtc.js';
 
 export interface NodeClientOptions {
   url: string;
@@ -11,7 +10,7 @@ export interface NodeClientOptions {
   processor?: string | undefined;
   params?: Record<string, unknown> | undefined;
   userId?: string | undefined;
-  iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
+  iceServers?: RTCIceServer[];
   /**
    * `webrtc` (default): frames as a video track, results on the "results" DataChannel. `datachannel`: frames as JPEG
    * chunks on a "frames" DataChannel (no media track), with the ack window; results come back on it.
@@ -22,28 +21,30 @@ export interface NodeClientOptions {
 }
 
 /**
- * The Node twin of the seed's demo.py over WebRTC (libwebrtc through @roamhq/wrtc). With a media track, frame k
- * sent ↔ result frame_id offset + k (the server numbers decoded frames); with JPEG chunks, the frame's own id.
+ * The Node twin of the seed's demo.py over WebRTC (libwebrtc through @roamhq/wrtc), on the browser SDK's signaling
+ * (offer POST, gathering wait, DELETE). With a media track, frame k sent ↔ result frame_id offset + k (the server
+ * numbers decoded frames); with JPEG chunks, the frame's own id.
  */
 export class NodeClient implements StreamClient {
   onResult: ((r: NodeResult) => void) | undefined;
-  onError: ((e: { code: string; message: string; frame_id?: number }) => void) | undefined;
+  onError: ((e: StreamError) => void) | undefined;
   onCaptureHint: ((h: CaptureHintMessage) => void) | undefined;
   captureHint: CaptureHintMessage | undefined;
   sessionId = '';
   readonly input: 'i420' | 'jpeg';
-  readonly #pc = new W.RTCPeerConnection({ iceServers: [] });
-  readonly #source = new W.nonstandard.RTCVideoSource();
-  readonly #track: WrtcTrack | undefined;
-  readonly #channel: WrtcDataChannel;
+  readonly #pc: RTCPeerConnection;
+  readonly #source: WrtcVideoSource = new wrtc.nonstandard.RTCVideoSource();
+  readonly #track: MediaStreamTrack | undefined;
+  readonly #channel: RTCDataChannel;
   readonly #sender: EncodedFrameSender | undefined;
   readonly #sent = new Map<number, number>();
   #frames = 0;
   /** Frames the server decoded before our first real frame (warm-up): result frame_id = offset + our index. */
   #idOffset = 0;
-  #closed = false;
+  #closing: Promise<SessionSummary | undefined> | undefined;
 
   private constructor(readonly opts: NodeClientOptions) {
+    this.#pc = new wrtc.RTCPeerConnection({ iceServers: opts.iceServers ?? [] });
     this.input = opts.transport === 'datachannel' ? 'jpeg' : 'i420';
     if (this.input === 'i420') {
       this.#track = this.#source.createTrack();
@@ -53,32 +54,33 @@ export class NodeClient implements StreamClient {
     this.#channel.binaryType = 'arraybuffer';
     if (this.input === 'jpeg') {
       const ch = this.#channel;
-      this.#sender = new EncodedFrameSender({ window: opts.window ?? 2, sendChunk: (c) => ch.send(c), bufferedAmount: () => ch.bufferedAmount });
+      this.#sender = new EncodedFrameSender({
+        window: opts.window ?? 2,
+        sendChunk: (c) => ch.send(c as Uint8Array<ArrayBuffer>),
+        bufferedAmount: () => ch.bufferedAmount,
+      });
     }
-    this.#channel.onmessage = (e) => {
+    this.#channel.onmessage = (e: MessageEvent) => {
       if (typeof e.data !== 'string') return;
-      let msg: ServerMessage;
-      try {
-        msg = JSON.parse(e.data) as ServerMessage;
-      } catch {
-        return;
-      }
-      if (msg.type === 'frame_ack') this.#sender?.onAck(msg);
-      else if (msg.type === 'result') {
-        if (this.#sender) {
-          const t = this.#sender.sentAt(msg.frame_id);
+      dispatchServerMessage(e.data, {
+        result: (msg) => {
+          if (this.#sender) {
+            const t = this.#sender.sentAt(msg.frame_id);
+            this.onResult?.({ message: msg, rttMs: t === undefined ? undefined : performance.now() - t });
+            return;
+          }
+          if (msg.frame_id < this.#idOffset) return; // a warm-up frame
+          const t = this.#sent.get(msg.frame_id - this.#idOffset);
+          this.#sent.delete(msg.frame_id - this.#idOffset);
           this.onResult?.({ message: msg, rttMs: t === undefined ? undefined : performance.now() - t });
-          return;
-        }
-        if (msg.frame_id < this.#idOffset) return; // a warm-up frame
-        const t = this.#sent.get(msg.frame_id - this.#idOffset);
-        this.#sent.delete(msg.frame_id - this.#idOffset);
-        this.onResult?.({ message: msg, rttMs: t === undefined ? undefined : performance.now() - t });
-      } else if (msg.type === 'error') this.onError?.(msg);
-      else if (msg.type === 'capture_hint') {
-        this.captureHint = msg;
-        this.onCaptureHint?.(msg);
-      }
+        },
+        frameAck: (msg) => this.#sender?.onAck(msg),
+        error: (msg) => this.onError?.(msg),
+        captureHint: (msg) => {
+          this.captureHint = msg;
+          this.onCaptureHint?.(msg);
+        },
+      });
     };
   }
 
@@ -87,34 +89,32 @@ export class NodeClient implements StreamClient {
     return this.#sender?.stats;
   }
 
-  /** Offers (non-trickle), waits for the answer and the DataChannel. */
+  /** Offers (non-trickle), waits for the answer and the DataChannel. Refusals throw the server's `SightlineError`. */
   static async connect(opts: NodeClientOptions, timeoutMs = 20_000): Promise<NodeClient> {
     const c = new NodeClient(opts);
+    const url = opts.url.replace(/\/+$/, '');
     try {
       await c.#pc.setLocalDescription(await c.#pc.createOffer());
-      await new Promise<void>((resolve) => {
-        if (c.#pc.iceGatheringState === 'complete') return resolve();
-        c.#pc.onicegatheringstatechange = () => c.#pc.iceGatheringState === 'complete' && resolve();
-        setTimeout(resolve, 3000);
-      });
-      const res = await fetch(`${opts.url.replace(/\/+$/, '')}/webrtc/offer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'api-key': opts.apiKey },
-        body: JSON.stringify({ sdp: c.#pc.localDescription!.sdp, type: 'offer', user_id: opts.userId ?? null, processor: opts.processor, params: opts.params }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const body = (await res.json().catch(() => null)) as (OfferResponse & { error?: { code: string; message: string } }) | null;
-      if (!res.ok || !body?.sdp) throw new Error(`offer refused (${res.status}): ${body?.error ? `${body.error.code}: ${body.error.message}` : 'no answer'}`);
-      c.sessionId = body.session_id;
-      await c.#pc.setRemoteDescription({ type: 'answer', sdp: body.sdp });
+      await waitForGathering(c.#pc, 3000);
+      const answer = await postOffer(
+        url,
+        opts.apiKey,
+        { sdp: c.#pc.localDescription!.sdp, userId: opts.userId, processor: opts.processor, params: opts.params },
+        timeoutMs,
+      );
+      c.sessionId = answer.session_id;
+      if (answer.capture_hint) c.captureHint = answer.capture_hint;
+      await c.#pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
       const deadline = Date.now() + timeoutMs;
       while (c.#channel.readyState !== 'open') {
-        if (Date.now() > deadline || c.#pc.connectionState === 'failed') throw new Error(`could not connect (${c.#pc.connectionState})`);
+        if (Date.now() > deadline || c.#pc.connectionState === 'failed') {
+          throw new SightlineError('connect_failed', `could not connect (${c.#pc.connectionState})`);
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
       return c;
     } catch (err) {
-      c.close();
+      await c.close();
       throw err;
     }
   }
@@ -129,7 +129,7 @@ export class NodeClient implements StreamClient {
     const grey = new Uint8Array(width * height * 1.5).fill(128);
     const encoded = async (): Promise<number> => {
       let n = 0;
-      (await this.#pc.getStats()).forEach((r) => {
+      (await this.#pc.getStats()).forEach((r: { type: string; framesEncoded?: number }) => {
         if (r.type === 'outbound-rtp' && typeof r.framesEncoded === 'number') n = r.framesEncoded;
       });
       return n;
@@ -157,7 +157,7 @@ export class NodeClient implements StreamClient {
   }
 
   send(frame: I420Frame): void {
-    if (this.#closed || this.input !== 'i420') return;
+    if (this.#closing || this.input !== 'i420') return;
     this.#sent.set(this.#frames, performance.now());
     this.#sent.delete(this.#frames - 600);
     this.#frames++;
@@ -166,17 +166,23 @@ export class NodeClient implements StreamClient {
 
   /** datachannel transport: one encoded frame, sent when the ack window allows (else it waits as the latest). */
   sendEncoded(image: Uint8Array): void {
-    if (this.#closed || !this.#sender) return;
+    if (this.#closing || !this.#sender) return;
     this.#frames++;
     this.#sender.offer(image);
   }
 
-  /** Stops the track and closes the connection (wrtc needs this before the process exits). Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#channel.onmessage = null;
-    this.#track?.stop();
-    this.#pc.close();
+  /**
+   * As the browser SDK: stop sending, `DELETE` the session (at most 3 s; its final counters), then close the
+   * connection (wrtc needs this before the process exits). Idempotent.
+   */
+  close(): Promise<SessionSummary | undefined> {
+    this.#closing ??= (async () => {
+      this.#channel.onmessage = null;
+      this.#track?.stop();
+      const summary = this.sessionId ? await deleteSession(this.opts.url.replace(/\/+$/, ''), this.opts.apiKey, this.sessionId) : undefined;
+      this.#pc.close();
+      return summary;
+    })();
+    return this.#closing;
   }
 }

@@ -1,6 +1,8 @@
-import { EncodedFrameSender, type CaptureHintMessage, type EncodedFrameSenderStats, type ServerMessage } from '@sightline/protocol';
+import { deleteSession, SightlineError } from '@sightline/client/signaling';
+import { EncodedFrameSender, type CaptureHintMessage, type EncodedFrameSenderStats, type ServerMessage, type SessionSummary } from '@sightline/protocol/wire';
 import WebSocket from 'ws';
-import type { NodeResult, StreamClient } from './stream-client.js';
+import { dispatchServerMessage } from './server-messages.js';
+import type { NodeResult, StreamClient, StreamError } from './stream-client.js';
 
 export interface WsClientOptions {
   url: string;
@@ -18,16 +20,20 @@ export interface WsClientOptions {
  */
 export class WsClient implements StreamClient {
   onResult: ((r: NodeResult) => void) | undefined;
-  onError: ((e: { code: string; message: string; frame_id?: number }) => void) | undefined;
+  onError: ((e: StreamError) => void) | undefined;
   onCaptureHint: ((h: CaptureHintMessage) => void) | undefined;
   captureHint: CaptureHintMessage | undefined;
   readonly input = 'jpeg' as const;
   sessionId = '';
   readonly #ws: WebSocket;
   readonly #sender: EncodedFrameSender;
-  #closed = false;
+  #closing: Promise<SessionSummary | undefined> | undefined;
 
-  private constructor(ws: WebSocket, window: number) {
+  private constructor(
+    ws: WebSocket,
+    window: number,
+    readonly opts: WsClientOptions,
+  ) {
     this.#ws = ws;
     this.#sender = new EncodedFrameSender({ window, sendChunk: (c) => ws.send(c), bufferedAmount: () => ws.bufferedAmount });
   }
@@ -40,10 +46,10 @@ export class WsClient implements StreamClient {
     if (opts.userId) u.searchParams.set('user_id', opts.userId);
     if (opts.params) u.searchParams.set('params', JSON.stringify(opts.params));
     const ws = new WebSocket(u, { headers: { 'api-key': opts.apiKey }, handshakeTimeout: timeoutMs });
-    const client = new WsClient(ws, opts.window ?? 2);
+    const client = new WsClient(ws, opts.window ?? 2, opts);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`no ready message within ${timeoutMs} ms`)), timeoutMs);
-      const fail = (err: Error): void => {
+      const timer = setTimeout(() => fail(new SightlineError('timeout', `no ready message within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (err: SightlineError): void => {
         clearTimeout(timer);
         ws.terminate();
         reject(err);
@@ -51,10 +57,21 @@ export class WsClient implements StreamClient {
       ws.on('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => fail(new Error(`websocket refused (${res.statusCode}): ${body.slice(0, 300)}`)));
+        res.on('end', () => {
+          let e: { code?: string; message?: string } | undefined;
+          try {
+            e = (JSON.parse(body) as { error?: { code: string; message: string } }).error;
+          } catch {
+            e = undefined;
+          }
+          fail(new SightlineError(e?.code ?? 'http_error', `websocket refused (${res.statusCode}): ${e?.message ?? body.slice(0, 300)}`, res.statusCode));
+        });
       });
-      ws.on('error', (err) => fail(err));
-      ws.on('close', (code, reason) => fail(new Error(`websocket closed (${code} ${reason.toString()})`)));
+      ws.on('error', (err) => fail(new SightlineError('unreachable', `server unreachable: ${err.message}`, 0)));
+      // A refusal after the upgrade closes with 4000 + the HTTP status, after an error message.
+      ws.on('close', (code, reason) =>
+        fail(new SightlineError('closed', `websocket closed (${code} ${reason.toString()})`, code >= 4000 ? code - 4000 : undefined)),
+      );
       ws.once('message', (data) => {
         const msg = JSON.parse(String(data)) as ServerMessage;
         if (msg.type === 'ready') {
@@ -64,18 +81,12 @@ export class WsClient implements StreamClient {
           ws.on('error', () => undefined);
           client.sessionId = msg.session_id;
           resolve();
-        } else fail(new Error(msg.type === 'error' ? `${msg.code}: ${msg.message}` : `unexpected first message ${msg.type}`));
+        } else if (msg.type === 'error') fail(new SightlineError(msg.code, msg.message));
+        else fail(new SightlineError('unexpected_message', `unexpected first message ${msg.type}`));
       });
     });
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
-      let msg: ServerMessage;
-      try {
-        msg = JSON.parse(String(data)) as ServerMessage;
-      } catch {
-        return;
-      }
-      client.#onMessage(msg);
+      if (!isBinary) client.#onMessage(String(data));
     });
     return client;
   }
@@ -91,25 +102,32 @@ export class WsClient implements StreamClient {
   }
 
   sendEncoded(image: Uint8Array): void {
-    if (this.#closed || this.#ws.readyState !== WebSocket.OPEN) return;
+    if (this.#closing || this.#ws.readyState !== WebSocket.OPEN) return;
     this.#sender.offer(image);
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#ws.close(1000);
+  /** `DELETE` the session (its final counters, at most 3 s), then close the socket. Idempotent. */
+  close(): Promise<SessionSummary | undefined> {
+    this.#closing ??= (async () => {
+      const summary = this.sessionId ? await deleteSession(this.opts.url.replace(/\/+$/, ''), this.opts.apiKey, this.sessionId) : undefined;
+      this.#ws.close(1000);
+      return summary;
+    })();
+    return this.#closing;
   }
 
-  #onMessage(msg: ServerMessage): void {
-    if (msg.type === 'frame_ack') this.#sender.onAck(msg);
-    else if (msg.type === 'result') {
-      const t = this.#sender.sentAt(msg.frame_id);
-      this.onResult?.({ message: msg, rttMs: t === undefined ? undefined : performance.now() - t });
-    } else if (msg.type === 'error') this.onError?.(msg);
-    else if (msg.type === 'capture_hint') {
-      this.captureHint = msg;
-      this.onCaptureHint?.(msg);
-    }
+  #onMessage(text: string): void {
+    dispatchServerMessage(text, {
+      result: (msg) => {
+        const t = this.#sender.sentAt(msg.frame_id);
+        this.onResult?.({ message: msg, rttMs: t === undefined ? undefined : performance.now() - t });
+      },
+      frameAck: (msg) => this.#sender.onAck(msg),
+      error: (msg) => this.onError?.(msg),
+      captureHint: (msg) => {
+        this.captureHint = msg;
+        this.onCaptureHint?.(msg);
+      },
+    });
   }
 }

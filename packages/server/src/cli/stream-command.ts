@@ -7,9 +7,7 @@
 import { parseArgs } from 'node:util';
 import { percentile } from '@sightline/protocol';
 import { outputSize, probeSource, readFrames, readJpegFrames, type ReadOptions, type SourceInfo } from '../stream/frame-source.js';
-import { NodeClient } from '../stream/node-client.js';
-import type { NodeResult, StreamClient } from '../stream/stream-client.js';
-import { WsClient } from '../stream/ws-client.js';
+import { NodeClient, SightlineError, WsClient, type NodeResult, type StreamClient } from '@sightline/node';
 
 export const STREAM_USAGE = `Usage: sightline stream SOURCE --url BASE_URL --api-key KEY [options]
   SOURCE                 video file (anything ffmpeg reads), .y4m, rtsp:// or http:// URL, or /dev/videoN
@@ -120,7 +118,9 @@ export async function streamCommand(argv: string[]): Promise<number> {
   try {
     return await run(opts);
   } catch (err) {
-    console.error(`sightline stream: ${(err as Error).message}`);
+    // A refusal names the server's code and status: `invalid_api_key (403): the API key is not valid`.
+    const why = err instanceof SightlineError ? `${err.code}${err.status ? ` (${err.status})` : ''}: ${err.message}` : (err as Error).message;
+    console.error(`sightline stream: ${why}`);
     return 1;
   }
 }
@@ -243,7 +243,7 @@ async function run(o: RunOptions): Promise<number> {
     );
   } finally {
     clearInterval(ticker);
-    for (const c of clients) c.close();
+    await Promise.all(clients.map((c) => c.close()));
     if (live) summaryOut.write('\n');
   }
   const p50 = percentile(stats.rtts, 50);
