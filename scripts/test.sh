@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the tests need — Debian packages when missing (chromium, ffmpeg, coturn, espeak-ng, and the seed's Python
-# client: aiortc, aiohttp, opencv, av, dotenv), the npm dependencies — builds, and runs every test.
+# client: aiortc, aiohttp, opencv, av, dotenv; GStreamer's webrtcbin and x264enc with Python bindings), the npm dependencies — builds, and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,12 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 /usr/bin/python3 -c 'import aiortc, aiohttp, cv2, av, dotenv' >/dev/null 2>&1 ||
   need+=(python3-aiortc python3-aiohttp python3-opencv python3-av python3-dotenv)
+# GStreamer's webrtcbin and x264enc, driven from Python (the H.264 publisher of the gst-h264 e2e test).
+/usr/bin/python3 -c 'import gi; gi.require_version("Gst", "1.0"); gi.require_version("GstWebRTC", "1.0"); gi.require_version("GstSdp", "1.0")
+from gi.repository import Gst, GstWebRTC, GstSdp
+Gst.init(None); assert all(Gst.ElementFactory.find(e) for e in ("webrtcbin", "nicesrc", "x264enc", "rtph264pay", "y4mdec", "decodebin", "clocksync"))' >/dev/null 2>&1 ||
+  need+=(python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+    gstreamer1.0-plugins-ugly gstreamer1.0-nice)
 if ((${#need[@]})); then
   echo "installing Debian packages: ${need[*]}"
   sudo=""
@@ -22,6 +28,8 @@ fi
 
 # onnxruntime-node's install script would download GPU binaries; its CPU binaries ship in the package.
 export ONNXRUNTIME_NODE_INSTALL=skip
+# node-av's postinstall downloads an ffmpeg CLI from GitHub that nothing here uses (its libraries ship in its binary package).
+export SKIP_FFMPEG=true
 npm ci --no-audit --no-fund
 npm run build
 # Lint (typescript-eslint, the layer order) and formatting (Prettier) before any test.

@@ -1,3 +1,4 @@
+import { DEFAULT_VIDEO_CODECS, VIDEO_CODECS, videoCodecOf, type VideoCodec } from './engine/ndc/codec-choice.js';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Device } from './models/adapters/model-info.js';
@@ -37,6 +38,12 @@ export interface ServerConfig {
   rtcPortMin: number | undefined;
   rtcPortMax: number | undefined;
   announcedIp: string | undefined;
+  /** `wrtc` (libwebrtc) or `ndc` (libdatachannel + FFmpeg in-process). */
+  engine: 'wrtc' | 'ndc';
+  /** Video codecs the ndc engine answers, in order of preference. */
+  videoCodecs: VideoCodec[];
+  /** The bitrate announced to video senders (REMB), kbps. */
+  maxBitrateKbps: number;
   /** JPEG/WebP frames sent as chunks (DataChannel or WebSocket): largest frame in bytes and in pixels. */
   maxFrameBytes: number;
   maxFramePixels: number;
@@ -174,6 +181,27 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
     kind: 'string',
     help: 'public IPv4 put in host candidates (server behind 1:1 NAT)',
     default: () => '',
+  },
+  engine: {
+    flag: 'engine',
+    env: 'SIGHTLINE_ENGINE',
+    kind: 'string',
+    help: 'media engine: wrtc (libwebrtc) or ndc (libdatachannel transport, FFmpeg codecs in-process)',
+    default: () => 'wrtc',
+  },
+  videoCodecs: {
+    flag: 'video-codecs',
+    env: 'SIGHTLINE_VIDEO_CODECS',
+    kind: 'list',
+    help: 'video codecs answered, in order of preference (ndc engine): H264,VP8,VP9,AV1,H265',
+    default: () => DEFAULT_VIDEO_CODECS.join(','),
+  },
+  maxBitrateKbps: {
+    flag: 'max-bitrate',
+    env: 'SIGHTLINE_MAX_BITRATE',
+    kind: 'int',
+    help: 'bitrate announced to video senders (REMB), kbps (ndc engine)',
+    default: () => '2500',
   },
   maxFrameBytes: {
     flag: 'max-frame-bytes',
@@ -360,6 +388,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     turnTtl: int('turnTtl', 60, 7 * 86400),
     ...portRange(),
     announcedIp: ip(raw('announcedIp')),
+    engine: oneOf('engine', ['wrtc', 'ndc'] as const),
+    videoCodecs: videoCodecs(list(raw('videoCodecs'))),
+    maxBitrateKbps: int('maxBitrateKbps', 100, 100_000),
     maxFrameBytes: int('maxFrameBytes', 1024, 64 * 1024 * 1024),
     maxFramePixels: int('maxFramePixels', 64, 100_000_000),
     recordDir: raw('recordDir') || undefined,
@@ -373,6 +404,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     healthStatus: healthStatus(raw('healthStatus')),
     earlyMessages: int('earlyMessages', 0, 10_000),
   };
+}
+
+function videoCodecs(names: string[]): VideoCodec[] {
+  const out: VideoCodec[] = [];
+  for (const n of names) {
+    const c = videoCodecOf(n);
+    if (!c) throw new ConfigError(`--video-codecs / SIGHTLINE_VIDEO_CODECS: ${JSON.stringify(n)} is not one of ${VIDEO_CODECS.join(', ')}`);
+    if (!out.includes(c)) out.push(c);
+  }
+  if (out.length === 0) throw new ConfigError('--video-codecs / SIGHTLINE_VIDEO_CODECS must name at least one codec');
+  return out;
 }
 
 function healthStatus(v: string): string {

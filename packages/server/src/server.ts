@@ -9,6 +9,9 @@ import { watchKeysFile } from './auth/keys-file-watcher.js';
 import type { ServerConfig } from './config.js';
 import type { MediaEngine } from './engine/media-engine.js';
 import { wrtcEngine } from './engine/wrtc-engine.js';
+import { createNdcEngine } from './engine/ndc/ndc-engine.js';
+import { ffmpegDecoder } from './engine/ndc/ndc-codecs.js';
+import { opusReceiver } from './engine/ndc/audio-receiver.js';
 import { checkDevice } from './models/device-check.js';
 import { InferencePool } from './models/inference-pool.js';
 import { readLabelsFile } from './models/labels-file.js';
@@ -162,7 +165,16 @@ async function assemble(
     // History and metrics follow sessions the same way: as observers.
     observers: [storeObserver(store, (id) => keys.policy(id)), metrics],
     recording: config.recordDir ? { dir: config.recordDir, all: config.record === 'all' } : undefined,
-    engine: opts.engine ?? wrtcEngine,
+    engine:
+      opts.engine ??
+      (config.engine === 'ndc'
+        ? createNdcEngine({
+            videoCodecs: config.videoCodecs,
+            maxBitrateBps: config.maxBitrateKbps * 1000,
+            createDecoder: ffmpegDecoder,
+            createAudioReceiver: opusReceiver,
+          })
+        : wrtcEngine),
     registry,
     pool,
     peer: {

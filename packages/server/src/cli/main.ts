@@ -36,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
   const base = config.basePath;
   const shown = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   console.log(`sightline listening on ${address}`);
+  console.log(`  media:      ${config.engine === 'ndc' ? `libdatachannel + FFmpeg (video codecs: ${config.videoCodecs.join(', ')})` : 'libwebrtc (wrtc)'}`);
   console.log(`  demo page:  ${shown}/`);
   console.log(`  offer:      POST ${shown}${base}/webrtc/offer   (processor: ${server.defaultProcessor})`);
   if (server.devKey) {

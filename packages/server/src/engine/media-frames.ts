@@ -8,6 +8,8 @@ export interface I420Frame {
   width: number;
   height: number;
   data: Uint8Array;
+  /** The RTP timestamp of the packets it was decoded from (90 kHz), where the engine knows it. */
+  rtpTimestamp?: number;
 }
 
 /** Decoded PCM as the engine delivers it (wrtc: 10 ms per chunk), interleaved when `channels` > 1. */

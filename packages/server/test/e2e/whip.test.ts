@@ -90,7 +90,10 @@ describe('WHIP ingest from a third-party client (whip-whep in Chromium), results
     await new Promise((r) => setTimeout(r, 300));
     await page.evaluate(() => (window as any).whip.stop());
     const tail = await ended;
-    assert.deepEqual(tail.at(-1), { event: 'end', data: { reason: 'deleted' } });
+    // whip-whep closes its connection and sends DELETE together: an engine that sees the DTLS close at once
+    // (libdatachannel) ends the session as client_closed before the DELETE lands; libwebrtc only notices the DELETE.
+    assert.equal(tail.at(-1)?.event, 'end');
+    assert.ok(['deleted', 'client_closed'].includes((tail.at(-1)?.data as { reason: string }).reason), JSON.stringify(tail.at(-1)));
     const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { sessions: number };
     assert.equal(ready.sessions, 0);
     await page.close();

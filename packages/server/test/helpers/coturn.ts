@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
@@ -18,6 +19,14 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/** The first IPv4 address of a non-loopback interface, else loopback. */
+function relayIp(): string {
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
+  return external?.address ?? '127.0.0.1';
+}
+
 /** Debian's coturn on 127.0.0.1 with a private port, for tests. `extraArgs` picks the auth mode. */
 export async function startCoturn(extraArgs: string[] = ['--no-auth']): Promise<Coturn> {
   const port = await freeUdpPort();
@@ -28,7 +37,10 @@ export async function startCoturn(extraArgs: string[] = ['--no-auth']): Promise<
       '-n',
       '--listening-ip=127.0.0.1',
       `--listening-port=${port}`,
-      '--relay-ip=127.0.0.1',
+      // Relay from this machine's interface address, not loopback: a media server whose sockets are bound to the
+      // wildcard address (libdatachannel) answers a relayed check from the address the relay sent to, and coturn only
+      // forwards packets from the peer address the client has a permission for.
+      `--relay-ip=${relayIp()}`,
       '--min-port=49200',
       '--max-port=49900',
       '--no-cli',
