@@ -1,7 +1,7 @@
 /**
- * Remembers when each encoded video frame left the browser, in order, so that the result for the server's k-th
- * decoded frame is matched with the k-th frame sent (exact while no frame is lost on the way: the server numbers
- * frames in decode order). Times are Unix epoch ms, so they compare with the server's `timing.received_ms` on a
+ * Remembers when each encoded video frame left the browser, with its RTP timestamp. A result that carries
+ * `rtp_timestamp` is matched to the frame sent with it, exactly, whatever was lost on the way; otherwise (servers
+ * whose engine does not know it) the result for the server's k-th decoded frame is matched with the k-th frame sent. Times are Unix epoch ms, so they compare with the server's `timing.received_ms` on a
  * machine with a synchronised clock.
  *
  * Two browser APIs give each encoded frame as it goes out: the standard `RTCRtpScriptTransform` (a worker sees the
@@ -12,6 +12,8 @@ export type LatencyMethod = 'script-transform' | 'encoded-streams' | 'frame-chun
 
 export class SendTimeTracker {
   readonly #times = new Map<number, { at: number; rtp: number | undefined }>();
+  /** The same entries by RTP timestamp. */
+  readonly #byRtp = new Map<number, { at: number; rtp: number | undefined; index: number }>();
   #sent = 0;
   method: LatencyMethod = 'none';
   static readonly MAX_REMEMBERED = 600;
@@ -24,14 +26,29 @@ export class SendTimeTracker {
   /** Records the next frame's send time (epoch ms) and RTP timestamp (90 kHz), when known. */
   record(epochMs: number, rtpTimestamp?: number): void {
     this.#times.set(this.#sent, { at: epochMs, rtp: rtpTimestamp });
+    const old = this.#times.get(this.#sent - SendTimeTracker.MAX_REMEMBERED);
+    if (old?.rtp !== undefined) this.#byRtp.delete(old.rtp);
     this.#times.delete(this.#sent - SendTimeTracker.MAX_REMEMBERED);
+    if (rtpTimestamp !== undefined) this.#byRtp.set(rtpTimestamp, { at: epochMs, rtp: rtpTimestamp, index: this.#sent });
     this.#sent++;
+  }
+
+  /** Send time and RTP timestamp of the frame sent with `rtpTimestamp`, forgotten once taken. */
+  takeByRtp(rtpTimestamp: number): { at: number; rtp: number | undefined } | undefined {
+    const t = this.#byRtp.get(rtpTimestamp);
+    if (t === undefined) return undefined;
+    this.#byRtp.delete(rtpTimestamp);
+    this.#times.delete(t.index);
+    return { at: t.at, rtp: t.rtp };
   }
 
   /** Send time (epoch ms) and RTP timestamp of frame `frameId`, forgotten once taken. */
   take(frameId: number): { at: number; rtp: number | undefined } | undefined {
     const t = this.#times.get(frameId);
-    if (t !== undefined) this.#times.delete(frameId);
+    if (t !== undefined) {
+      this.#times.delete(frameId);
+      if (t.rtp !== undefined) this.#byRtp.delete(t.rtp);
+    }
     return t;
   }
 

@@ -351,7 +351,9 @@ export class SightlineSession {
           ? sentAt === undefined
             ? undefined
             : { at: performance.timeOrigin + sentAt, rtp: undefined }
-          : link.tracker.take(msg.frame_id);
+          : msg.rtp_timestamp !== undefined
+            ? link.tracker.takeByRtp(msg.rtp_timestamp)
+            : link.tracker.take(msg.frame_id);
         const rttMs = sent === undefined ? undefined : arrived - sent.at;
         this.#dropped = msg.dropped;
         this.#stats.addResult(arrived, rttMs);

@@ -46,6 +46,11 @@ export const ResultMessage = z.object({
   data: z.record(z.string(), z.unknown()).optional(),
   /** Frames sent as JPEG/WebP chunks: the capture timestamp from the chunk header, echoed for RTT. */
   client_ts_ms: z.number().optional(),
+  /**
+   * Frames from a video track (engines that know it): the RTP timestamp of the frame as the client sent it, which
+   * names the frame exactly. Match a result to the frame you sent by it; `frame_id` is derived from it.
+   */
+  rtp_timestamp: z.number().int().min(0).max(0xffffffff).optional(),
 });
 export type ResultMessage = z.infer<typeof ResultMessage>;
 

@@ -10,6 +10,11 @@ export interface I420Frame {
   data: Uint8Array;
   /** The RTP timestamp of the packets it was decoded from (90 kHz), where the engine knows it. */
   rtpTimestamp?: number;
+  /**
+   * The sender's frame number (0 for its first frame), counting frames lost on the way, where the engine knows it
+   * (engine/rtp/frame-numbering.ts). Results use it as `frame_id`.
+   */
+  frameNumber?: number;
 }
 
 /** Decoded PCM as the engine delivers it (wrtc: 10 ms per chunk), interleaved when `channels` > 1. */

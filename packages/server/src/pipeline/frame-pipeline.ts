@@ -103,6 +103,7 @@ export class FramePipeline {
       frameId: opts.frameId ?? this.#received,
       receivedAt: Date.now(),
       ...(opts.clientTsMs !== undefined ? { clientTsMs: opts.clientTsMs } : {}),
+      ...(frame.rtpTimestamp !== undefined ? { rtpTimestamp: frame.rtpTimestamp } : {}),
     };
     this.#received++;
     if (this.#closed) {
@@ -173,6 +174,7 @@ export class FramePipeline {
         ...(out.labels ? { labels: out.labels } : {}),
         ...(out.data ? { data: out.data } : {}),
         ...(frame.clientTsMs !== undefined ? { client_ts_ms: frame.clientTsMs } : {}),
+        ...(frame.rtpTimestamp !== undefined ? { rtp_timestamp: frame.rtpTimestamp } : {}),
       };
       this.#opts.onResult(msg);
       this.#processed++;

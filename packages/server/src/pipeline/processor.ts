@@ -12,6 +12,8 @@ export interface VideoFrame extends I420Frame {
   receivedAt: number;
   /** Encoded frames: the client's capture time from the chunk header. */
   clientTsMs?: number;
+  /** Frames of a video track, where the engine knows it: the RTP timestamp they were sent with. */
+  rtpTimestamp?: number;
 }
 
 /** What a processor may use. */

@@ -373,6 +373,8 @@ export class Session {
     const hint = this.#hints.onFrame(frame.width, frame.height, this.#hintInputs);
     if (hint) this.#sendHint(hint);
     if (this.#observers.length > 0) notifyObservers(this.#observers, (o) => o.frameReceived?.(this.info));
+    // The engine's frame number, where it knows it: a frame lost on the way does not shift the ids after it.
+    if (frame.frameNumber !== undefined && opts?.frameId === undefined) opts = { ...opts, frameId: frame.frameNumber };
     this.#pipeline.push(frame, opts);
   }
 

@@ -142,10 +142,23 @@ describe('VideoDecoder', () => {
       decoder.close();
     });
 
-    for (const [name, args, fullRange] of [
-      ['full range (yuvj420p)', ['-pix_fmt', 'yuvj420p'], true],
-      ['10-bit (yuv420p10le)', ['-pix_fmt', 'yuv420p10le', '-profile:v', 'high10'], false],
-    ] as const) {
+    const fullRangeStream = cliH264(['-pix_fmt', 'yuvj420p']);
+    test(
+      'full range (yuvj420p): copied as it is, not squeezed into 16..235 (senders mark the same picture differently by codec)',
+      { skip: fullRangeStream === undefined && "ffmpeg's libx264 can't encode yuvj420p" },
+      () => {
+        const decoder = new VideoDecoder('H264');
+        const frames = decodeEach(decoder, accessUnits(fullRangeStream!));
+        assert.equal(frames.length, 10);
+        assert.equal(decoder.counters.converted, 0);
+        const y = frames[0]!.data.subarray(0, W * H);
+        // testsrc's black and white stay near 0 and 255.
+        assert.ok(Math.min(...y) < 16 && Math.max(...y) > 235, `luma ${Math.min(...y)}..${Math.max(...y)}`);
+        decoder.close();
+      },
+    );
+
+    for (const [name, args, fullRange] of [['10-bit (yuv420p10le)', ['-pix_fmt', 'yuv420p10le', '-profile:v', 'high10'], false]] as const) {
       const stream = cliH264([...args]);
       test(
         `${name}: converted to 8-bit limited range, as ffmpeg converts it`,

@@ -1,11 +1,15 @@
 /**
  * Decoded AVFrame → the engine's I420Frame: one contiguous copy, Y then U then V with no row padding (chroma planes
- * at half size, rounded up). 8-bit limited-range yuv420p is copied as it is; anything else (yuvj420p, full-range
- * yuv420p, 10-bit, 4:4:4 from a screen-share encoder, …) goes through swscale first, because the models take BT.601
- * limited-range 8-bit 4:2:0 (models/i420.ts).
+ * at half size, rounded up). 8-bit 4:2:0 is copied as it is, full range included; anything else (10-bit, 4:4:4 from a
+ * screen-share encoder, …) goes through swscale to 8-bit 4:2:0 first.
+ *
+ * Full range is not squeezed into 16..235: WebRTC senders mark the same camera or canvas picture differently by codec
+ * (Chromium's H.264 says full range in its VUI, VP8 has no way to say it), so converting only what is marked would
+ * give one picture different pixel values by codec. The samples stay as the sender encoded them, as libwebrtc
+ * delivers them.
  */
 import { Frame, SoftwareScaleContext, FFmpegError } from 'node-av/lib';
-import { AV_PIX_FMT_YUV420P, AVCOL_RANGE_JPEG, AVCOL_RANGE_MPEG } from 'node-av/constants';
+import { AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUVJ420P, AVCOL_RANGE_MPEG } from 'node-av/constants';
 import type { I420Frame } from '../media-frames.js';
 
 export class FrameToI420 {
@@ -20,7 +24,7 @@ export class FrameToI420 {
   toI420(frame: Frame, rtpTimestamp: number): I420Frame {
     if (this.#closed) throw new Error('FrameToI420 is closed');
     let source = frame;
-    if (frame.format !== AV_PIX_FMT_YUV420P || frame.colorRange === AVCOL_RANGE_JPEG) {
+    if (frame.format !== AV_PIX_FMT_YUV420P && frame.format !== AV_PIX_FMT_YUVJ420P) {
       source = this.#convert(frame);
       this.converted++;
     }

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { depacketizerFor, FrameAssembler, type AssembledFrame, type DepacketizedFrame } from '../depacketize/index.js';
 import type { I420Frame } from '../media-frames.js';
+import { FrameNumbering } from '../rtp/frame-numbering.js';
 import { NackTracker } from '../rtp/nack-tracker.js';
 import { ReceiveStats } from '../rtp/receive-stats.js';
 import { ReorderBuffer, type ReorderOutput } from '../rtp/reorder-buffer.js';
@@ -76,6 +77,7 @@ export class VideoReceiver {
   #stats: ReceiveStats | undefined;
   #reorder: ReorderBuffer<RtpPacket>;
   #nack: NackTracker;
+  #numbering = new FrameNumbering();
   #waitingForKeyframe = true;
   #lastPliMs = -Infinity;
   #lastRtcpMs = -Infinity;
@@ -162,6 +164,7 @@ export class VideoReceiver {
       this.#reorder = this.#newReorder();
       this.#nack = this.#newNack();
       this.#assembler.reset();
+      this.#numbering = new FrameNumbering();
     }
     this.#mediaSsrc = ssrc;
     this.#stats = new ReceiveStats(ssrc, 90_000);
@@ -188,6 +191,8 @@ export class VideoReceiver {
   }
 
   #onAssembled(frame: AssembledFrame<DepacketizedFrame>): void {
+    // Every frame is numbered, decodable or not, so that the numbers of later frames stay the sender's.
+    const frameNumber = this.#numbering.numberFor(frame.timestamp, frame.lostBefore > 0);
     if (!frame.complete) {
       this.counters.framesDropped++;
       this.requestKeyframe();
@@ -207,7 +212,7 @@ export class VideoReceiver {
     }
     for (const f of r.frames) {
       this.counters.framesDecoded++;
-      this.#opts.onFrame({ ...f, rtpTimestamp: frame.timestamp });
+      this.#opts.onFrame({ ...f, rtpTimestamp: frame.timestamp, frameNumber });
     }
   }
 }
