@@ -28,7 +28,30 @@ export interface ServerMetricsOptions {
   poolQueue?: () => PoolQueueStats;
   /** Node's process metrics (CPU, memory, GC, event-loop lag `nodejs_eventloop_lag_*`); default true. */
   defaultMetrics?: boolean;
+  /** Read at scrape time for `sightline_video_*_total`: the engine's receive-path totals, where it has them. */
+  videoReceive?: () => VideoReceiveTotals;
 }
+
+/** Receive-path totals of every video track since the process started (the ndc engine counts them). */
+export interface VideoReceiveTotals {
+  packets: number;
+  retransmissions: number;
+  nacks: number;
+  plis: number;
+  framesDecoded: number;
+  framesDropped: number;
+  decodeErrors: number;
+}
+
+const VIDEO_COUNTERS: Array<[keyof VideoReceiveTotals, string, string]> = [
+  ['packets', 'sightline_video_packets_received_total', 'RTP packets received on video tracks (retransmissions included)'],
+  ['retransmissions', 'sightline_video_retransmissions_received_total', 'Retransmitted packets (RTX) received on video tracks'],
+  ['nacks', 'sightline_video_nacks_sent_total', 'NACK packets sent to video senders (each asks for one or more lost packets)'],
+  ['plis', 'sightline_video_plis_sent_total', 'Keyframe requests (PLI) sent to video senders'],
+  ['framesDecoded', 'sightline_video_frames_decoded_total', 'Video frames decoded'],
+  ['framesDropped', 'sightline_video_frames_undecodable_total', 'Video frames not decoded: packets lost for good, or waiting for a keyframe after that'],
+  ['decodeErrors', 'sightline_video_decode_errors_total', 'Video frames the decoder failed on (a keyframe is requested)'],
+];
 
 /** Latency buckets (seconds) for 1 ms – 2 s. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2];
@@ -115,6 +138,20 @@ export class ServerMetrics implements SessionObserver {
       labelNames: ['pool'],
       registers,
     });
+    const videoReceive = opts.videoReceive;
+    if (videoReceive) {
+      for (const [field, name, help] of VIDEO_COUNTERS) {
+        new Counter({
+          name,
+          help,
+          registers,
+          collect() {
+            this.reset();
+            this.inc(videoReceive()[field]);
+          },
+        });
+      }
+    }
     const poolQueue = opts.poolQueue;
     if (poolQueue) {
       const gauge = (name: string, help: string, read: (q: PoolQueueStats) => number) =>

@@ -47,6 +47,19 @@ export interface VideoReceiverCounters {
   decodeErrors: number;
 }
 
+/** The same counters summed over every video track of the process since it started (for /metrics). */
+export const VIDEO_RECEIVE_TOTALS: VideoReceiverCounters = {
+  packets: 0,
+  retransmissions: 0,
+  ignored: 0,
+  nacks: 0,
+  plis: 0,
+  framesIn: 0,
+  framesDecoded: 0,
+  framesDropped: 0,
+  decodeErrors: 0,
+};
+
 const RTCP_INTERVAL_MS = 500;
 const PLI_MIN_INTERVAL_MS = 300;
 
@@ -96,17 +109,17 @@ export class VideoReceiver {
     if (this.#closed) return;
     if (isRtcp(buf)) return this.#onRtcp(buf, nowMs);
     let p = parseRtpPacket(buf);
-    if (!p) return void this.counters.ignored++;
+    if (!p) return void this.#count('ignored');
     let retransmission = false;
     if (this.#rtx.has(p.payloadType)) {
-      if (this.#mediaSsrc === undefined || p.payload.length < 2) return void this.counters.ignored++; // padding probes
+      if (this.#mediaSsrc === undefined || p.payload.length < 2) return void this.#count('ignored'); // padding probes
       p = unwrapRtx(p, this.#rtx, this.#mediaSsrc);
-      if (!p) return void this.counters.ignored++;
+      if (!p) return void this.#count('ignored');
       retransmission = true;
-      this.counters.retransmissions++;
-    } else if (p.payloadType !== this.#opts.payloadType) return void this.counters.ignored++;
+      this.#count('retransmissions');
+    } else if (p.payloadType !== this.#opts.payloadType) return void this.#count('ignored');
     if (p.ssrc !== this.#mediaSsrc) this.#newSource(p.ssrc);
-    this.counters.packets++;
+    this.#count('packets');
     this.#stats!.onPacket(p.sequenceNumber, p.timestamp, nowMs, retransmission);
     this.#nack.onPacket(p.sequenceNumber, nowMs);
     for (const out of this.#reorder.push(p.sequenceNumber, p, nowMs)) this.#release(out);
@@ -118,7 +131,7 @@ export class VideoReceiver {
     for (const out of this.#reorder.poll(nowMs)) this.#release(out);
     const n = this.#nack.poll(nowMs);
     if (n.nack.length > 0) {
-      this.counters.nacks++;
+      this.#count('nacks');
       this.#opts.sendRtcp(buildNack({ senderSsrc: this.#senderSsrc, mediaSsrc: this.#mediaSsrc, seqs: n.nack }));
     }
     if (n.requestKeyframe) this.requestKeyframe(nowMs);
@@ -139,8 +152,13 @@ export class VideoReceiver {
     this.#waitingForKeyframe = true;
     if (this.#mediaSsrc === undefined || nowMs - this.#lastPliMs < PLI_MIN_INTERVAL_MS) return;
     this.#lastPliMs = nowMs;
-    this.counters.plis++;
+    this.#count('plis');
     this.#opts.sendRtcp(buildPli({ senderSsrc: this.#senderSsrc, mediaSsrc: this.#mediaSsrc }));
+  }
+
+  #count(key: keyof VideoReceiverCounters): void {
+    this.counters[key]++;
+    VIDEO_RECEIVE_TOTALS[key]++;
   }
 
   close(): void {
@@ -194,24 +212,24 @@ export class VideoReceiver {
     // Every frame is numbered, decodable or not, so that the numbers of later frames stay the sender's.
     const frameNumber = this.#numbering.numberFor(frame.timestamp, frame.lostBefore > 0);
     if (!frame.complete) {
-      this.counters.framesDropped++;
+      this.#count('framesDropped');
       this.requestKeyframe();
       return;
     }
     if (this.#waitingForKeyframe && !frame.keyframe) {
-      this.counters.framesDropped++;
+      this.#count('framesDropped');
       this.requestKeyframe();
       return;
     }
     this.#waitingForKeyframe = false;
-    this.counters.framesIn++;
+    this.#count('framesIn');
     const r = this.#opts.decoder.decode(frame.data, frame.timestamp, frame.keyframe);
     if (r.error !== undefined) {
-      this.counters.decodeErrors++;
+      this.#count('decodeErrors');
       this.requestKeyframe();
     }
     for (const f of r.frames) {
-      this.counters.framesDecoded++;
+      this.#count('framesDecoded');
       this.#opts.onFrame({ ...f, rtpTimestamp: frame.timestamp, frameNumber });
     }
   }
