@@ -297,10 +297,11 @@ export class SightlineSession {
     });
   }
 
-  /** Negotiates a new session on `link` and waits until it is connected. */
-  async #open(link: PeerLink): Promise<void> {
+  /** Negotiates a new session on `link` (or resumes `resumeId` on it) and waits until it is connected. */
+  async #open(link: PeerLink, resumeId?: string): Promise<void> {
     this.#wire(link);
     await link.negotiate({
+      ...(resumeId ? { sessionId: resumeId } : {}),
       userId: this.#opts.userId,
       processor: this.#processor,
       params: this.#params,
@@ -429,6 +430,13 @@ export class SightlineSession {
             await this.#link.negotiate({ sessionId: this.#link.sessionId }, true);
             await this.#link.whenOpen(5000);
             this.#lastHeard = now();
+          } else if (attempt === 1 && this.#link.sessionId) {
+            // A new connection that resumes the same session (same id, processor, params, counters): for servers
+            // whose engine cannot restart ICE in place, and networks where the old connection cannot come back.
+            const old = this.#link;
+            this.#link = this.#newLink(this.#opts.iceServers ?? (await fetchIceServers(this.#opts.url, this.#opts.apiKey)));
+            old.close();
+            await this.#open(this.#link, old.sessionId);
           } else {
             const old = this.#link;
             // Ended on the server first (it may already have ended it: then it answers the final counters).

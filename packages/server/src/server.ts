@@ -13,6 +13,7 @@ import { createNdcEngine } from './engine/ndc/ndc-engine.js';
 import { ffmpegDecoder } from './engine/ndc/ndc-codecs.js';
 import { opusReceiver } from './engine/ndc/audio-receiver.js';
 import { VIDEO_RECEIVE_TOTALS } from './engine/ndc/video-receiver.js';
+import { VIDEO_SEND_TOTALS } from './engine/ndc/video-sender.js';
 import { checkDevice } from './models/device-check.js';
 import { InferencePool } from './models/inference-pool.js';
 import { readLabelsFile } from './models/labels-file.js';
@@ -148,7 +149,7 @@ async function assemble(
       const l = pool.load();
       return { depth: l.queued, oldestAgeMs: l.oldestQueuedMs, pending: l.pending, waitMs: l.waitMs };
     },
-    ...(config.engine === 'ndc' ? { videoReceive: () => VIDEO_RECEIVE_TOTALS } : {}),
+    ...(config.engine === 'ndc' ? { videoReceive: () => VIDEO_RECEIVE_TOTALS, videoSend: () => VIDEO_SEND_TOTALS } : {}),
   });
   poolEvents.died = (err) => {
     metrics.onWorkerDied('inference');

@@ -80,7 +80,7 @@ export const webrtcRoutes: FastifyPluginAsyncZod<WebrtcRoutesOptions> = async (a
         const live = sessions.get(offer.session_id);
         if (!live || live.keyId !== req.keyId || live.closed) throw Errors.sessionNotFound(offer.session_id);
 
-        const sdp = await live.renegotiate(offer.sdp);
+        const sdp = await sessions.reconnect(live, offer.sdp);
         req.log.info({ session_id: live.id, renegotiations: live.renegotiations }, 'session renegotiated');
         const res: Answer = { sdp, type: 'answer', session_id: live.id, processor: live.processorName };
         return reply.send(res);

@@ -56,6 +56,11 @@ export interface SessionPeer {
 /** The WebRTC half of a peer: offer/answer, ICE candidates, outgoing video. */
 export interface SignalingPeer {
   /**
+   * Whether `answer()` may be called again on a live connection to restart ICE in place. Where not (libdatachannel),
+   * a reconnecting client's new connection resumes the session on a new peer instead.
+   */
+  readonly restartsIce: boolean;
+  /**
    * Applies the client's offer and returns the answer SDP: once ICE gathering completes (or times out), or at once
    * with `trickle` (candidates then come from `takeLocalCandidates`).
    */

@@ -50,6 +50,7 @@ class WrtcChannel implements EngineChannel {
 }
 
 class WrtcPeer implements EnginePeer {
+  readonly restartsIce = true;
   onVideoFrame: EnginePeer['onVideoFrame'];
   onAudioFrame: EnginePeer['onAudioFrame'];
   onChannel: EnginePeer['onChannel'];

@@ -30,7 +30,26 @@ export interface ServerMetricsOptions {
   defaultMetrics?: boolean;
   /** Read at scrape time for `sightline_video_*_total`: the engine's receive-path totals, where it has them. */
   videoReceive?: () => VideoReceiveTotals;
+  /** Read at scrape time: the engine's send-path totals (video back, WHEP), where it has them. */
+  videoSend?: () => VideoSendTotals;
 }
+
+/** Send-path totals of every outgoing video track since the process started (the ndc engine counts them). */
+export interface VideoSendTotals {
+  framesSent: number;
+  keyframes: number;
+  nacksReceived: number;
+  packetsRetransmitted: number;
+  plisReceived: number;
+}
+
+const VIDEO_SEND_COUNTERS: Array<[keyof VideoSendTotals, string, string]> = [
+  ['framesSent', 'sightline_video_frames_sent_total', 'Video frames encoded and sent (video back, WHEP viewers)'],
+  ['keyframes', 'sightline_video_keyframes_sent_total', 'Keyframes sent (the first of a track, after a PLI/FIR or a size change)'],
+  ['nacksReceived', 'sightline_video_nacks_received_total', 'NACKs received from viewers'],
+  ['packetsRetransmitted', 'sightline_video_packets_retransmitted_total', 'Packets resent on a NACK'],
+  ['plisReceived', 'sightline_video_plis_received_total', 'Keyframe requests (PLI) received from viewers'],
+];
 
 /** Receive-path totals of every video track since the process started (the ndc engine counts them). */
 export interface VideoReceiveTotals {
@@ -148,6 +167,20 @@ export class ServerMetrics implements SessionObserver {
           collect() {
             this.reset();
             this.inc(videoReceive()[field]);
+          },
+        });
+      }
+    }
+    const videoSend = opts.videoSend;
+    if (videoSend) {
+      for (const [field, name, help] of VIDEO_SEND_COUNTERS) {
+        new Counter({
+          name,
+          help,
+          registers,
+          collect() {
+            this.reset();
+            this.inc(videoSend()[field]);
           },
         });
       }

@@ -81,6 +81,11 @@ export class OutputRouter<R extends string = string> {
     return this.#channels.length;
   }
 
+  /** The session moved to a new connection: the old one's channels are gone (results wait for the new ones). */
+  dropChannels(): void {
+    this.#channels.length = 0;
+  }
+
   /** Follows the messages (after those that waited for a reader); returns the unsubscribe function. */
   watch(w: OutputWatcher<R>): () => void {
     this.#watchers.add(w);
@@ -149,6 +154,12 @@ export class OutputRouter<R extends string = string> {
   }
 
   /** Whether processed frames have anywhere to go (video back, viewers): the pipeline keeps a copy only then. */
+  /** The session's connection was replaced (a resume): processed video now goes to the new one's output. */
+  replaceVideoOut(out: VideoOutput | undefined): void {
+    this.#opts.videoOut?.stop();
+    this.#opts.videoOut = out;
+  }
+
   get wantsFrames(): boolean {
     return this.#viewers.size > 0 || this.#opts.videoOut !== undefined;
   }

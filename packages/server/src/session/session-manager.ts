@@ -161,6 +161,22 @@ export class SessionManager {
   }
 
   /**
+   * An offer for a live session (`session_id`): an ICE restart on its current connection where the client kept it and
+   * the engine can, else the session resumes on a new connection (same id, processor, params and counters).
+   */
+  async reconnect(session: Session, offerSdp: string): Promise<string> {
+    if (session.restartsInPlace(offerSdp)) return session.renegotiate(offerSdp);
+    if (session.sameConnection(offerSdp)) {
+      throw new SightlineError(
+        'not_implemented',
+        "this server's media engine cannot restart ICE on a live connection: offer from a new connection with session_id to resume the session",
+      );
+    }
+    const peer = this.#opts.engine.createPeer(this.#opts.peer);
+    return session.resume(peer, offerSdp, session.videoBack ? peer.addVideoOutput() : undefined);
+  }
+
+  /**
    * A session over a transport without WebRTC (the WebSocket bridge): same checks and limits as `create`, with `peer`
    * as its transport; `peer.start()` is called once the session listens to it. Throws like `create`.
    */

@@ -75,7 +75,12 @@ export class Session {
   recordingDone: Promise<RecordingSummary | undefined> = Promise.resolve(undefined);
 
   readonly #opts: SessionOptions;
-  readonly #peer: SessionPeer;
+  #peer: SessionPeer;
+  #signalingPeer: SignalingPeer | undefined;
+  /** The DTLS fingerprint of the offer the current connection answered: the same client connection offers it again. */
+  #offerFingerprint: string | undefined;
+  /** The client asked for its video back (mode video/both): a resumed connection sends it too. */
+  readonly videoBack: boolean;
   readonly #pipeline: FramePipeline;
   /** Where messages go: the DataChannel, watchers, the recording's log; held while no one can read. */
   readonly #router: OutputRouter<EndReason>;
@@ -104,6 +109,8 @@ export class Session {
     this.keyId = opts.keyId;
     this.userId = opts.userId;
     this.#peer = opts.peer;
+    this.#signalingPeer = opts.signaling;
+    this.videoBack = opts.videoOut !== undefined;
     this.#observers = opts.observers ?? [];
     this.info = {
       id: opts.id,
@@ -154,15 +161,55 @@ export class Session {
       };
       return stream;
     });
-    this.#peer.onVideoFrame = (frame) => this.#pushVideo(frame);
-    this.#peer.onAudioFrame = (chunk) => {
+    this.#attach(this.#peer);
+  }
+
+  /** Listens to a connection's media, channels and state. */
+  #attach(peer: SessionPeer): void {
+    peer.onVideoFrame = (frame) => this.#pushVideo(frame);
+    peer.onAudioFrame = (chunk) => {
       const at = Date.now();
       this.#audioMs += (chunk.samples.length / chunk.channels / chunk.sampleRate) * 1000;
-      opts.recorder?.writeAudio(chunk, at);
+      this.#opts.recorder?.writeAudio(chunk, at);
       for (const s of this.#audio) s.push(chunk, at);
     };
-    this.#peer.onChannel = (ch) => this.#adoptChannel(ch);
-    this.#peer.onStateChange = (state) => this.#onPeerState(state);
+    peer.onChannel = (ch) => this.#adoptChannel(ch);
+    peer.onStateChange = (state) => {
+      if (peer === this.#peer) this.#onPeerState(state);
+    };
+  }
+
+  /**
+   * Whether an offer for this live session restarts ICE on the current connection (the same client connection: same
+   * DTLS fingerprint, and an engine that can), rather than being a new connection that resumes the session.
+   */
+  restartsInPlace(offerSdp: string): boolean {
+    return this.#signalingPeer?.restartsIce === true && this.sameConnection(offerSdp);
+  }
+
+  /** Whether an offer comes from the client connection the session is on (the same DTLS fingerprint). */
+  sameConnection(offerSdp: string): boolean {
+    return this.#offerFingerprint !== undefined && fingerprintOf(offerSdp) === this.#offerFingerprint;
+  }
+
+  /**
+   * Moves the session onto a new connection (a client that reconnected with a new peer connection, or an engine
+   * that cannot restart ICE in place): same id, processor, params and counters; the old connection is closed.
+   * Answers the offer on the new one.
+   */
+  async resume(peer: EnginePeer, offerSdp: string, videoOut: VideoOutput | undefined): Promise<string> {
+    if (this.closed) throw new SightlineError('session_not_found', `session "${this.id}" has ended`);
+    const old = this.#peer;
+    old.onVideoFrame = old.onAudioFrame = old.onChannel = old.onStateChange = undefined;
+    this.#peer = peer;
+    this.#signalingPeer = peer;
+    this.#attach(peer);
+    this.#router.dropChannels();
+    this.#framesChannel = undefined;
+    this.#router.replaceVideoOut(videoOut);
+    old.close();
+    this.#renegotiations++;
+    return this.answer(offerSdp);
   }
 
   get closed(): boolean {
@@ -181,6 +228,7 @@ export class Session {
   /** Applies the offer and returns the answer SDP (at once with `trickle`); starts the connect timeout. */
   async answer(offerSdp: string, trickle = false): Promise<string> {
     const sdp = await this.#signaling().answer(offerSdp, trickle);
+    this.#offerFingerprint = fingerprintOf(offerSdp);
     if (!this.closed && this.#peer.state !== 'connected') {
       this.#arm(this.#opts.connectTimeoutMs, 'connect_timeout');
     }
@@ -325,9 +373,9 @@ export class Session {
 
   /** The WebRTC half of the peer; a session over another transport has none (a clear 501, not a crash). */
   #signaling(): SignalingPeer {
-    if (!this.#opts.signaling)
+    if (!this.#signalingPeer)
       throw new SightlineError('not_implemented', `session ${this.id} has no WebRTC connection (${this.info.transport}): no SDP or ICE to exchange`);
-    return this.#opts.signaling;
+    return this.#signalingPeer;
   }
 
   #arm(ms: number, reason: EndReason): void {
@@ -439,4 +487,9 @@ export class Session {
     notifyObservers(this.#observers, (o) => o.paramsChanged?.(this.info, out.name, this.info.params, Date.now()));
     this.#deliver(out.ack, false, ch);
   }
+}
+
+/** The DTLS fingerprint an SDP names (session or first media level). */
+function fingerprintOf(sdp: string): string | undefined {
+  return /^a=fingerprint:(.+)$/m.exec(sdp)?.[1]?.trim().toLowerCase();
 }

@@ -170,6 +170,38 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     assert.equal(other.json().error.code, 'session_not_found');
   });
 
+  test('a new connection offering session_id resumes the session: same id, processor, params, counters; the old one is closed', async () => {
+    const { peer, id } = await open({ processor: 'stats', params: { step: 8 } });
+    peer.startSending(astronaut, 30);
+    await peer.waitFor((m) => m.type === 'result');
+    peer.stopSending();
+    const before = server.sessions.get(id)!.summary();
+    // A second client connection (new DTLS fingerprint): what a reconnecting client, or an engine that cannot restart
+    // ICE in place, does.
+    const next = new NodePeer();
+    peers.push(next);
+    const r = await server.app.inject({
+      method: 'POST',
+      url: '/webrtc/offer',
+      headers: { 'content-type': 'application/json', 'api-key': KEY },
+      payload: JSON.stringify({ sdp: await next.offer(), type: 'offer', session_id: id }),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().session_id, id);
+    assert.equal(r.json().processor, 'stats');
+    await next.accept(r.json().sdp);
+    await next.channelOpen();
+    next.startSending(astronaut, 30);
+    const result = await next.waitFor((m) => m.type === 'result');
+    next.stopSending();
+    assert.equal(result.processor, 'stats');
+    const live = server.sessions.get(id)!;
+    assert.ok(live.summary().frames_received > before.frames_received, 'counters continue');
+    assert.equal(live.renegotiations, 1);
+    assert.deepEqual(live.params, { step: 8 });
+    assert.equal(server.sessions.get(id), live, 'still one session');
+  });
+
   test('a client that opens its DataChannel late gets the results made before (the newest 32; older ones counted)', async () => {
     // Video first, no DataChannel: the session runs and its results have no reader.
     const peer = new NodePeer({ channel: false });

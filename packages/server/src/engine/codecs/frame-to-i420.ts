@@ -28,8 +28,11 @@ export class FrameToI420 {
       source = this.#convert(frame);
       this.converted++;
     }
-    // av_image_copy_to_buffer with alignment 1: the planes packed back to back.
-    const data = source.toBuffer();
+    // av_image_copy_to_buffer with alignment 1: the planes packed back to back. node-av gives a Buffer that owns its
+    // whole ArrayBuffer; the frame carries a plain Uint8Array over it, since Buffer's slice() is a view, not the copy
+    // that consumers keep (the pipeline copies a frame whose buffer the processor may transfer to a worker).
+    const buf = source.toBuffer();
+    const data = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     if (source !== frame) source.unref();
     return { width: frame.width, height: frame.height, data, rtpTimestamp };
   }

@@ -1,5 +1,8 @@
+import { randomInt } from 'node:crypto';
 import nodeDataChannel, { type DataChannel, type IceServer, type PeerConnection, type Track } from 'node-datachannel';
 import { announceIp } from '../announce-ip.js';
+import { isRtcp } from '../rtp/rtp-packet.js';
+import type { I420Frame } from '../media-frames.js';
 import { AnswerFailedError, InvalidOfferError, type EnginePeer, type PeerOptions, type PeerState, type VideoOutput } from '../media-engine.js';
 import { chooseAudioCodec, chooseVideoCodec, offeredVideoNames, UnsupportedCodecError, type VideoCodec } from './codec-choice.js';
 import { NdcChannel } from './ndc-channel.js';
@@ -7,11 +10,15 @@ import { release, retain } from './native-lifetime.js';
 import { parseOfferMedia } from './offer-media.js';
 import type { AudioReceiverFactory, VideoDecoderFactory } from './ndc-engine.js';
 import { VideoReceiver } from './video-receiver.js';
+import { VideoSender, type FrameEncoderFactory, type VideoSenderCounters } from './video-sender.js';
 
 export interface NdcPeerOptions extends PeerOptions {
   videoCodecs: readonly VideoCodec[];
   maxBitrateBps: number;
   createDecoder: VideoDecoderFactory;
+  /** Encoders for the video sent (video back, WHEP), and the codecs this build can encode. */
+  createEncoder: FrameEncoderFactory;
+  encodableCodecs: readonly VideoCodec[];
   createAudioReceiver: AudioReceiverFactory | undefined;
   /** Listen for every session on one UDP port (libdatachannel's ICE UDP mux) instead of a port per session. */
   iceUdpMux: boolean;
@@ -48,6 +55,8 @@ function iceServersOf(servers: PeerOptions['iceServers']): Array<string | IceSer
  * client's. `close()` frees the native connection at once.
  */
 export class NdcPeer implements EnginePeer {
+  /** libdatachannel rejects an offer with new ICE credentials on a live connection: sessions resume on a new peer. */
+  readonly restartsIce = false;
   onVideoFrame: EnginePeer['onVideoFrame'];
   onAudioFrame: EnginePeer['onAudioFrame'];
   onChannel: EnginePeer['onChannel'];
@@ -57,6 +66,9 @@ export class NdcPeer implements EnginePeer {
   readonly #channels = new Set<NdcChannel>();
   readonly #tracks = new Set<Track>();
   readonly #receivers = new Set<VideoReceiver>();
+  readonly #senders = new Set<VideoSender>();
+  /** Outputs asked for before the answer; each takes the first video section that can carry it. */
+  readonly #outputs: NdcVideoOutput[] = [];
   readonly #closers = new Set<() => void>();
   readonly #gathered: Promise<void>;
   #pendingCandidates: Array<{ mid: string | null; candidate: string }> = [];
@@ -101,18 +113,28 @@ export class NdcPeer implements EnginePeer {
     return this.#closed ? 'closed' : this.#state;
   }
 
+  /**
+   * An outgoing video stream, sent on the first video section of the offer that can take it: a `sendrecv` one (the
+   * video back, on the same track the client's video arrives on) or a `recvonly` one (a WHEP viewer). Frames given to
+   * it before the connection is up are dropped; with no such section, all of them are.
+   */
   addVideoOutput(): VideoOutput {
-    throw new AnswerFailedError('the node-datachannel engine does not send video yet');
+    const output = new NdcVideoOutput();
+    if (!this.#answered && !this.#closed) this.#outputs.push(output);
+    return output;
   }
 
   async answer(offerSdp: string, trickle = false): Promise<string> {
-    if (this.#answered) throw new AnswerFailedError('renegotiation (ICE restart) is not supported by this engine yet');
+    if (this.#answered) throw new AnswerFailedError('this engine cannot renegotiate a live connection (resume the session on a new one)');
     this.#answered = true;
     const sections = parseOfferMedia(offerSdp);
     for (const section of sections) {
-      if (section.rejected || section.direction === 'inactive' || section.direction === 'recvonly') continue;
-      if (section.kind === 'video') this.#receiveVideo(section);
-      else if (section.kind === 'audio') this.#receiveAudio(section);
+      if (section.rejected || section.direction === 'inactive') continue;
+      if (section.kind === 'video') {
+        const receive = section.direction !== 'recvonly';
+        const output = section.direction !== 'sendonly' ? this.#outputs.find((o) => !o.attached) : undefined;
+        if (receive || output) this.#video(section, receive, output);
+      } else if (section.kind === 'audio' && section.direction !== 'recvonly') this.#receiveAudio(section);
     }
     try {
       this.#pc.setRemoteDescription(offerSdp, 'offer');
@@ -127,7 +149,7 @@ export class NdcPeer implements EnginePeer {
     if (this.#closed) throw new AnswerFailedError('the peer connection closed while answering');
     const sdp = this.#pc.localDescription()?.sdp;
     if (!sdp) throw new AnswerFailedError('the engine produced no local description');
-    if (this.#receivers.size > 0) this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    if (this.#receivers.size > 0 || this.#senders.size > 0) this.#timer = setInterval(() => this.#tick(), TICK_MS);
     return this.#opts.announcedIp ? announceIp(sdp, this.#opts.announcedIp) : sdp;
   }
 
@@ -147,12 +169,19 @@ export class NdcPeer implements EnginePeer {
     return [...this.#receivers].map((r) => r.counters);
   }
 
+  /** Counters of every video track's send path (video back, WHEP). */
+  get videoSendCounters(): VideoSenderCounters[] {
+    return [...this.#senders].map((s) => s.counters);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     for (const r of this.#receivers) r.close();
     this.#receivers.clear();
+    for (const s of this.#senders) s.close();
+    this.#senders.clear();
     for (const c of this.#closers) c();
     this.#closers.clear();
     for (const ch of this.#channels) ch.detach();
@@ -176,34 +205,63 @@ export class NdcPeer implements EnginePeer {
   #tick(): void {
     const now = performance.now();
     for (const r of this.#receivers) r.tick(now);
+    for (const s of this.#senders) s.tick(now);
   }
 
-  #receiveVideo(section: ReturnType<typeof parseOfferMedia>[number]): void {
-    const chosen = chooseVideoCodec(section, this.#opts.videoCodecs);
-    if (!chosen) throw new UnsupportedCodecError(offeredVideoNames(section), this.#opts.videoCodecs);
-    const video = new nodeDataChannel.Video(section.mid, 'RecvOnly');
+  /**
+   * One video section: received (the client sends), sent (`output`: video back on a sendrecv section, a WHEP viewer
+   * on a recvonly one), or both on one track. The codec is the first of `--video-codecs` offered, among those this
+   * build can encode when something is sent; the answer carries it (+ RTX when offered) and, when sending, our SSRC.
+   */
+  #video(section: ReturnType<typeof parseOfferMedia>[number], receive: boolean, output: NdcVideoOutput | undefined): void {
+    const preference = output ? this.#opts.videoCodecs.filter((c) => this.#opts.encodableCodecs.includes(c)) : this.#opts.videoCodecs;
+    const chosen = chooseVideoCodec(section, preference);
+    if (!chosen) throw new UnsupportedCodecError(offeredVideoNames(section), preference);
+    const codec = chosen.codec as VideoCodec;
+    const video = new nodeDataChannel.Video(section.mid, receive && output ? 'SendRecv' : output ? 'SendOnly' : 'RecvOnly');
     const { pt, fmtp } = chosen.format;
-    if (fmtp) video.addVideoCodec(pt, chosen.codec, fmtp);
-    else if (chosen.codec === 'H264') video.addH264Codec(pt);
-    else if (chosen.codec === 'VP8') video.addVP8Codec(pt);
-    else if (chosen.codec === 'VP9') video.addVP9Codec(pt);
-    else if (chosen.codec === 'AV1') video.addAV1Codec(pt);
+    if (fmtp) video.addVideoCodec(pt, codec, fmtp);
+    else if (codec === 'H264') video.addH264Codec(pt);
+    else if (codec === 'VP8') video.addVP8Codec(pt);
+    else if (codec === 'VP9') video.addVP9Codec(pt);
+    else if (codec === 'AV1') video.addAV1Codec(pt);
     else video.addH265Codec(pt);
     if (chosen.rtxPt !== undefined) video.addRTXCodec(chosen.rtxPt, pt, 90_000);
+    // The browser finds our stream by this SSRC: libdatachannel sends no MID header extension.
+    const ssrc = randomInt(1, 0xffffffff);
+    if (output) video.addSSRC(ssrc, 'sightline', 'sightline', 'processed');
     const track = this.#addTrack(video);
-    const receiver = new VideoReceiver({
-      codec: chosen.codec as VideoCodec,
-      payloadType: pt,
-      rtxPayloadType: chosen.rtxPt,
-      decoder: this.#opts.createDecoder(chosen.codec as VideoCodec),
-      sendRtcp: (packet) => {
-        if (track.isOpen()) track.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
-      },
-      onFrame: (frame) => this.onVideoFrame?.(frame),
-      maxBitrateBps: this.#opts.maxBitrateBps,
+    const sendOnTrack = (packet: Uint8Array): boolean =>
+      track.isOpen() && track.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
+    const receiver = receive
+      ? new VideoReceiver({
+          codec,
+          payloadType: pt,
+          rtxPayloadType: chosen.rtxPt,
+          decoder: this.#opts.createDecoder(codec),
+          sendRtcp: sendOnTrack,
+          onFrame: (frame) => this.onVideoFrame?.(frame),
+          maxBitrateBps: this.#opts.maxBitrateBps,
+        })
+      : undefined;
+    if (receiver) this.#receivers.add(receiver);
+    let sender: VideoSender | undefined;
+    if (output) {
+      sender = new VideoSender({
+        codec,
+        payloadType: pt,
+        ssrc,
+        isOpen: () => track.isOpen(),
+        send: sendOnTrack,
+        createEncoder: this.#opts.createEncoder,
+      });
+      this.#senders.add(sender);
+      output.attach(sender);
+    }
+    track.onMessage((buf) => {
+      if (sender && isRtcp(buf)) sender.onRtcp(buf);
+      receiver?.onPacket(buf);
     });
-    this.#receivers.add(receiver);
-    track.onMessage((buf) => receiver.onPacket(buf));
   }
 
   #receiveAudio(section: ReturnType<typeof parseOfferMedia>[number]): void {
@@ -217,5 +275,30 @@ export class NdcPeer implements EnginePeer {
     if (!receiver) return;
     this.#closers.add(() => receiver.close());
     track.onMessage((buf) => receiver.onPacket(buf));
+  }
+}
+
+/** The `VideoOutput` handed out before the answer: frames go to its sender once one is attached. */
+class NdcVideoOutput implements VideoOutput {
+  #sender: VideoSender | undefined;
+  #stopped = false;
+
+  get attached(): boolean {
+    return this.#sender !== undefined;
+  }
+
+  attach(sender: VideoSender): void {
+    this.#sender = sender;
+    if (this.#stopped) sender.close();
+  }
+
+  send(frame: I420Frame): void {
+    if (!this.#stopped) this.#sender?.sendFrame(frame);
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#sender?.close();
   }
 }

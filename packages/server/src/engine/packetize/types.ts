@@ -10,8 +10,9 @@ export interface Packetizer {
   /**
    * The payloads of one frame (Annex B access unit for H.264/H.265, temporal unit in the low-overhead format for AV1,
    * one frame for VP8/VP9), in order; the last one carries the marker bit. Each is at most `maxPayloadSize` bytes.
+   * `size` is the picture's (VP9 writes it into a keyframe's scalability structure).
    */
-  packetize(frame: Uint8Array, keyframe: boolean): Uint8Array[];
+  packetize(frame: Uint8Array, keyframe: boolean, size?: { width: number; height: number }): Uint8Array[];
 }
 
 export interface PacketizerOptions {

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+import { createServer, type SightlineServer } from '../../src/server.js';
+import { exitWhenDone } from '../helpers/exit.js';
+import { readPngAsI420 } from '../helpers/images.js';
+import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
+import { astronautPng } from '../helpers/paths.js';
+
+const KEY = 'k';
+const astronaut = readPngAsI420(astronautPng);
+
+/**
+ * The libdatachannel engine in-process, against libwebrtc clients (wrtc, which offers VP8/VP9/AV1): results carry
+ * the RTP timestamp, a session resumes on a new connection (no in-place ICE restart), an offer with no codec the
+ * server decodes is refused at once, and the receive path is counted in /metrics.
+ */
+describe('the ndc engine (node-datachannel + FFmpeg) in-process', { timeout: 120_000 }, () => {
+  let server: SightlineServer;
+  const peers: NodePeer[] = [];
+  const open = (body: Record<string, unknown> = {}) => openNodeSession(server.app, KEY, peers, body);
+  const offer = async (sdp: string, extra: Record<string, unknown> = {}) =>
+    server.app.inject({
+      method: 'POST',
+      url: '/webrtc/offer',
+      headers: { 'content-type': 'application/json', 'api-key': KEY },
+      payload: JSON.stringify({ sdp, type: 'offer', ...extra }),
+    });
+
+  before(async () => {
+    server = await createServer(loadConfig(['--engine', 'ndc', '--workers', '1', '--log-level', 'silent'], { SIGHTLINE_API_KEYS: KEY }));
+  });
+  after(async () => {
+    for (const p of peers) p.close();
+    await server.close();
+    exitWhenDone();
+  });
+
+  test('results carry rtp_timestamp; frame ids count up from 0 with the timestamps', async () => {
+    const { peer } = await open({ processor: 'stats' });
+    peer.startSending(astronaut, 30);
+    for (let i = 0; i < 10; i++) await peer.waitFor((m) => m.type === 'result' && peer.messages.filter((x) => x.type === 'result').length > i);
+    peer.stopSending();
+    const results = peer.messages.filter((m) => m.type === 'result') as Array<{ frame_id: number; rtp_timestamp?: number }>;
+    assert.ok(
+      results.every((r) => Number.isInteger(r.rtp_timestamp)),
+      'every result names its RTP timestamp',
+    );
+    for (let i = 1; i < results.length; i++) {
+      const dt = (results[i]!.rtp_timestamp! - results[i - 1]!.rtp_timestamp!) >>> 0;
+      assert.ok(results[i]!.frame_id > results[i - 1]!.frame_id && dt > 0 && dt < 90_000, JSON.stringify(results.slice(i - 1, i + 1)));
+    }
+  });
+
+  test('an in-place ICE restart is refused (501); a new connection with session_id resumes the session', async () => {
+    const { peer, id } = await open({ processor: 'stats', params: { step: 8 } });
+    const restart = await offer(await peer.offer(true), { session_id: id });
+    assert.equal(restart.statusCode, 501, restart.body);
+    assert.equal(restart.json().error.code, 'not_implemented');
+    assert.match(restart.json().error.message, /new connection with session_id/);
+    const next = new NodePeer();
+    peers.push(next);
+    const r = await offer(await next.offer(), { session_id: id });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().session_id, id);
+    await next.accept(r.json().sdp);
+    await next.channelOpen();
+    next.startSending(astronaut, 30);
+    await next.waitFor((m) => m.type === 'result');
+    next.stopSending();
+    assert.equal(server.sessions.get(id)!.renegotiations, 1);
+    assert.deepEqual(server.sessions.get(id)!.params, { step: 8 });
+  });
+
+  test('an offer with no decodable video codec: 400 unsupported_codec at once, no session left', async () => {
+    const only = await createServer(
+      loadConfig(['--engine', 'ndc', '--workers', '1', '--log-level', 'silent', '--video-codecs', 'H264,H265'], { SIGHTLINE_API_KEYS: KEY }),
+    );
+    try {
+      const peer = new NodePeer();
+      peers.push(peer);
+      const t0 = performance.now();
+      const r = await only.app.inject({
+        method: 'POST',
+        url: '/webrtc/offer',
+        headers: { 'content-type': 'application/json', 'api-key': KEY },
+        payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer' }),
+      });
+      assert.ok(performance.now() - t0 < 1000, 'answered at once');
+      assert.equal(r.statusCode, 400, r.body);
+      assert.equal(r.json().error.code, 'unsupported_codec');
+      assert.match(r.json().error.message, /offered: VP8.*supported: H264, H265/);
+      assert.equal((await only.app.inject('/readyz')).json().sessions, 0);
+    } finally {
+      await only.close();
+    }
+  });
+
+  test('/metrics counts the receive path', async () => {
+    const text = (await server.app.inject('/metrics')).body;
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    assert.ok(value('sightline_video_packets_received_total') > 0, text.slice(0, 200));
+    assert.ok(value('sightline_video_frames_decoded_total') > 0);
+    assert.equal(value('sightline_video_decode_errors_total'), 0);
+  });
+});
