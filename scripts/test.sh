@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything the tests need — Debian packages when missing (chromium, ffmpeg, coturn, espeak-ng, and the seed's Python
+# Installs everything the tests need — Debian packages when missing (chromium, ffmpeg, coturn, espeak-ng, nftables, and the seed's Python
 # client: aiortc, aiohttp, opencv, av, dotenv; GStreamer's webrtcbin and x264enc with Python bindings), the npm dependencies — builds, and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+# nftables drops packets inside the packet-loss e2e test's own network namespace (the kernel has no netem).
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 /usr/bin/python3 -c 'import aiortc, aiohttp, cv2, av, dotenv' >/dev/null 2>&1 ||
   need+=(python3-aiortc python3-aiohttp python3-opencv python3-av python3-dotenv)
 # GStreamer's webrtcbin and x264enc, driven from Python (the H.264 publisher of the gst-h264 e2e test).
