@@ -72,6 +72,7 @@ interface Row {
   /** Chromium (capture, encoding, the page), all its processes. */
   browserCpuPerStream: number;
   hints: boolean;
+  engine: string;
   /** The frame size the server decoded, most common in the window. */
   frameSize: string;
   dropped: number;
@@ -79,8 +80,11 @@ interface Row {
   serverP50: number;
 }
 
-async function measure(processor: string, sessions: number, clip: string, hints = true): Promise<Row> {
-  const server = await startServerProcess(['--processor', processor, '--max-sessions', '8'], { SIGHTLINE_API_KEYS: KEY, SIGHTLINE_LOG_LEVEL: 'warn' });
+async function measure(processor: string, sessions: number, clip: string, hints = true, engine = 'wrtc'): Promise<Row> {
+  const server = await startServerProcess(['--processor', processor, '--max-sessions', '8', '--engine', engine], {
+    SIGHTLINE_API_KEYS: KEY,
+    SIGHTLINE_LOG_LEVEL: 'warn',
+  });
   const browser = await launchChromium(clip);
   try {
     const pages: Page[] = [];
@@ -133,6 +137,7 @@ async function measure(processor: string, sessions: number, clip: string, hints 
     const sizes = new Map<string, number>();
     for (const r of results) sizes.set(r.size, (sizes.get(r.size) ?? 0) + 1);
     return {
+      engine,
       processor,
       sessions,
       hints,
@@ -162,10 +167,13 @@ async function measure(processor: string, sessions: number, clip: string, hints 
 export async function runWebrtcBench(): Promise<void> {
   const clip = ensurePanClip();
   const rows: Row[] = [];
+  // Both media engines, same run: wrtc (libwebrtc) and ndc (libdatachannel + FFmpeg; Chromium sends H.264 to it).
   for (const processor of ['null', 'face']) {
-    for (const sessions of [1, 4]) {
-      process.stdout.write(`measuring ${processor} x${sessions}…\n`);
-      rows.push(await measure(processor, sessions, clip));
+    for (const sessions of processor === 'null' ? [1, 4, 8] : [1, 4]) {
+      for (const engine of ['wrtc', 'ndc']) {
+        process.stdout.write(`measuring ${processor} x${sessions} on ${engine}…\n`);
+        rows.push(await measure(processor, sessions, clip, true, engine));
+      }
     }
   }
   const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
@@ -173,19 +181,21 @@ export async function runWebrtcBench(): Promise<void> {
     `\nSightline bench — ${WINDOW_MS / 1000} s window after ${WARMUP_MS / 1000} s warm-up; clip 640x480 @ 30 fps; Chromium and server on one machine\n`,
   );
   console.log(
-    '| processor | sessions | results/s per stream | RTT p50 ms | RTT p95 ms | inference p50 ms | in pipeline p50 ms | server CPU % per stream | dropped (window) |',
+    '| engine | processor | sessions | results/s per stream | RTT p50 ms | RTT p95 ms | inference p50 ms | in pipeline p50 ms | server CPU % per stream | dropped (window) |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.processor} | ${r.sessions} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.inferenceP50, 2)} | ${f(r.serverP50, 2)} | ${f(r.cpuPerStream)} | ${r.dropped} |`,
+      `| ${r.engine} | ${r.processor} | ${r.sessions} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.inferenceP50, 2)} | ${f(r.serverP50, 2)} | ${f(r.cpuPerStream)} | ${r.dropped} |`,
     );
   }
-  console.log('\nRTT: encoded frame leaves Chromium → its result arrives on the DataChannel (per frame, matched by frame index).');
+  console.log(
+    '\nRTT: encoded frame leaves Chromium → its result arrives on the DataChannel (per frame; matched by RTP timestamp on ndc, by frame index on wrtc).',
+  );
   console.log('In pipeline: decoded frame reaches the pipeline → result built (slot wait + processing). Server CPU: all threads of the server process.');
 
   // Capture hints: the same face sessions with the SDK following the server's hint (default) and ignoring it.
-  const hinted = rows.filter((r) => r.processor === 'face');
+  const hinted = rows.filter((r) => r.processor === 'face' && r.engine === 'wrtc');
   const full: Row[] = [];
   for (const sessions of [1, 4]) {
     process.stdout.write(`measuring face x${sessions} without capture hints…\n`);

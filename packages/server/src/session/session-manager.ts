@@ -165,7 +165,8 @@ export class SessionManager {
    * the engine can, else the session resumes on a new connection (same id, processor, params and counters).
    */
   async reconnect(session: Session, offerSdp: string): Promise<string> {
-    if (session.restartsInPlace(offerSdp)) return session.renegotiate(offerSdp);
+    // A session over another transport (the WebSocket bridge) has no connection to restart or replace: 501.
+    if (!session.overWebRtc || session.restartsInPlace(offerSdp)) return session.renegotiate(offerSdp);
     if (session.sameConnection(offerSdp)) {
       throw new SightlineError(
         'not_implemented',

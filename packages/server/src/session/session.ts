@@ -187,6 +187,11 @@ export class Session {
     return this.#signalingPeer?.restartsIce === true && this.sameConnection(offerSdp);
   }
 
+  /** The session's transport is a WebRTC connection (not the WebSocket bridge). */
+  get overWebRtc(): boolean {
+    return this.#signalingPeer !== undefined;
+  }
+
   /** Whether an offer comes from the client connection the session is on (the same DTLS fingerprint). */
   sameConnection(offerSdp: string): boolean {
     return this.#offerFingerprint !== undefined && fingerprintOf(offerSdp) === this.#offerFingerprint;
