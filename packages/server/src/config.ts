@@ -187,7 +187,7 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
     env: 'SIGHTLINE_ENGINE',
     kind: 'string',
     help: 'media engine: wrtc (libwebrtc) or ndc (libdatachannel transport, FFmpeg codecs in-process)',
-    default: () => 'wrtc',
+    default: () => 'ndc',
   },
   videoCodecs: {
     flag: 'video-codecs',
