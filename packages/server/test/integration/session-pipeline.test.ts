@@ -210,49 +210,56 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
   });
 
   test('a client that opens its DataChannel late gets the results made before (the newest 32; older ones counted)', async () => {
-    // Video first, no DataChannel: the session runs and its results have no reader.
-    const peer = new NodePeer({ channel: false });
-    peers.push(peer);
-    const post = async (extra: Record<string, unknown>) => {
-      const r = await server.app.inject({
-        method: 'POST',
-        url: '/webrtc/offer',
-        headers: { 'content-type': 'application/json', 'api-key': KEY },
-        payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', processor: 'face', ...extra }),
-      });
-      assert.equal(r.statusCode, 200, r.body);
-      await peer.accept(r.json().sdp);
-      return r.json().session_id as string;
-    };
-    const id = await post({});
-    peer.startSending(astronaut, 30);
-    const session = server.sessions.get(id)!;
-    const deadline = Date.now() + 15_000;
-    while (session.summary().frames_processed < 45 && Date.now() < deadline) await sleep(50);
-    const processedBefore = session.summary().frames_processed;
-    assert.ok(processedBefore >= 45, `${processedBefore} frames processed`);
-    assert.equal(session.summary().results_sent, 0);
-    // Now the client opens its channel (a new offer on the same session adds it).
-    peer.openChannel('results');
-    await post({ session_id: id });
-    await peer.channelOpen();
-    await peer.waitFor((m) => m.type === 'result' && (m.frame_id as number) >= processedBefore + 5);
-    peer.stopSending();
-    const results = peer.messages.filter((m) => m.type === 'result').map((m) => m.frame_id as number);
-    // The held ones (the newest 32 when the channel opened) come first, then the live ones, all in order. Frames made
-    // while the new offer was answered were held too, so the first is at least as new as when we looked.
-    const first = results[0]!;
-    assert.ok(first > 0 && first >= processedBefore - 32, `first result delivered: frame ${first} (${processedBefore} processed before)`);
-    assert.deepEqual(
-      results,
-      [...results].sort((a, b) => a - b),
-    );
-    const summary = session.summary();
-    assert.equal(summary.results_held, 32);
-    assert.ok(summary.results_undelivered >= processedBefore - 32, `undelivered ${summary.results_undelivered} counts the evicted`);
-    // The capture hint made before the channel opened reached it too (astronaut.png is square: BlazeFace wants 256x256).
-    const hint = peer.messages.find((m) => m.type === 'capture_hint');
-    assert.deepEqual(hint, { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
+    // The client adds its channel by renegotiating its live connection, which only libwebrtc can: a wrtc server of its
+    // own (what is held and when it goes out is the session's, whatever the engine).
+    const server = await createServer(loadConfig(['--engine', 'wrtc', '--workers', '1', '--log-level', 'silent'], { SIGHTLINE_API_KEYS: KEY }));
+    try {
+      // Video first, no DataChannel: the session runs and its results have no reader.
+      const peer = new NodePeer({ channel: false });
+      peers.push(peer);
+      const post = async (extra: Record<string, unknown>) => {
+        const r = await server.app.inject({
+          method: 'POST',
+          url: '/webrtc/offer',
+          headers: { 'content-type': 'application/json', 'api-key': KEY },
+          payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', processor: 'face', ...extra }),
+        });
+        assert.equal(r.statusCode, 200, r.body);
+        await peer.accept(r.json().sdp);
+        return r.json().session_id as string;
+      };
+      const id = await post({});
+      peer.startSending(astronaut, 30);
+      const session = server.sessions.get(id)!;
+      const deadline = Date.now() + 15_000;
+      while (session.summary().frames_processed < 45 && Date.now() < deadline) await sleep(50);
+      const processedBefore = session.summary().frames_processed;
+      assert.ok(processedBefore >= 45, `${processedBefore} frames processed`);
+      assert.equal(session.summary().results_sent, 0);
+      // Now the client opens its channel (a new offer on the same session adds it).
+      peer.openChannel('results');
+      await post({ session_id: id });
+      await peer.channelOpen();
+      await peer.waitFor((m) => m.type === 'result' && (m.frame_id as number) >= processedBefore + 5);
+      peer.stopSending();
+      const results = peer.messages.filter((m) => m.type === 'result').map((m) => m.frame_id as number);
+      // The held ones (the newest 32 when the channel opened) come first, then the live ones, all in order. Frames made
+      // while the new offer was answered were held too, so the first is at least as new as when we looked.
+      const first = results[0]!;
+      assert.ok(first > 0 && first >= processedBefore - 32, `first result delivered: frame ${first} (${processedBefore} processed before)`);
+      assert.deepEqual(
+        results,
+        [...results].sort((a, b) => a - b),
+      );
+      const summary = session.summary();
+      assert.equal(summary.results_held, 32);
+      assert.ok(summary.results_undelivered >= processedBefore - 32, `undelivered ${summary.results_undelivered} counts the evicted`);
+      // The capture hint made before the channel opened reached it too (astronaut.png is square: BlazeFace wants 256x256).
+      const hint = peer.messages.find((m) => m.type === 'capture_hint');
+      assert.deepEqual(hint, { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
+    } finally {
+      await server.close();
+    }
   });
 
   test("capture hints: face asks for its model's view; a session that gets video back only for the fps", async () => {
