@@ -99,6 +99,21 @@ const KNOWN_CODES = new Set<string>(ErrorCode.options);
  * Only what summaries lack is counted as it happens, in `onMessage`: latency histograms (per result), errors by code
  * and audio events by type — a switch and one prom-client call per message.
  */
+/** Counters that report process totals kept elsewhere (the engine's), read at scrape time. */
+function totalsCounters<T>(list: Array<[keyof T, string, string]>, read: () => T, registers: Registry[]): void {
+  for (const [field, name, help] of list) {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(Number(read()[field]));
+      },
+    });
+  }
+}
+
 export class ServerMetrics implements SessionObserver {
   readonly registry = new Registry();
   readonly #live = new Map<string, { transport: Transport; source: SessionSource }>();
@@ -157,34 +172,8 @@ export class ServerMetrics implements SessionObserver {
       labelNames: ['pool'],
       registers,
     });
-    const videoReceive = opts.videoReceive;
-    if (videoReceive) {
-      for (const [field, name, help] of VIDEO_COUNTERS) {
-        new Counter({
-          name,
-          help,
-          registers,
-          collect() {
-            this.reset();
-            this.inc(videoReceive()[field]);
-          },
-        });
-      }
-    }
-    const videoSend = opts.videoSend;
-    if (videoSend) {
-      for (const [field, name, help] of VIDEO_SEND_COUNTERS) {
-        new Counter({
-          name,
-          help,
-          registers,
-          collect() {
-            this.reset();
-            this.inc(videoSend()[field]);
-          },
-        });
-      }
-    }
+    if (opts.videoReceive) totalsCounters(VIDEO_COUNTERS, opts.videoReceive, registers);
+    if (opts.videoSend) totalsCounters(VIDEO_SEND_COUNTERS, opts.videoSend, registers);
     const poolQueue = opts.poolQueue;
     if (poolQueue) {
       const gauge = (name: string, help: string, read: (q: PoolQueueStats) => number) =>

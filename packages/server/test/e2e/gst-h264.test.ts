@@ -1,3 +1,4 @@
+import { readSse } from '../helpers/sse.js';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -210,11 +211,11 @@ describe('H.264 from GStreamer webrtcbin (x264enc, not a browser) into --engine 
     await warmUp(server, clip);
     const url = server.url;
     const events: Array<{ event: string; data: Record<string, unknown> }> = [];
-    let sse: Promise<void> | undefined;
+    let sse: Promise<unknown> | undefined;
     const run = await runPublisher(['whip', url, KEY, clip, String(SEND_SECONDS), '--processor', 'face', '--wait-stdin'], (line, write) => {
       if (line.publisher !== 'session') return;
       // Subscribe before the first frame: the publisher holds it until this line.
-      sse = readSse(`${url}/sessions/${line.id as string}/events`, events, () => write('go\n'));
+      sse = readSse(`${url}/sessions/${line.id as string}/events`, { headers: { 'api-key': KEY }, timeoutMs: 60_000, events, onOpen: () => write('go\n') });
       sse.catch(() => undefined); // awaited below
     });
     await sse;
@@ -260,30 +261,3 @@ describe('H.264 from GStreamer webrtcbin (x264enc, not a browser) into --engine 
     }
   });
 });
-
-/**
- * Reads Server-Sent Events from `url` into `events` until the stream ends (the session's `end`); `onOpen` runs once the
- * server has answered, i.e. once this reader is subscribed. Resolves when the stream ends, or after 60 s.
- */
-async function readSse(url: string, events: Array<{ event: string; data: Record<string, unknown> }>, onOpen: () => void): Promise<void> {
-  const res = await fetch(url, { headers: { 'api-key': KEY }, signal: AbortSignal.timeout(60_000) });
-  assert.equal(res.status, 200);
-  onOpen();
-  const decoder = new TextDecoder();
-  let buf = '';
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-      }
-    }
-  } catch (err) {
-    if ((err as Error).name !== 'TimeoutError' && (err as Error).name !== 'AbortError') throw err;
-  }
-}

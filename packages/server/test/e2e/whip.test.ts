@@ -1,3 +1,4 @@
+import { readSse } from '../helpers/sse.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,32 +13,6 @@ const whipClientSource = readFileSync(createRequire(import.meta.url).resolve('wh
 type Msg = { type: string; boxes?: Array<{ box: [number, number, number, number] }>; width?: number; reason?: string };
 
 const onFace = (m: Msg) => m.boxes?.length === 1 && onClipFace(m.boxes[0]!.box, m.width);
-
-/** Reads Server-Sent Events from `url` for `ms` (or until the stream ends). */
-async function readSse(url: string, ms: number, headers: Record<string, string>): Promise<Array<{ event: string; data: Msg }>> {
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(ms) });
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-  const events: Array<{ event: string; data: Msg }> = [];
-  const decoder = new TextDecoder();
-  let buf = '';
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) as Msg });
-      }
-    }
-  } catch (err) {
-    if ((err as Error).name !== 'TimeoutError' && (err as Error).name !== 'AbortError') throw err;
-  }
-  return events;
-}
 
 describe('WHIP ingest from a third-party client (whip-whep in Chromium), results over SSE and WebSocket', { timeout: 120_000 }, () => {
   let fx: E2eFixture;
@@ -73,7 +48,7 @@ describe('WHIP ingest from a third-party client (whip-whep in Chromium), results
     const wsMessages: Msg[] = [];
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/sessions/${id}/ws`, { headers: { authorization: `Bearer ${KEY}` } });
     ws.on('message', (d) => wsMessages.push(JSON.parse(String(d)) as Msg));
-    const sse = await readSse(`${server.url}/sessions/${id}/events`, 3000, { 'api-key': KEY });
+    const sse = await readSse<Msg>(`${server.url}/sessions/${id}/events`, { headers: { 'api-key': KEY }, timeoutMs: 3000 });
     ws.close();
     const results = sse.filter((e) => e.event === 'result').map((e) => e.data);
     assert.ok(results.length >= 20, `${results.length} results over SSE`);
@@ -86,7 +61,7 @@ describe('WHIP ingest from a third-party client (whip-whep in Chromium), results
     assert.equal((await fetch(`${server.url}/sessions/${id}/events`, { headers: { 'api-key': 'nope' } })).status, 403);
 
     // DELETE (the client's stop) ends the session; SSE readers get `end`.
-    const ended = readSse(`${server.url}/sessions/${id}/events`, 10_000, { 'api-key': KEY });
+    const ended = readSse<Msg>(`${server.url}/sessions/${id}/events`, { headers: { 'api-key': KEY }, timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 300));
     await page.evaluate(() => (window as any).whip.stop());
     const tail = await ended;
