@@ -1,17 +1,22 @@
 /**
  * `npm run bench`: the runtime bench (inference pipeline vs raw onnxruntime, batching, event-loop delay), the media
  * bench (JPEG/WebP decoding, chunk reassembly, Sobel, VAD), the codecs bench (in-process libavcodec decode/encode per
- * codec) and the WebRTC bench (per-frame RTT and server CPU with real Chromium sessions).
- * BENCH_ONLY=runtime|media|codecs|webrtc runs one.
+ * codec), the WebRTC bench (per-frame RTT and server CPU with real Chromium sessions), the seed-client bench (the
+ * seed's Python client as publisher) and the connect bench (offer → first result, trickle and not).
+ * BENCH_ONLY=runtime|media|codecs|webrtc|seed|connect runs one.
  */
 import { runRuntimeBench } from './runtime-bench.js';
 import { runMediaBench } from './media-bench.js';
 import { runCodecsBench } from './codecs-bench.js';
 import { runWebrtcBench } from './webrtc-bench.js';
+import { runSeedBench } from './seed-bench.js';
+import { runConnectBench } from './connect-bench.js';
 
 const only = process.env.BENCH_ONLY;
 if (only === undefined || only === 'runtime') await runRuntimeBench();
 if (only === undefined || only === 'media') await runMediaBench();
 if (only === undefined || only === 'codecs') await runCodecsBench();
 if (only === undefined || only === 'webrtc') await runWebrtcBench();
+if (only === undefined || only === 'seed') await runSeedBench();
+if (only === undefined || only === 'connect') await runConnectBench();
 process.exit(0);

@@ -4,62 +4,16 @@
  * hints (server CPU, and Chromium's CPU: capture + encode + page). Prints two tables.
  * Everything runs on this machine: the server, Chromium (which also encodes every stream) and the fake cameras.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { percentile } from '@sightline/protocol';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../packages/server/test/helpers/chromium.js';
 import { ensurePanClip } from '../packages/server/test/helpers/clip.js';
 import { startServerProcess } from '../packages/server/test/helpers/server-process.js';
+import { cpuOf, cpuSeconds, pidsMatching } from './proc-cpu.js';
 
 const KEY = 'bench-key';
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3000);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
-const CLK_TCK = 100;
-
-/** CPU seconds (user + system, all threads) used so far by a process. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** The browser's processes: those whose command line names its profile directory, and all their descendants. */
-function browserPids(userDataDir: string): number[] {
-  const procs = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => {
-      try {
-        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return { pid: Number(d), ppid, cmd: readFileSync(`/proc/${d}/cmdline`, 'utf8') };
-      } catch {
-        return undefined;
-      }
-    })
-    .filter((p) => p !== undefined);
-  const mine = new Set(procs.filter((p) => p.cmd.includes(userDataDir)).map((p) => p.pid));
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) grew = mine.add(p.pid) !== undefined;
-  }
-  return [...mine];
-}
-
-/** CPU seconds of a set of processes (those that exited since are not counted). */
-const cpuOf = (pids: number[]): number =>
-  pids.reduce(
-    (sum, pid) =>
-      sum +
-      (() => {
-        try {
-          return cpuSeconds(pid);
-        } catch {
-          return 0;
-        }
-      })(),
-    0,
-  );
-
 const pct = (xs: number[], p: number): number => percentile(xs, p) ?? NaN;
 
 interface Row {
@@ -80,8 +34,15 @@ interface Row {
   serverP50: number;
 }
 
-async function measure(processor: string, sessions: number, clip: string, hints = true, engine = 'wrtc'): Promise<Row> {
-  const server = await startServerProcess(['--processor', processor, '--max-sessions', '8', '--engine', engine], {
+/** Server flags per engine row: `ndc` lets Chromium pick H.264 (first in the server's preference), `ndc-vp8` offers VP8 only. */
+const ENGINE_ARGS: Record<string, string[]> = {
+  wrtc: ['--engine', 'wrtc'],
+  ndc: ['--engine', 'ndc'],
+  'ndc-vp8': ['--engine', 'ndc', '--video-codecs', 'VP8'],
+};
+
+async function measure(processor: string, sessions: number, clip: string, hints = true, engine = 'ndc'): Promise<Row> {
+  const server = await startServerProcess(['--processor', processor, '--max-sessions', '8', ...ENGINE_ARGS[engine]!], {
     SIGHTLINE_API_KEYS: KEY,
     SIGHTLINE_LOG_LEVEL: 'warn',
   });
@@ -106,7 +67,7 @@ async function measure(processor: string, sessions: number, clip: string, hints 
         ),
       );
     await reset();
-    const pids = browserPids(browser.userDataDir);
+    const pids = pidsMatching(browser.userDataDir);
     const cpu0 = cpuSeconds(server.proc.pid!);
     const b0 = cpuOf(pids);
     const t0 = performance.now();
@@ -170,7 +131,8 @@ export async function runWebrtcBench(): Promise<void> {
   // Both media engines, same run: wrtc (libwebrtc) and ndc (libdatachannel + FFmpeg; Chromium sends H.264 to it).
   for (const processor of ['null', 'face']) {
     for (const sessions of processor === 'null' ? [1, 4, 8] : [1, 4]) {
-      for (const engine of ['wrtc', 'ndc']) {
+      const engines = processor === 'null' && sessions <= 4 ? ['wrtc', 'ndc', 'ndc-vp8'] : ['wrtc', 'ndc'];
+      for (const engine of engines) {
         process.stdout.write(`measuring ${processor} x${sessions} on ${engine}…\n`);
         rows.push(await measure(processor, sessions, clip, true, engine));
       }
@@ -195,11 +157,11 @@ export async function runWebrtcBench(): Promise<void> {
   console.log('In pipeline: decoded frame reaches the pipeline → result built (slot wait + processing). Server CPU: all threads of the server process.');
 
   // Capture hints: the same face sessions with the SDK following the server's hint (default) and ignoring it.
-  const hinted = rows.filter((r) => r.processor === 'face' && r.engine === 'wrtc');
+  const hinted = rows.filter((r) => r.processor === 'face' && r.engine === 'ndc');
   const full: Row[] = [];
   for (const sessions of [1, 4]) {
     process.stdout.write(`measuring face x${sessions} without capture hints…\n`);
-    full.push(await measure('face', sessions, clip, false));
+    full.push(await measure('face', sessions, clip, false, 'ndc'));
   }
   console.log('\nCapture hints (face; the camera is 640x480 @ 30 fps; same run)\n');
   console.log('| sessions | capture hints | frames decoded at | results/s per stream | RTT p50 ms | server CPU % per stream | Chromium CPU % per stream |');
@@ -209,5 +171,5 @@ export async function runWebrtcBench(): Promise<void> {
       `| ${r.sessions} | ${r.hints ? 'followed' : 'ignored'} | ${r.frameSize} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.cpuPerStream)} | ${f(r.browserCpuPerStream)} |`,
     );
   }
-  console.log('\nChromium CPU: every process of the browser (fake-camera capture, scaling, VP8 encoding, the demo page).');
+  console.log('\nChromium CPU: every process of the browser (fake-camera capture, scaling, encoding, the demo page).');
 }
