@@ -8,7 +8,7 @@
 #
 # See docs/DEPLOY.md (compose with coturn and PostgreSQL, TLS, scaling, Kubernetes).
 #
-# Debian 12 (glibc), not Alpine: @roamhq/wrtc and onnxruntime-node ship glibc binaries only.
+# Debian 12 (glibc), not Alpine: node-av and onnxruntime-node ship glibc binaries only.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -19,8 +19,10 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 # onnxruntime-node's install script downloads CUDA binaries and fails offline; its CPU binaries ship in the package.
+# node-av's postinstall downloads an ffmpeg CLI that nothing here uses (its libraries ship in its binary package).
 # node-gyp builds against the headers that come with the image's Node instead of downloading them.
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
+    SKIP_FFMPEG=true \
     npm_config_nodedir=/usr/local \
     npm_config_update_notifier=false \
     npm_config_fund=false \
@@ -28,7 +30,9 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY packages/protocol/package.json packages/protocol/
+COPY packages/media/package.json packages/media/
 COPY packages/client/package.json packages/client/
+COPY packages/node/package.json packages/node/
 COPY packages/server/package.json packages/server/
 COPY packages/demo/package.json packages/demo/
 
@@ -76,7 +80,9 @@ WORKDIR /app
 # Owned by root and read-only to the server; only /data is writable.
 COPY --from=deps /app/ ./
 COPY --from=build /app/packages/protocol/dist packages/protocol/dist
+COPY --from=build /app/packages/media/dist packages/media/dist
 COPY --from=build /app/packages/client/dist packages/client/dist
+COPY --from=build /app/packages/node/dist packages/node/dist
 COPY --from=build /app/packages/server/dist packages/server/dist
 COPY --from=build /app/packages/server/bin packages/server/bin
 COPY --from=build /app/packages/server/models packages/server/models

@@ -42,7 +42,7 @@ const layerRules = Object.entries(ABOVE).map(([folder, above]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.artifacts/**', 'packages/server/test/e2e/seed-client/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.artifacts/**', '.scratch/**', 'packages/server/test/e2e/seed-client/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -70,6 +70,16 @@ export default tseslint.config(
             { name: 'zod', message: 'browser code ships no zod' },
           ],
         },
+      ],
+    },
+  },
+  {
+    // The media plumbing sits under the server and the Node client: it imports neither, nor anything of theirs.
+    files: ['packages/media/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@sightline/*', '../../*'], message: '@sightline/media depends on node-av and node-datachannel only' }] },
       ],
     },
   },

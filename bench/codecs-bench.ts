@@ -4,13 +4,19 @@
  * with VideoDecoder — one thread, holding no frame, I420 copy included, as the engine runs it. Encode time is the
  * clip's encoding, per frame. Opus: one 20 ms packet each way.
  */
-import { i420Size } from '../packages/server/src/engine/codecs/i420-size.js';
-import { OpusDecoder } from '../packages/server/src/engine/codecs/opus-decoder.js';
-import { OpusEncoder } from '../packages/server/src/engine/codecs/opus-encoder.js';
-import { VIDEO_CODECS, type VideoCodec } from '../packages/server/src/engine/codecs/video-codec.js';
-import { VideoDecoder, videoDecoderName } from '../packages/server/src/engine/codecs/video-decoder.js';
-import { VideoEncoder, videoEncoderName, type EncodedVideo } from '../packages/server/src/engine/codecs/video-encoder.js';
-import type { I420Frame } from '../packages/server/src/engine/media-frames.js';
+import {
+  i420Size,
+  OpusDecoder,
+  OpusEncoder,
+  VIDEO_CODECS,
+  VideoDecoder,
+  videoDecoderName,
+  VideoEncoder,
+  videoEncoderName,
+  type EncodedVideo,
+  type I420Frame,
+  type VideoCodec,
+} from '@sightline/media';
 
 const SECONDS = Number(process.env.BENCH_CODECS_SECONDS ?? 2);
 const CLIP_FRAMES = 60;

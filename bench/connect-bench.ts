@@ -1,6 +1,6 @@
 /**
  * Connect bench: time from the SDK's connect() (offer created) to the first result, in Chromium, with trickle ICE and
- * without (the offer waits for gathering), on each media engine. Each round is a fresh session on the same page.
+ * without (the offer waits for gathering). Each round is a fresh session on the same page.
  */
 import { percentile } from '@sightline/protocol';
 import { launchChromium } from '../packages/server/test/helpers/chromium.js';
@@ -11,7 +11,6 @@ const KEY = 'bench-key';
 const ROUNDS = Number(process.env.BENCH_CONNECT_ROUNDS ?? 10);
 
 interface Row {
-  engine: string;
   trickle: boolean;
   /** connect() → first result. */
   firstResult: number[];
@@ -19,13 +18,13 @@ interface Row {
   connected: number[];
 }
 
-async function measure(engine: string): Promise<Row[]> {
-  const server = await startServerProcess(['--processor', 'null', '--engine', engine], { SIGHTLINE_API_KEYS: KEY, SIGHTLINE_LOG_LEVEL: 'warn' });
+async function measure(): Promise<Row[]> {
+  const server = await startServerProcess(['--processor', 'null'], { SIGHTLINE_API_KEYS: KEY, SIGHTLINE_LOG_LEVEL: 'warn' });
   const browser = await launchChromium(ensurePanClip());
   try {
     const page = await browser.context.newPage();
     await page.goto(`${server.url}/?key=${KEY}`);
-    const rows: Row[] = [false, true].map((trickle) => ({ engine, trickle, firstResult: [], connected: [] }));
+    const rows: Row[] = [false, true].map((trickle) => ({ trickle, firstResult: [], connected: [] }));
     // One session first, not counted: the page, the model and the server's first-use paths warm up.
     for (let round = -1; round < ROUNDS; round++) {
       for (const row of rows) {
@@ -56,17 +55,14 @@ async function measure(engine: string): Promise<Row[]> {
 }
 
 /** Runs the connect bench and prints its table. */
-export async function runConnectBench(engines: string[] = ['wrtc', 'ndc']): Promise<void> {
-  const rows: Row[] = [];
-  for (const engine of engines) {
-    process.stdout.write(`measuring connect time on ${engine}…\n`);
-    rows.push(...(await measure(engine)));
-  }
+export async function runConnectBench(): Promise<void> {
+  process.stdout.write('measuring connect time…\n');
+  const rows = await measure();
   const f = (xs: number[], p: number) => (percentile(xs, p) ?? NaN).toFixed(0);
   console.log(`\nOffer → first result (Chromium, null processor, ${ROUNDS} sessions each, loopback)\n`);
-  console.log('| engine | ICE | connect() resolved p50 ms | first result p50 ms | first result p95 ms |');
-  console.log('|---|---|---|---|---|');
+  console.log('| ICE | connect() resolved p50 ms | first result p50 ms | first result p95 ms |');
+  console.log('|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.engine} | ${r.trickle ? 'trickle' : 'gathered first'} | ${f(r.connected, 50)} | ${f(r.firstResult, 50)} | ${f(r.firstResult, 95)} |`);
+    console.log(`| ${r.trickle ? 'trickle' : 'gathered first'} | ${f(r.connected, 50)} | ${f(r.firstResult, 50)} | ${f(r.firstResult, 95)} |`);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Seed-client bench: the seed's Python client (aiortc, with exactly the README's edits) as the publisher, 1 and 4 at
- * once, against each media engine. Per frame RTT is the client's own `[LATENCY]` log line (frame sent → its result
+ * once. Per frame RTT is the client's own `[LATENCY]` log line (frame sent → its result
  * back, matched by frame_id); server CPU per stream over the same window. Prints one table.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -31,7 +31,6 @@ function longClip(): string {
 }
 
 interface Row {
-  engine: string;
   sessions: number;
   delivered: number;
   p50: number;
@@ -40,9 +39,9 @@ interface Row {
   clientCpuPerStream: number;
 }
 
-async function measure(engine: string, sessions: number, clip: string, demo: string): Promise<Row> {
+async function measure(sessions: number, clip: string, demo: string): Promise<Row> {
   const turn = await startCoturn(['--no-auth']);
-  const server = await startServerProcess(['--processor', 'null', '--max-sessions', '8', '--engine', engine], {
+  const server = await startServerProcess(['--processor', 'null', '--max-sessions', '8'], {
     SIGHTLINE_API_KEYS: KEY,
     SIGHTLINE_LOG_LEVEL: 'warn',
   });
@@ -93,7 +92,6 @@ async function measure(engine: string, sessions: number, clip: string, demo: str
       rtts.push(...inWindow.map((l) => l.rtt));
     }
     return {
-      engine,
       sessions,
       delivered: sent > 0 ? (answered / sent) * 100 : 0,
       p50: percentile(rtts, 50) ?? NaN,
@@ -109,22 +107,22 @@ async function measure(engine: string, sessions: number, clip: string, demo: str
 }
 
 /** Runs the seed-client bench and prints its table. */
-export async function runSeedBench(engines: string[] = ['wrtc', 'ndc']): Promise<void> {
+export async function runSeedBench(): Promise<void> {
   const clip = longClip();
   const demo = seedClientWithReadmeEdits();
   const rows: Row[] = [];
   for (const sessions of [1, 4]) {
-    for (const engine of engines) {
-      process.stdout.write(`measuring seed client x${sessions} on ${engine}…\n`);
-      rows.push(await measure(engine, sessions, clip, demo));
-    }
+    process.stdout.write(`measuring seed client x${sessions}…\n`);
+    rows.push(await measure(sessions, clip, demo));
   }
   const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
-  console.log(`\nSeed client (Python aiortc, VP8, 640x480 @ 30 fps, null processor) — ${WINDOW_S - 2} s of frames per client\n`);
-  console.log('| engine | sessions | frames answered % | RTT p50 ms | RTT p95 ms | server CPU % per stream | client CPU % per stream |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(
+    `\nSeed client (Python aiortc, 640x480 @ 30 fps, null processor; it offers VP8 and H.264, the server answers H.264) — ${WINDOW_S - 2} s of frames per client\n`,
+  );
+  console.log('| sessions | frames answered % | RTT p50 ms | RTT p95 ms | server CPU % per stream | client CPU % per stream |');
+  console.log('|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.engine} | ${r.sessions} | ${f(r.delivered)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.cpuPerStream)} | ${f(r.clientCpuPerStream)} |`);
+    console.log(`| ${r.sessions} | ${f(r.delivered)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.cpuPerStream)} | ${f(r.clientCpuPerStream)} |`);
   }
   console.log("\nRTT: the client's own [LATENCY] line (frame handed to aiortc → result with that frame_id back).");
 }

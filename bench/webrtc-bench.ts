@@ -26,7 +26,7 @@ interface Row {
   /** Chromium (capture, encoding, the page), all its processes. */
   browserCpuPerStream: number;
   hints: boolean;
-  engine: string;
+  codec: string;
   /** The frame size the server decoded, most common in the window. */
   frameSize: string;
   dropped: number;
@@ -34,15 +34,14 @@ interface Row {
   serverP50: number;
 }
 
-/** Server flags per engine row: `ndc` lets Chromium pick H.264 (first in the server's preference), `ndc-vp8` offers VP8 only. */
-const ENGINE_ARGS: Record<string, string[]> = {
-  wrtc: ['--engine', 'wrtc'],
-  ndc: ['--engine', 'ndc'],
-  'ndc-vp8': ['--engine', 'ndc', '--video-codecs', 'VP8'],
+/** Server flags per codec row: H.264 is first in the server's preference (Chromium sends it); VP8 is offered alone. */
+const CODEC_ARGS: Record<string, string[]> = {
+  H264: [],
+  VP8: ['--video-codecs', 'VP8'],
 };
 
-async function measure(processor: string, sessions: number, clip: string, hints = true, engine = 'ndc'): Promise<Row> {
-  const server = await startServerProcess(['--processor', processor, '--max-sessions', '8', ...ENGINE_ARGS[engine]!], {
+async function measure(processor: string, sessions: number, clip: string, hints = true, codec = 'H264'): Promise<Row> {
+  const server = await startServerProcess(['--processor', processor, '--max-sessions', '8', ...CODEC_ARGS[codec]!], {
     SIGHTLINE_API_KEYS: KEY,
     SIGHTLINE_LOG_LEVEL: 'warn',
   });
@@ -98,7 +97,7 @@ async function measure(processor: string, sessions: number, clip: string, hints 
     const sizes = new Map<string, number>();
     for (const r of results) sizes.set(r.size, (sizes.get(r.size) ?? 0) + 1);
     return {
-      engine,
+      codec,
       processor,
       sessions,
       hints,
@@ -128,13 +127,13 @@ async function measure(processor: string, sessions: number, clip: string, hints 
 export async function runWebrtcBench(): Promise<void> {
   const clip = ensurePanClip();
   const rows: Row[] = [];
-  // Both media engines, same run: wrtc (libwebrtc) and ndc (libdatachannel + FFmpeg; Chromium sends H.264 to it).
+  // H.264 (what Chromium sends by the server's preference) everywhere; VP8 too for null at 1 and 4 sessions.
   for (const processor of ['null', 'face']) {
     for (const sessions of processor === 'null' ? [1, 4, 8] : [1, 4]) {
-      const engines = processor === 'null' && sessions <= 4 ? ['wrtc', 'ndc', 'ndc-vp8'] : ['wrtc', 'ndc'];
-      for (const engine of engines) {
-        process.stdout.write(`measuring ${processor} x${sessions} on ${engine}…\n`);
-        rows.push(await measure(processor, sessions, clip, true, engine));
+      const codecs = processor === 'null' && sessions <= 4 ? ['H264', 'VP8'] : ['H264'];
+      for (const codec of codecs) {
+        process.stdout.write(`measuring ${processor} x${sessions} (${codec})…\n`);
+        rows.push(await measure(processor, sessions, clip, true, codec));
       }
     }
   }
@@ -143,25 +142,23 @@ export async function runWebrtcBench(): Promise<void> {
     `\nSightline bench — ${WINDOW_MS / 1000} s window after ${WARMUP_MS / 1000} s warm-up; clip 640x480 @ 30 fps; Chromium and server on one machine\n`,
   );
   console.log(
-    '| engine | processor | sessions | results/s per stream | RTT p50 ms | RTT p95 ms | inference p50 ms | in pipeline p50 ms | server CPU % per stream | dropped (window) |',
+    '| video codec | processor | sessions | results/s per stream | RTT p50 ms | RTT p95 ms | inference p50 ms | in pipeline p50 ms | server CPU % per stream | dropped (window) |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.engine} | ${r.processor} | ${r.sessions} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.inferenceP50, 2)} | ${f(r.serverP50, 2)} | ${f(r.cpuPerStream)} | ${r.dropped} |`,
+      `| ${r.codec} | ${r.processor} | ${r.sessions} | ${f(r.resultsPerSec)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.inferenceP50, 2)} | ${f(r.serverP50, 2)} | ${f(r.cpuPerStream)} | ${r.dropped} |`,
     );
   }
-  console.log(
-    '\nRTT: encoded frame leaves Chromium → its result arrives on the DataChannel (per frame; matched by RTP timestamp on ndc, by frame index on wrtc).',
-  );
+  console.log('\nRTT: encoded frame leaves Chromium → its result arrives on the DataChannel (per frame, matched by RTP timestamp).');
   console.log('In pipeline: decoded frame reaches the pipeline → result built (slot wait + processing). Server CPU: all threads of the server process.');
 
   // Capture hints: the same face sessions with the SDK following the server's hint (default) and ignoring it.
-  const hinted = rows.filter((r) => r.processor === 'face' && r.engine === 'ndc');
+  const hinted = rows.filter((r) => r.processor === 'face');
   const full: Row[] = [];
   for (const sessions of [1, 4]) {
     process.stdout.write(`measuring face x${sessions} without capture hints…\n`);
-    full.push(await measure('face', sessions, clip, false, 'ndc'));
+    full.push(await measure('face', sessions, clip, false));
   }
   console.log('\nCapture hints (face; the camera is 640x480 @ 30 fps; same run)\n');
   console.log('| sessions | capture hints | frames decoded at | results/s per stream | RTT p50 ms | server CPU % per stream | Chromium CPU % per stream |');

@@ -33,8 +33,6 @@ export interface StreamClient {
   readonly captureHint: CaptureHintMessage | undefined;
   /** Called when a capture hint arrives. */
   onCaptureHint: ((h: CaptureHintMessage) => void) | undefined;
-  /** Prepares the transport for frames of this size (the WebRTC encoder's warm-up); a no-op for JPEG transports. */
-  warmUp(width: number, height: number): Promise<void>;
   send(frame: I420Frame): void;
   sendEncoded(image: Uint8Array): void;
   readonly senderStats: EncodedFrameSenderStats | undefined;

@@ -95,8 +95,6 @@ export class WsClient implements StreamClient {
     return this.#sender.stats;
   }
 
-  async warmUp(): Promise<void> {}
-
   send(): void {
     throw new Error('the WebSocket transport sends encoded (JPEG) frames: use sendEncoded');
   }

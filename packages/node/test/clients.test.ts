@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { NodeClient, SightlineError, WsClient, type NodeResult } from '../src/index.js';
-import { exitWhenDone } from '../../server/test/helpers/exit.js';
 import { startServerProcess, type ServerProcess } from '../../server/test/helpers/server-process.js';
 
 const KEY = 'node-client-key';
@@ -24,15 +23,13 @@ const waitFor = async (what: string, ok: () => boolean, ms = 20_000): Promise<vo
   }
 };
 
-describe('@sightline/node against a real server (wrtc and the WebSocket bridge)', { timeout: 120_000 }, () => {
+describe('@sightline/node against a real server (libdatachannel + FFmpeg, and the WebSocket bridge)', { timeout: 120_000 }, () => {
   let server: ServerProcess;
   before(async () => {
     server = await startServerProcess(['--workers', '1'], { SIGHTLINE_API_KEYS: KEY });
   });
   after(async () => {
     await server?.stop();
-    // wrtc crashes in its own teardown when a process that sent video exits naturally (see the package README).
-    exitWhenDone();
   });
 
   test('NodeClient (video track): results for the frames it sent, RTT measured, close() DELETEs and returns the final counters', async () => {
@@ -40,7 +37,6 @@ describe('@sightline/node against a real server (wrtc and the WebSocket bridge)'
     assert.match(client.sessionId, /\S+/);
     const results: NodeResult[] = [];
     client.onResult = (r) => results.push(r);
-    await client.warmUp(W, H);
     for (let i = 0; i < 30; i++) {
       client.send(i420(200));
       await new Promise((r) => setTimeout(r, 33));

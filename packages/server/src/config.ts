@@ -1,3 +1,4 @@
+import { CODEC_DEVICES, type HwDevice } from '@sightline/media';
 import { DEFAULT_VIDEO_CODECS, VIDEO_CODECS, videoCodecOf, type VideoCodec } from './engine/ndc/codec-choice.js';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -37,13 +38,15 @@ export interface ServerConfig {
   turnTtl: number;
   rtcPortMin: number | undefined;
   rtcPortMax: number | undefined;
+  /** One UDP port for every session (libdatachannel's ICE UDP mux); excludes the range. */
+  rtcPort: number | undefined;
   announcedIp: string | undefined;
-  /** `wrtc` (libwebrtc) or `ndc` (libdatachannel + FFmpeg in-process). */
-  engine: 'wrtc' | 'ndc';
-  /** Video codecs the ndc engine answers, in order of preference. */
+  /** Video codecs the media engine answers, in order of preference. */
   videoCodecs: VideoCodec[];
   /** The bitrate announced to video senders (REMB), kbps. */
   maxBitrateKbps: number;
+  /** Where video is decoded and encoded: a GPU through FFmpeg's hwaccel, the CPU, or `auto` (a GPU if one opens). */
+  codecDevice: HwDevice;
   /** JPEG/WebP frames sent as chunks (DataChannel or WebSocket): largest frame in bytes and in pixels. */
   maxFrameBytes: number;
   maxFramePixels: number;
@@ -175,6 +178,13 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
     default: () => '',
   },
   rtcPortMax: { flag: 'rtc-port-max', env: 'SIGHTLINE_RTC_PORT_MAX', kind: 'int', help: 'highest UDP port for WebRTC media', default: () => '' },
+  rtcPort: {
+    flag: 'rtc-port',
+    env: 'SIGHTLINE_RTC_PORT',
+    kind: 'int',
+    help: 'every session on this one UDP port (ICE UDP mux), instead of a port per session',
+    default: () => '',
+  },
   announcedIp: {
     flag: 'announced-ip',
     env: 'SIGHTLINE_ANNOUNCED_IP',
@@ -182,26 +192,26 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
     help: 'public IPv4 put in host candidates (server behind 1:1 NAT)',
     default: () => '',
   },
-  engine: {
-    flag: 'engine',
-    env: 'SIGHTLINE_ENGINE',
-    kind: 'string',
-    help: 'media engine: wrtc (libwebrtc) or ndc (libdatachannel transport, FFmpeg codecs in-process)',
-    default: () => 'ndc',
-  },
   videoCodecs: {
     flag: 'video-codecs',
     env: 'SIGHTLINE_VIDEO_CODECS',
     kind: 'list',
-    help: 'video codecs answered, in order of preference (ndc engine): H264,VP8,VP9,AV1,H265',
+    help: 'video codecs answered, in order of preference: H264,VP8,VP9,AV1,H265',
     default: () => DEFAULT_VIDEO_CODECS.join(','),
   },
   maxBitrateKbps: {
     flag: 'max-bitrate',
     env: 'SIGHTLINE_MAX_BITRATE',
     kind: 'int',
-    help: 'bitrate announced to video senders (REMB), kbps (ndc engine)',
+    help: 'bitrate announced to video senders (REMB), kbps',
     default: () => '2500',
+  },
+  codecDevice: {
+    flag: 'codec-device',
+    env: 'SIGHTLINE_CODEC_DEVICE',
+    kind: 'string',
+    help: 'where video is decoded and encoded: auto (a GPU if one opens, else the CPU), cpu, vaapi, cuda, qsv',
+    default: () => 'auto',
   },
   maxFrameBytes: {
     flag: 'max-frame-bytes',
@@ -345,12 +355,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return out;
   };
   const cors = raw('corsOrigins').trim();
-  const portRange = (): { rtcPortMin: number | undefined; rtcPortMax: number | undefined } => {
-    if (!raw('rtcPortMin') && !raw('rtcPortMax')) return { rtcPortMin: undefined, rtcPortMax: undefined };
+  const portRange = (): { rtcPortMin: number | undefined; rtcPortMax: number | undefined; rtcPort: number | undefined } => {
+    if (raw('rtcPort')) {
+      if (raw('rtcPortMin') || raw('rtcPortMax')) throw new ConfigError('--rtc-port (one port for every session) excludes --rtc-port-min/--rtc-port-max');
+      return { rtcPortMin: undefined, rtcPortMax: undefined, rtcPort: int('rtcPort', 1024, 65535) };
+    }
+    if (!raw('rtcPortMin') && !raw('rtcPortMax')) return { rtcPortMin: undefined, rtcPortMax: undefined, rtcPort: undefined };
     const min = int('rtcPortMin', 1024, 65535);
     const max = int('rtcPortMax', 1024, 65535);
     if (max < min) throw new ConfigError(`--rtc-port-max (${max}) is below --rtc-port-min (${min})`);
-    return { rtcPortMin: min, rtcPortMax: max };
+    return { rtcPortMin: min, rtcPortMax: max, rtcPort: undefined };
   };
   const ip = (v: string): string | undefined => {
     if (!v) return undefined;
@@ -388,9 +402,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     turnTtl: int('turnTtl', 60, 7 * 86400),
     ...portRange(),
     announcedIp: ip(raw('announcedIp')),
-    engine: oneOf('engine', ['wrtc', 'ndc'] as const),
     videoCodecs: videoCodecs(list(raw('videoCodecs'))),
     maxBitrateKbps: int('maxBitrateKbps', 100, 100_000),
+    codecDevice: oneOf('codecDevice', CODEC_DEVICES),
     maxFrameBytes: int('maxFrameBytes', 1024, 64 * 1024 * 1024),
     maxFramePixels: int('maxFramePixels', 64, 100_000_000),
     recordDir: raw('recordDir') || undefined,

@@ -7,13 +7,12 @@ import { buildApp } from './api/app.js';
 import { KeyStore, readKeysFile } from './auth/key-store.js';
 import { watchKeysFile } from './auth/keys-file-watcher.js';
 import type { ServerConfig } from './config.js';
+import { openCodecDevice, VIDEO_SEND_TOTALS, type CodecDevice } from '@sightline/media';
 import type { MediaEngine } from './engine/media-engine.js';
-import { wrtcEngine } from './engine/wrtc-engine.js';
 import { createNdcEngine } from './engine/ndc/ndc-engine.js';
 import { ffmpegDecoder } from './engine/ndc/ndc-codecs.js';
 import { opusReceiver } from './engine/ndc/audio-receiver.js';
 import { VIDEO_RECEIVE_TOTALS } from './engine/ndc/video-receiver.js';
-import { VIDEO_SEND_TOTALS } from './engine/ndc/video-sender.js';
 import { checkDevice } from './models/device-check.js';
 import { InferencePool } from './models/inference-pool.js';
 import { readLabelsFile } from './models/labels-file.js';
@@ -42,6 +41,8 @@ export interface SightlineServer {
   devKey: string | undefined;
   /** The processor for offers that name none. */
   defaultProcessor: string;
+  /** Where the ndc engine's video codecs run ('cpu', 'cuda', 'vaapi (/dev/dri/renderD128)', …); undefined without it. */
+  codecDevice: string | undefined;
   /** Listens; resolves with the address. */
   listen(): Promise<string>;
   /**
@@ -70,6 +71,10 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
 
   checkDevice(config.device);
   if (config.recordDir) checkFfmpeg();
+  // The codec device opens first: one asked for and missing fails the start, saying why. Its messages (what `auto`
+  // chose, codecs that fall back to the CPU) wait for the logger.
+  const codecLog: { to?: (message: string) => void; early: string[] } = { early: [] };
+  const codecDevice = await openServerCodecDevice(config, opts, (m) => (codecLog.to ? codecLog.to(m) : codecLog.early.push(m)));
   if (config.turnUrls.length > 0 && !config.turnSecret)
     throw new Error("--turn-urls needs --turn-secret (the TURN server's use-auth-secret) to make client credentials");
   const labels = config.labelsFile ? readLabelsFile(config.labelsFile) : undefined;
@@ -86,6 +91,9 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
     device: config.device,
     maxBatch: config.maxBatch,
     maxDelayMs: config.maxDelayMs,
+  }).catch((err: unknown) => {
+    codecDevice?.close();
+    throw err;
   });
   let store: SessionStore | undefined;
   const onStoreFlush: { log?: (o: object, msg: string) => void } = {};
@@ -100,19 +108,27 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
     const server = await assemble(
       config,
       opts,
-      { pool, poolEvents },
+      { pool, poolEvents, codecDevice },
       keys,
       devKey,
       userModels.map((m) => m.name),
       store,
     );
     onStoreFlush.log = (o, msg) => server.app.log.debug(o, msg);
+    codecLog.to = (m) => server.app.log.info(m);
+    for (const m of codecLog.early.splice(0)) codecLog.to(m);
     return server;
   } catch (err) {
     await store?.close();
     await pool.close();
+    codecDevice?.close();
     throw err;
   }
+}
+
+/** The media engine's codec device (`--codec-device`), opened when this server makes its engine (not for a given one). */
+async function openServerCodecDevice(config: ServerConfig, opts: CreateServerOptions, log: (message: string) => void): Promise<CodecDevice | undefined> {
+  return opts.engine ? undefined : openCodecDevice(config.codecDevice, { log });
 }
 
 /** Where the inference pool reports a worker's death, once the server is assembled. */
@@ -123,7 +139,7 @@ interface PoolEvents {
 async function assemble(
   config: ServerConfig,
   opts: CreateServerOptions,
-  { pool, poolEvents }: { pool: InferencePool; poolEvents: PoolEvents },
+  { pool, poolEvents, codecDevice }: { pool: InferencePool; poolEvents: PoolEvents; codecDevice: CodecDevice | undefined },
   keys: KeyStore,
   devKey: string | undefined,
   userModelNames: string[],
@@ -149,7 +165,8 @@ async function assemble(
       const l = pool.load();
       return { depth: l.queued, oldestAgeMs: l.oldestQueuedMs, pending: l.pending, waitMs: l.waitMs };
     },
-    ...(config.engine === 'ndc' ? { videoReceive: () => VIDEO_RECEIVE_TOTALS, videoSend: () => VIDEO_SEND_TOTALS } : {}),
+    videoReceive: () => VIDEO_RECEIVE_TOTALS,
+    videoSend: () => VIDEO_SEND_TOTALS,
   });
   poolEvents.died = (err) => {
     metrics.onWorkerDied('inference');
@@ -170,21 +187,26 @@ async function assemble(
     recording: config.recordDir ? { dir: config.recordDir, all: config.record === 'all' } : undefined,
     engine:
       opts.engine ??
-      (config.engine === 'ndc'
-        ? createNdcEngine({
-            videoCodecs: config.videoCodecs,
-            maxBitrateBps: config.maxBitrateKbps * 1000,
-            createDecoder: ffmpegDecoder,
-            createAudioReceiver: opusReceiver,
-          })
-        : wrtcEngine),
+      createNdcEngine({
+        videoCodecs: config.videoCodecs,
+        maxBitrateBps: config.maxBitrateKbps * 1000,
+        createDecoder: ffmpegDecoder,
+        createAudioReceiver: opusReceiver,
+        codecDevice,
+        iceUdpMux: config.rtcPort !== undefined,
+      }),
     registry,
     pool,
     peer: {
       // The server's own peers gather STUN (server-reflexive) candidates too, when STUN is configured.
       iceServers: config.stunUrls.length > 0 ? [{ urls: config.stunUrls }] : [],
       iceGatheringTimeoutMs: config.iceGatheringTimeoutMs,
-      portRange: config.rtcPortMin !== undefined && config.rtcPortMax !== undefined ? { min: config.rtcPortMin, max: config.rtcPortMax } : undefined,
+      portRange:
+        config.rtcPort !== undefined
+          ? { min: config.rtcPort, max: config.rtcPort }
+          : config.rtcPortMin !== undefined && config.rtcPortMax !== undefined
+            ? { min: config.rtcPortMin, max: config.rtcPortMax }
+            : undefined,
       announcedIp: config.announcedIp,
     },
     maxSessions: config.maxSessions,
@@ -247,6 +269,7 @@ async function assemble(
     registry,
     devKey,
     defaultProcessor,
+    codecDevice: codecDevice?.description,
     listen: () => theApp.listen({ port: config.port, host: config.host }),
     drain: (deadlineMs) => {
       closing = true;
@@ -262,6 +285,7 @@ async function assemble(
         await sessions.recordingsDone();
         await vad.close();
         await pool.close();
+        codecDevice?.close();
         // Last: every session's end (and results) is buffered by now.
         await store.close();
       })();

@@ -1,4 +1,4 @@
-import type { AudioChunk } from '../engine/media-frames.js';
+import type { AudioChunk } from '@sightline/media';
 
 export type { AudioChunk };
 

@@ -10,7 +10,7 @@ import { STREAM_USAGE, streamCommand } from './stream-command.js';
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   if (command === 'stream') {
-    // wrtc needs an explicit exit once its connections are closed.
+    // Exit with the command's status now rather than when node-datachannel's threads wind down.
     process.exit(await streamCommand(rest));
   }
   if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
@@ -36,7 +36,8 @@ async function main(argv: string[]): Promise<void> {
   const base = config.basePath;
   const shown = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   console.log(`sightline listening on ${address}`);
-  console.log(`  media:      ${config.engine === 'ndc' ? `libdatachannel + FFmpeg (video codecs: ${config.videoCodecs.join(', ')})` : 'libwebrtc (wrtc)'}`);
+  const codecs = `video codecs: ${config.videoCodecs.join(', ')}${server.codecDevice ? `, codec device: ${server.codecDevice}` : ''}`;
+  console.log(`  media:      libdatachannel + FFmpeg (${codecs})`);
   console.log(`  demo page:  ${shown}/`);
   console.log(`  offer:      POST ${shown}${base}/webrtc/offer   (processor: ${server.defaultProcessor})`);
   if (server.devKey) {
@@ -51,7 +52,8 @@ async function main(argv: string[]): Promise<void> {
     // SIGTERM drains (live sessions are told and may finish, up to --drain-timeout-ms); SIGINT (Ctrl-C) stops now.
     const drainMs = signal === 'SIGTERM' ? config.drainTimeoutMs : 0;
     server.app.log.info({ signal, drain_timeout_ms: drainMs, sessions: server.sessions.size }, 'shutting down');
-    // wrtc crashes in native teardown if the process exits on its own: close everything, then exit explicitly.
+    // Close everything, then exit explicitly: node-datachannel keeps a process alive until its cleanup() has run, and
+    // a whole server did not exit within 10 s of it in the engine spike.
     const force = setTimeout(() => process.exit(1), drainMs + config.shutdownTimeoutMs);
     force.unref();
     server

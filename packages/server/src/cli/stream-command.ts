@@ -145,9 +145,10 @@ export interface RunOptions {
   hints: boolean;
 }
 
-function connect(o: RunOptions): Promise<StreamClient> {
+/** `capture`: the size frames are read at, so that a WebRTC answer carries the processor's capture hint at once. */
+function connect(o: RunOptions, capture: { width: number; height: number }): Promise<StreamClient> {
   const common = { url: o.url, apiKey: o.apiKey, processor: o.processor, params: o.params, window: o.window };
-  return o.transport === 'ws' ? WsClient.connect(common) : NodeClient.connect({ ...common, transport: o.transport });
+  return o.transport === 'ws' ? WsClient.connect(common) : NodeClient.connect({ ...common, transport: o.transport, capture });
 }
 
 /** `[#####-----]  45%` for files (by the source position), elapsed/--seconds for live sources that have them. */
@@ -166,7 +167,6 @@ async function run(o: RunOptions): Promise<number> {
   const abort = new AbortController();
   if (o.seconds) setTimeout(() => abort.abort(), o.seconds * 1000).unref();
   const info: SourceInfo = probeSource(o.source);
-  const size = outputSize(info, o.width);
   // Where the source is, in seconds: frames read by the first session / fps.
   let position = 0;
   const total = o.seconds !== undefined && info.durationS !== undefined ? Math.min(o.seconds, info.durationS) : (o.seconds ?? info.durationS);
@@ -185,16 +185,12 @@ async function run(o: RunOptions): Promise<number> {
   try {
     await Promise.all(
       Array.from({ length: o.sessions }, async (_, index) => {
-        const client = await connect(o);
+        const client = await connect(o, outputSize(info, o.width));
         clients.push(client);
-        await client.warmUp(size.width, size.height);
-        // The server sends its capture hint once it has seen a frame — over WebRTC, a warm-up frame. A smaller size
-        // means one more warm-up at that size, so that the encoder's frame count (frame matching) stays exact.
+        // The answer carries the processor's capture hint: frames are read at the size and rate it asks for.
         const fitOf = (): ReadOptions['fit'] =>
           o.hints && client.captureHint ? { maxWidth: client.captureHint.max_width, maxHeight: client.captureHint.max_height } : undefined;
         const fpsOf = (): number => Math.min(o.fps, (o.hints ? client.captureHint?.max_fps : undefined) ?? Infinity);
-        const hinted = outputSize(info, o.width, fitOf());
-        if (hinted.width !== size.width || hinted.height !== size.height) await client.warmUp(hinted.width, hinted.height);
         let dropped = 0;
         client.onResult = (r: NodeResult) => {
           stats.results++;

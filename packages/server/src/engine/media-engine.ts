@@ -1,8 +1,8 @@
 /**
- * The small interface the rest of the server sees of a WebRTC stack. @roamhq/wrtc implements it today
- * (wrtc-engine.ts); another engine (node-datachannel, werift) can be added beside it.
+ * The small interface the rest of the server sees of a WebRTC stack. libdatachannel with FFmpeg in-process implements
+ * it (ndc/ndc-engine.ts); another stack (werift, a hardware SFU) can be added beside it and given to `createServer`.
  */
-import type { AudioChunk, I420Frame } from './media-frames.js';
+import type { AudioChunk, I420Frame } from '@sightline/media';
 import { SightlineError } from '../errors.js';
 
 export interface IceServerConfig {
@@ -44,7 +44,7 @@ export interface SessionPeer {
   readonly state: PeerState;
   onVideoFrame: ((frame: I420Frame) => void) | undefined;
   /**
-   * Decoded audio of every remote audio track (wrtc: 10 ms chunks); the chunk's samples are the receiver's own.
+   * Decoded audio of every remote audio track (one chunk per Opus frame, 20 ms from browsers); the samples are the receiver's own.
    * Optional: a transport without media tracks need not declare it.
    */
   onAudioFrame?: ((chunk: AudioChunk) => void) | undefined;

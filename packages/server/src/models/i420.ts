@@ -1,4 +1,4 @@
-import type { I420Frame } from '../engine/media-frames.js';
+import type { I420Frame } from '@sightline/media';
 
 export type { I420Frame };
 

@@ -172,7 +172,7 @@ export class OutputRouter<R extends string = string> {
 
   /**
    * The session is ending: viewers' tracks are stopped and their connections closed (before the session's own
-   * connection, which wrtc's teardown needs). No `onViewersChanged`.
+   * connection). No `onViewersChanged`.
    */
   closeViewers(): void {
     const closed = this.#closed;

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { exitWhenDone } from '../helpers/exit.js';
 import { readPngAsI420 } from '../helpers/images.js';
 import { NodePeer } from '../helpers/node-peer.js';
 import { astronautPng } from '../helpers/paths.js';
@@ -21,7 +20,6 @@ describe('graceful drain on SIGTERM (the built server as a child process)', { ti
   const peers: NodePeer[] = [];
   after(() => {
     for (const p of peers) p.close();
-    exitWhenDone();
   });
 
   test('live session told "draining", still served until it leaves; new offers 503; exit 0 before the deadline', async () => {

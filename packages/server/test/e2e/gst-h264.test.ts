@@ -10,15 +10,10 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 
 /**
  * H.264 from an encoder that is not a browser: GStreamer's webrtcbin with x264enc (gst/gst-publisher.py) publishes the
- * pan clip to the ndc engine, by POST /webrtc/offer (results on its DataChannel) and by WHIP (results over SSE).
+ * pan clip to the server, by POST /webrtc/offer (results on its DataChannel) and by WHIP (results over SSE).
  *
- * The default engine, wrtc (libwebrtc built without H.264), cannot take this stream today, and says so in no useful
- * way: its answer to this H.264-only offer rejects the video section (`m=video 0 … 0`, recvonly) with a 200 (offer)
- * or 201 (WHIP), not an error. By POST /webrtc/offer only the DataChannel is left (and GStreamer 1.22's webrtcbin
- * aborts on the rejected bundled section: `_connect_rtpfunnel: assertion failed: (stream)`); by WHIP the answer
- * bundles nothing and the connection never comes up. Either way no frame reaches a processor and no result comes.
- * (Offered sendrecv instead, as webrtcbin does by default, the offer is refused: 400 invalid_sdp, "Failed to set
- * remote video description send parameters".) That is why every server here runs `--engine ndc`.
+ * (The engine before this one, libwebrtc through wrtc, was built without H.264: it answered this offer with the video
+ * section rejected, `m=video 0`, and a 200 or 201 — no error, and no frame ever reached a processor.)
  */
 
 const KEY = 'gst-key';
@@ -167,7 +162,7 @@ async function sessionsNow(server: ServerProcess): Promise<number> {
   return ((await (await fetch(`${server.url}/readyz`)).json()) as { sessions: number }).sessions;
 }
 
-describe('H.264 from GStreamer webrtcbin (x264enc, not a browser) into --engine ndc', { timeout: 180_000 }, () => {
+describe('H.264 from GStreamer webrtcbin (x264enc, not a browser) into the server', { timeout: 180_000 }, () => {
   let server: ServerProcess | undefined;
   const logs = artifactsDir('logs');
 
@@ -179,7 +174,7 @@ describe('H.264 from GStreamer webrtcbin (x264enc, not a browser) into --engine 
   test('POST /webrtc/offer with a DataChannel: H.264 answered, ≥ 90 % of frames get a face box, frame_id k is frame k', async (t) => {
     if (missing) return t.skip(missing);
     const clip = ensurePanClip();
-    server = await startServerProcess(['--engine', 'ndc'], { SIGHTLINE_API_KEYS: KEY });
+    server = await startServerProcess([], { SIGHTLINE_API_KEYS: KEY });
     await warmUp(server, clip);
     const run = await runPublisher(['offer', server.url, KEY, clip, String(SEND_SECONDS), '--processor', 'face']);
     writeFileSync(`${logs}gst-h264-offer.log`, `${run.log}\n--- server ---\n${server.output()}`);
@@ -207,7 +202,7 @@ describe('H.264 from GStreamer webrtcbin (x264enc, not a browser) into --engine 
   test('WHIP with --video-codecs H264: 201 + Location, results over SSE, ≥ 90 % of frames with a face box, frame_id k is frame k', async (t) => {
     if (missing) return t.skip(missing);
     const clip = ensurePanClip();
-    server = await startServerProcess(['--engine', 'ndc', '--video-codecs', 'H264'], { SIGHTLINE_API_KEYS: KEY });
+    server = await startServerProcess(['--video-codecs', 'H264'], { SIGHTLINE_API_KEYS: KEY });
     await warmUp(server, clip);
     const url = server.url;
     const events: Array<{ event: string; data: Record<string, unknown> }> = [];
@@ -242,7 +237,7 @@ describe('H.264 from GStreamer webrtcbin (x264enc, not a browser) into --engine 
   test('an H.264-only offer to --video-codecs VP8: 400 unsupported_codec at once, naming the codecs supported; no session left', async (t) => {
     if (missing) return t.skip(missing);
     const clip = ensurePanClip();
-    server = await startServerProcess(['--engine', 'ndc', '--video-codecs', 'VP8'], { SIGHTLINE_API_KEYS: KEY });
+    server = await startServerProcess(['--video-codecs', 'VP8'], { SIGHTLINE_API_KEYS: KEY });
     for (const mode of ['offer', 'whip']) {
       const run = await runPublisher([mode, server.url, KEY, clip, '1'], undefined, 40_000);
       const tail = `\n--- publisher ---\n${run.log.slice(-3000)}\n--- server ---\n${server.output().slice(-3000)}`;

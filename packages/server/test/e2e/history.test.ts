@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import parsePrometheus from 'parse-prometheus-text-format';
-import { exitWhenDone } from '../helpers/exit.js';
 import { readPngAsI420 } from '../helpers/images.js';
 import { NodePeer } from '../helpers/node-peer.js';
 import { astronautPng, repoRoot } from '../helpers/paths.js';
@@ -45,7 +44,7 @@ async function stream(server: ServerProcess, peers: NodePeer[], userId: string):
 
 describe('session history and metrics through the real server', { timeout: 180_000 }, () => {
   const peers: NodePeer[] = [];
-  // wrtc peers are closed while their server is still up (a peer whose server vanished can crash wrtc at exit).
+  // Peers are closed while their server is still up, so that each session ends as a client's close.
   const closePeers = () => {
     for (const p of peers.splice(0)) p.close();
   };
@@ -56,7 +55,6 @@ describe('session history and metrics through the real server', { timeout: 180_0
   after(async () => {
     for (const p of peers) p.close();
     await pgServer?.stop();
-    exitWhenDone();
   });
 
   for (const db of ['sqlite', 'postgres'] as const) {
@@ -159,7 +157,7 @@ describe('session history and metrics through the real server', { timeout: 180_0
     } finally {
       await second.stop();
     }
-    // In a child process: two native addons (wrtc, better-sqlite3) in this one have crashed it at exit.
+    // In a child process of its own: the database is read as another program would, with the server gone.
     const check = execFileSync(
       process.execPath,
       [

@@ -9,10 +9,9 @@ import { createLossyNetns, netnsUnavailable, startServerInNetns, type LossyNetns
 /**
  * Real packet loss between Chromium and the server: both run in a network namespace of their own where nftables drops
  * 5 % of the UDP packets delivered (the kernel here has no netem). The demo page streams the fake camera's pan clip
- * for 15 s. On the ndc engine the server must repair the loss itself (NACK → RTX, PLI when a frame is lost for good,
- * nothing decoded until the next keyframe): results keep coming at the camera's rate and no result describes a
- * corrupted picture — every box sits where the pan puts the face in the frame the result names. The wrtc engine
- * (libwebrtc's own receiver) runs the same measurement for comparison; its figures are printed, not checked.
+ * for 15 s. The server must repair the loss itself (NACK → RTX, PLI when a frame is lost for good, nothing decoded
+ * until the next keyframe): results keep coming at the camera's rate and no result describes a corrupted picture —
+ * every box sits where the pan puts the face in the frame the result names.
  */
 
 const KEY = 'loss-key';
@@ -38,10 +37,9 @@ type SenderStats = {
 };
 
 interface Measurement {
-  engine: string;
   results: Result[];
   resultsPerSecond: number;
-  /** `sightline_video_*` counters of /metrics (none on wrtc). */
+  /** `sightline_video_*` counters of /metrics. */
   video: Record<string, number>;
   /** What Chromium's sender saw (its outbound-rtp stats). */
   sender: SenderStats;
@@ -170,11 +168,11 @@ describe(`${LOSS_PERCENT} % UDP loss between Chromium and the server (network na
     process.removeListener('exit', cleanup);
   });
 
-  /** Server (`--engine engine`) and Chromium inside the namespace; the demo page streams the pan clip for RUN_S s. */
-  async function measure(engine: 'ndc' | 'wrtc'): Promise<Measurement> {
+  /** Server and Chromium inside the namespace; the demo page streams the pan clip for RUN_S s. */
+  async function measure(): Promise<Measurement> {
     const netns = ns!;
     const udpBefore = await netns.udpCounters();
-    const server = await startServerInNetns(netns, ['--engine', engine], { SIGHTLINE_API_KEYS: KEY });
+    const server = await startServerInNetns(netns, [], { SIGHTLINE_API_KEYS: KEY });
     let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
     let measured: Omit<Measurement, 'exitCode' | 'log'>;
     let exitCode: number | null;
@@ -220,7 +218,6 @@ describe(`${LOSS_PERCENT} % UDP loss between Chromium and the server (network na
       const udpAfter = await netns.udpCounters();
       await page.close();
       measured = {
-        engine,
         results: got.results,
         resultsPerSecond: (end.n - start.n) / ((end.t - start.t) / 1000),
         video,
@@ -229,35 +226,35 @@ describe(`${LOSS_PERCENT} % UDP loss between Chromium and the server (network na
       };
     } finally {
       await browser?.close();
-      // SIGTERM once the page is gone: the server drains and exits (its code is checked on ndc).
+      // SIGTERM once the page is gone: the server drains and exits (its code is checked).
       exitCode = await server.stop();
     }
     return { ...measured, exitCode, log: server.output() };
   }
 
-  /** Runs `measure` and prints its figures (both engines). */
-  async function measureAndPrint(t: TestContext, engine: 'ndc' | 'wrtc'): Promise<Measurement> {
-    const m = await measure(engine);
+  /** Runs `measure` and prints its figures. */
+  async function measureAndPrint(t: TestContext): Promise<Measurement> {
+    const m = await measure();
     // For a look afterwards: every result, the counters and the server's log.
     const dir = artifactsDir('packet-loss');
-    writeFileSync(`${dir}${engine}.json`, JSON.stringify({ ...m, log: undefined }, null, 1));
-    writeFileSync(`${dir}${engine}-server.log`, m.log);
+    writeFileSync(`${dir}loss.json`, JSON.stringify({ ...m, log: undefined }, null, 1));
+    writeFileSync(`${dir}server.log`, m.log);
     const fit = panFit(m.results);
     const s = m.sender;
     t.diagnostic(
-      `${engine} at ${LOSS_PERCENT} % UDP loss: ${m.resultsPerSecond.toFixed(1)} results/s over the last ${WINDOW_S} s; ` +
+      `at ${LOSS_PERCENT} % UDP loss: ${m.resultsPerSecond.toFixed(1)} results/s over the last ${WINDOW_S} s; ` +
         `${m.results.length} results, ${pct(onFaceCount(m.results), m.results.length)} with one face box on the face, ` +
         `${pct(fit.onPan, m.results.length)} within ${PAN_TOLERANCE_PX} px of the pan position of their frame_id ` +
         `(the clip slipped ${fit.slip} frames past frame_id; with one offset for the whole run ${pct(fit.onPanOneOffset, m.results.length)}; ` +
         `detector bias ${fit.bias.map((b) => b.toFixed(1)).join('/')} px)`,
     );
     t.diagnostic(
-      `${engine} network: ${m.udp.dropped} of ${m.udp.udp} UDP packets dropped (${pct(m.udp.dropped, m.udp.udp)}); ` +
+      `network: ${m.udp.dropped} of ${m.udp.udp} UDP packets dropped (${pct(m.udp.dropped, m.udp.udp)}); ` +
         `Chromium sent ${s.packetsSent} ${s.codec} packets, got ${s.nackCount} NACKs and ${s.pliCount} PLIs, retransmitted ${s.retransmittedPacketsSent}; ` +
         `frames sent ${s.framesSent}, quality limitation ${s.limitation}`,
     );
     t.diagnostic(
-      `${engine} /metrics: ${
+      `/metrics: ${
         Object.entries(m.video)
           .map(([k, v]) => `${k.replace(/^sightline_video_/, '')}=${v}`)
           .join(' ') || 'no sightline_video_* counters'
@@ -266,8 +263,8 @@ describe(`${LOSS_PERCENT} % UDP loss between Chromium and the server (network na
     return m;
   }
 
-  test('ndc: NACK/RTX and PLI repair the loss: ≥ 25 results/s, every box on the pan position of its frame_id, NACKs and retransmissions in /metrics', async (t) => {
-    const m = await measureAndPrint(t, 'ndc');
+  test('NACK/RTX and PLI repair the loss: ≥ 25 results/s, every box on the pan position of its frame_id, NACKs and retransmissions in /metrics', async (t) => {
+    const m = await measureAndPrint(t);
     const tail = `\n${m.log.slice(-3000)}`;
     assert.equal(m.exitCode, 0, `server exit code ${m.exitCode}${tail}`);
     // The loss was real: the rule dropped about LOSS_PERCENT % of what was delivered.
@@ -299,11 +296,6 @@ describe(`${LOSS_PERCENT} % UDP loss between Chromium and the server (network na
     // must have asked for a keyframe.
     assert.ok(v('retransmissions_received_total')! > 0, 'NACKs sent but no retransmission received');
     assert.ok(v('frames_undecodable_total') === 0 || v('plis_sent_total')! > 0, 'frames were undecodable but no PLI was sent');
-    if (v('plis_sent_total') === 0) t.diagnostic('ndc: no PLI was needed (every lost packet came back by RTX in time)');
-  });
-
-  test('wrtc: the same measurement, printed for comparison (no assertions on its figures)', async (t) => {
-    const m = await measureAndPrint(t, 'wrtc');
-    t.diagnostic(`wrtc server exit code ${m.exitCode}; frame_id on wrtc is the server's count of decoded frames, not the sender's number`);
+    if (v('plis_sent_total') === 0) t.diagnostic('no PLI was needed (every lost packet came back by RTX in time)');
   });
 });

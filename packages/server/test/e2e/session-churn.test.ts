@@ -3,17 +3,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { NodeClient, type NodeResult } from '@sightline/node';
 import sharp from 'sharp';
-import { exitWhenDone } from '../helpers/exit.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 /**
  * Session teardown on the ndc engine: 300 sessions one after the other, each a real WebRTC client (@sightline/node,
- * libwebrtc through wrtc) that connects, gets a result and closes (DELETE, then the connection). Every other session
- * sends JPEG frames on a DataChannel (no media track); the others a VP8 video track, so FFmpeg decoders are made
- * and freed too. Whatever a session makes in the server — libdatachannel peers, tracks, channels, decoders, threads,
+ * libdatachannel with FFmpeg encoding) that connects, gets a result and closes (DELETE, then the connection). Every
+ * other session sends JPEG frames on a DataChannel (no media track); the others an H.264 video track, so FFmpeg
+ * decoders are made and freed too. Whatever a session makes in the server — libdatachannel peers, tracks, channels, decoders, threads,
  * sockets — must be gone when it ends: the server process's threads and file descriptors come back to where they
- * started, /readyz counts no session, and SIGTERM ends it cleanly. (wrtc leaks threads of its own in this process:
- * only the server's are measured.)
+ * started, /readyz counts no session, and SIGTERM ends it cleanly. The test process (the clients) is reported too.
  */
 
 const KEY = 'churn-key';
@@ -68,7 +66,7 @@ describe(`session churn on the ndc engine: ${SESSIONS} sessions one after anothe
   let i420: Uint8Array;
 
   before(async () => {
-    server = await startServerProcess(['--engine', 'ndc', '--drain-timeout-ms', String(DRAIN_MS)], { SIGHTLINE_API_KEYS: KEY, SIGHTLINE_DB: ':memory:' });
+    server = await startServerProcess(['--drain-timeout-ms', String(DRAIN_MS)], { SIGHTLINE_API_KEYS: KEY, SIGHTLINE_DB: ':memory:' });
     jpeg = new Uint8Array(
       await sharp({ create: { width: W, height: H, channels: 3, background: { r: 200, g: 120, b: 40 } } })
         .jpeg()
@@ -78,11 +76,9 @@ describe(`session churn on the ndc engine: ${SESSIONS} sessions one after anothe
   });
   after(async () => {
     await server?.stop();
-    // wrtc crashes in its own teardown when a process that sent video exits by itself.
-    exitWhenDone();
   });
 
-  /** One session: connect, a result, close. Even `i`: JPEG frames on a DataChannel; odd: a VP8 video track. */
+  /** One session: connect, a result, close. Even `i`: JPEG frames on a DataChannel; odd: an H.264 video track. */
   async function runSession(i: number): Promise<void> {
     const transport = i % 2 === 0 ? 'datachannel' : 'webrtc';
     const client = await NodeClient.connect({ url: server.url, apiKey: KEY, processor: 'stats', transport });
@@ -160,7 +156,7 @@ describe(`session churn on the ndc engine: ${SESSIONS} sessions one after anothe
       .split('\n')
       .filter((l) => /"level":[4-6]\d/.test(l));
     t.diagnostic(`server log: ${warnings.length} warnings/errors${warnings.length ? `, first: ${warnings[0]!.slice(0, 300)}` : ''}`);
-    t.diagnostic(`this test process (wrtc): ${usage(process.pid).threads} threads`);
+    t.diagnostic(`this test process (the clients): ${usage(process.pid).threads} threads, ${usage(process.pid).fds} fds`);
     const tail = `\n${server.output().slice(-3000)}`;
     assert.equal(sessions, 0, `/readyz still counts ${sessions} sessions${tail}`);
     assert.ok(end.threads <= start.threads + 4, `server threads ${start.threads} → ${end.threads} (${threadDiff(startNames, endNames)})${tail}`);

@@ -1,67 +1,87 @@
-import { wrtc, type WrtcDataChannel } from '../../src/engine/wrtc-binding.js';
+import type { DataChannel } from 'node-datachannel';
+import { WebRtcPublisher, type PublisherOptions } from '@sightline/node';
 import type { I420Frame } from '../../src/models/i420.js';
 
-export type Dc = WrtcDataChannel;
-const w = wrtc;
+/** The DataChannel as tests use it: W3C-like `send` and `readyState` over node-datachannel's. */
+export class Dc {
+  constructor(readonly native: DataChannel) {}
+  send(data: string | Uint8Array): boolean {
+    return typeof data === 'string' ? this.native.sendMessage(data) : this.native.sendMessageBinary(data);
+  }
+  get readyState(): 'open' | 'closed' | 'connecting' {
+    return this.native.isOpen() ? 'open' : 'connecting';
+  }
+  get bufferedAmount(): number {
+    return this.native.bufferedAmount();
+  }
+}
 
 /**
- * A real WebRTC client in Node (libwebrtc through @roamhq/wrtc): sends I420 frames on a video track and opens the
- * "results" DataChannel, exactly what the seed clients do.
+ * A real WebRTC client in Node: @sightline/node's publisher (libdatachannel, FFmpeg encoding in-process) sending
+ * I420 frames on a video track (VP8 unless `codec` says otherwise) and opening the "results" DataChannel, exactly
+ * what the seed clients do; with `audio`, an Opus track too.
  */
 export class NodePeer {
-  readonly pc = new w.RTCPeerConnection();
-  readonly source = new w.nonstandard.RTCVideoSource();
-  readonly track = this.source.createTrack();
+  readonly publisher: WebRtcPublisher;
   /** The results channel; with `channel: false`, only once `openChannel` made it (a client that opens it late). */
   channel!: Dc;
   readonly messages: Array<Record<string, unknown>> = [];
-  readonly audio: InstanceType<typeof w.nonstandard.RTCAudioSource> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #audioTimer: NodeJS.Timeout | undefined;
 
-  constructor(opts: { video?: boolean; audio?: boolean; label?: string; channel?: boolean } = {}) {
-    if (opts.video !== false) this.pc.addTrack(this.track);
-    if (opts.audio) {
-      this.audio = new w.nonstandard.RTCAudioSource();
-      // Its track is never stopped: stopping an RTCAudioSource's track and closing the connection crashes wrtc at exit.
-      this.pc.addTrack(this.audio.createTrack());
-    }
-    if (opts.channel !== false) this.openChannel(opts.label ?? 'results');
+  readonly #late: boolean;
+
+  /**
+   * `channel: false`: no DataChannel at all. `channel: 'late'`: the offer negotiates SCTP (with a channel closed as soon
+   * as the offer is made, before it could open) so that `openChannel` can open the results channel later.
+   */
+  constructor(
+    opts: { video?: boolean; audio?: boolean; label?: string; channel?: boolean | 'late'; codec?: PublisherOptions['video']; receiveVideo?: boolean } = {},
+  ) {
+    this.#late = opts.channel === 'late';
+    this.publisher = new WebRtcPublisher({
+      video: opts.video === false ? false : (opts.codec ?? 'VP8'),
+      audio: opts.audio === true,
+      receiveVideo: opts.receiveVideo === true,
+      channel: opts.channel === false ? false : this.#late ? 'sctp-only' : (opts.label ?? 'results'),
+    });
+    this.publisher.onMessage = (m) => {
+      if (typeof m === 'string') this.messages.push(JSON.parse(m) as Record<string, unknown>);
+    };
+    if (this.publisher.channel && !this.#late) this.channel = new Dc(this.publisher.channel);
   }
 
-  /** Creates the DataChannel (after the first negotiation, it needs a new offer: `offer()` again). */
+  /** Creates the DataChannel on the live connection (the offer must have had one, for the SCTP association). */
   openChannel(label = 'results'): void {
-    this.channel = this.pc.createDataChannel(label);
-    this.channel.onmessage = (e) => this.messages.push(JSON.parse(e.data) as Record<string, unknown>);
+    this.channel = new Dc(this.publisher.openChannel(label));
   }
 
-  /** An offer with all candidates gathered (non-trickle); `iceRestart` for a new ICE generation. */
-  async offer(iceRestart = false): Promise<string> {
-    await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart }));
-    if (this.pc.iceGatheringState !== 'complete') {
-      await new Promise<void>((resolve) => {
-        this.pc.onicegatheringstatechange = () => this.pc.iceGatheringState === 'complete' && resolve();
-        setTimeout(resolve, 3000);
-      });
-    }
-    return this.pc.localDescription!.sdp;
+  /** An offer with all candidates gathered (non-trickle). libdatachannel makes one offer per connection. */
+  async offer(): Promise<string> {
+    const sdp = await this.publisher.offer(3000);
+    if (this.#late) this.publisher.channel?.close();
+    return sdp;
   }
 
   async accept(answerSdp: string): Promise<void> {
-    await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    this.publisher.accept(answerSdp);
+  }
+
+  get state(): string {
+    return this.publisher.state;
   }
 
   async channelOpen(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.channel.readyState !== 'open') {
-      if (Date.now() > deadline) throw new Error(`DataChannel did not open (${this.pc.connectionState})`);
+      if (Date.now() > deadline) throw new Error(`DataChannel did not open (${this.publisher.state})`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
 
-  /** Sends `frame` (a fresh copy each time) every 1000/fps ms until stopped. */
+  /** Sends `frame` every 1000/fps ms until stopped. */
   startSending(frame: I420Frame, fps = 30): void {
-    this.#timer = setInterval(() => this.source.onFrame({ width: frame.width, height: frame.height, data: frame.data.slice() }), 1000 / fps);
+    this.#timer = setInterval(() => this.publisher.sendVideo({ width: frame.width, height: frame.height, data: frame.data }), 1000 / fps);
   }
 
   stopSending(): void {
@@ -69,7 +89,7 @@ export class NodePeer {
     clearInterval(this.#audioTimer);
   }
 
-  /** Sends 48 kHz mono `clip` in 10 ms frames paced by the clock, then silence; returns when the clip started. */
+  /** Sends 48 kHz mono `clip` in 10 ms chunks paced by the clock, then silence; returns when the clip started. */
   startAudio(clip: Int16Array): number {
     const t0 = performance.now();
     let sent = 0;
@@ -77,7 +97,7 @@ export class NodePeer {
       while (sent * 10 <= performance.now() - t0) {
         const f = new Int16Array(480);
         if (sent * 480 < clip.length) f.set(clip.subarray(sent * 480, sent * 480 + 480));
-        this.audio!.onData({ samples: f, sampleRate: 48_000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
+        this.publisher.sendAudio({ samples: f, sampleRate: 48_000, channels: 1 });
         sent++;
       }
     }, 5);
@@ -96,8 +116,7 @@ export class NodePeer {
 
   close(): void {
     this.stopSending();
-    this.track.stop();
-    this.pc.close();
+    this.publisher.close();
   }
 }
 
@@ -110,9 +129,10 @@ export async function openNodeSession(
   apiKey: string,
   peers: NodePeer[],
   body: Record<string, unknown> = {},
-  peerOpts: { video?: boolean; audio?: boolean; label?: string } = {},
+  peerOpts: ConstructorParameters<typeof NodePeer>[0] = {},
 ): Promise<{ peer: NodePeer; id: string; processor: string; answer: Record<string, unknown> }> {
-  const peer = new NodePeer(peerOpts);
+  // A session that sends the processed video back needs a video section that can receive it.
+  const peer = new NodePeer({ receiveVideo: body.mode === 'video' || body.mode === 'both', ...peerOpts });
   peers.push(peer);
   const r = await app.inject({
     method: 'POST',

@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
-import { exitWhenDone } from '../helpers/exit.js';
 import { NodePeer } from '../helpers/node-peer.js';
 
 const KEY = 'key-a';
 const OTHER = 'key-b';
 
-describe('HTTP API (in-process server, real wrtc and workers)', () => {
+describe('HTTP API (in-process server, real WebRTC peers and workers)', () => {
   let server: SightlineServer;
   const peers: NodePeer[] = [];
   const newOffer = async (): Promise<string> => {
@@ -32,7 +31,6 @@ describe('HTTP API (in-process server, real wrtc and workers)', () => {
   after(async () => {
     for (const p of peers) p.close();
     await server.close();
-    exitWhenDone();
   });
 
   test("GET {base}/webrtc/health answers the seed's shape", async () => {

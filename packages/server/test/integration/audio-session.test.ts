@@ -3,7 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import { AudioEventMessage } from '@sightline/protocol';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
-import { exitWhenDone } from '../helpers/exit.js';
 import { readPngAsI420 } from '../helpers/images.js';
 import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { astronautPng } from '../helpers/paths.js';
@@ -22,7 +21,6 @@ describe('audio in a session: vad and audio-level beside a video processor (real
   after(async () => {
     for (const p of peers) p.close();
     await server.close();
-    exitWhenDone();
   });
 
   test('speech_start/speech_end at the speech in the clip (±200 ms), levels, and face results at the same time', async () => {

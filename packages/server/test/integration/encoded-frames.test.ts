@@ -6,7 +6,6 @@ import sharp from 'sharp';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
-import { exitWhenDone } from '../helpers/exit.js';
 import { iou } from '../helpers/images.js';
 import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { ASTRONAUT_FACE, astronautPng } from '../helpers/paths.js';
@@ -106,7 +105,6 @@ describe('JPEG/WebP frames over a DataChannel and over the WebSocket bridge', ()
     for (const p of peers) p.close();
     for (const s of sockets) s.terminate();
     await server.close();
-    exitWhenDone();
   });
 
   const openWs = (query = '', headers: Record<string, string> = { 'api-key': KEY }): Promise<{ ws: WebSocket; client: Client; closed: Promise<number> }> => {
@@ -144,6 +142,8 @@ describe('JPEG/WebP frames over a DataChannel and over the WebSocket bridge', ()
   });
 
   test('a WebSocket session has no WebRTC half: ICE restart and trickle on its id get 501 not_implemented, and it lives on', async () => {
+    const stranger = new NodePeer();
+    peers.push(stranger);
     const { client, ws } = await openWs('?processor=face');
     const ready = await waitFor(client, (m) => m.type === 'ready');
     const id = ready.session_id as string;
@@ -151,7 +151,7 @@ describe('JPEG/WebP frames over a DataChannel and over the WebSocket bridge', ()
       method: 'POST',
       url: '/webrtc/offer',
       headers: { 'content-type': 'application/json', 'api-key': KEY },
-      payload: JSON.stringify({ sdp: await new NodePeer().offer(), type: 'offer', session_id: id }),
+      payload: JSON.stringify({ sdp: await stranger.offer(), type: 'offer', session_id: id }),
     });
     assert.equal(restart.statusCode, 501, restart.body);
     assert.equal(restart.json().error.code, 'not_implemented');

@@ -3,7 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import { announceIp } from '../../src/engine/announce-ip.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
-import { exitWhenDone } from '../helpers/exit.js';
 import { NodePeer } from '../helpers/node-peer.js';
 
 describe("the server's own ICE settings: UDP port range and announced IP", () => {
@@ -19,7 +18,6 @@ describe("the server's own ICE settings: UDP port range and announced IP", () =>
   after(async () => {
     for (const p of peers) p.close();
     await server.close();
-    exitWhenDone();
   });
 
   test('answers carry host candidates on the announced IP, with ports inside the range', async () => {
@@ -50,5 +48,50 @@ describe("the server's own ICE settings: UDP port range and announced IP", () =>
   test('bad ICE options are clear errors', () => {
     assert.throws(() => loadConfig(['--rtc-port-min', '50000', '--rtc-port-max', '40000'], {}), ConfigError);
     assert.throws(() => loadConfig(['--announced-ip', 'example.com'], {}), ConfigError);
+    assert.throws(() => loadConfig(['--rtc-port', '41000', '--rtc-port-min', '41000', '--rtc-port-max', '41100'], {}), /excludes --rtc-port-min/);
+    assert.throws(() => loadConfig(['--rtc-port', '80'], {}), ConfigError);
+  });
+});
+
+describe('--rtc-port: every session on one UDP port (ICE UDP mux)', () => {
+  const PORT = 41_321;
+  let server: SightlineServer;
+  const peers: NodePeer[] = [];
+  before(async () => {
+    server = await createServer(loadConfig(['--workers', '1', '--log-level', 'silent', '--rtc-port', String(PORT)], { SIGHTLINE_API_KEYS: 'k' }));
+  });
+  after(async () => {
+    for (const p of peers) p.close();
+    await server.close();
+  });
+
+  test('three concurrent sessions answer host candidates on that port, and each gets its own results', async () => {
+    const sessions = await Promise.all(
+      [40, 120, 200].map(async (luma) => {
+        const peer = new NodePeer();
+        peers.push(peer);
+        const r = await server.app.inject({
+          method: 'POST',
+          url: '/webrtc/offer',
+          headers: { 'content-type': 'application/json', 'api-key': 'k' },
+          payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', processor: 'stats' }),
+        });
+        assert.equal(r.statusCode, 200, r.body);
+        const ports = [...String(r.json().sdp).matchAll(/^a=candidate:\S+ \d+ udp \d+ \S+ (\d+) typ host/gim)].map((m) => Number(m[1]));
+        assert.ok(ports.length > 0 && ports.every((p) => p === PORT), `host candidate ports ${ports.join(', ')}`);
+        await peer.accept(r.json().sdp);
+        await peer.channelOpen();
+        const frame = { width: 320, height: 240, data: new Uint8Array(320 * 240 * 1.5).fill(128) };
+        frame.data.fill(luma, 0, 320 * 240);
+        peer.startSending(frame, 30);
+        return { peer, luma };
+      }),
+    );
+    for (const { peer, luma } of sessions) {
+      // The stats processor reports each session's own mean luma: no session got another's packets.
+      const m = await peer.waitFor((x) => x.type === 'result' && Math.abs(((x.data as { mean_luma: number }).mean_luma ?? -1) - luma) < 6);
+      assert.ok(m);
+      peer.stopSending();
+    }
   });
 });

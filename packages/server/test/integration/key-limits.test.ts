@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
-import { exitWhenDone } from '../helpers/exit.js';
 import { readPngAsI420 } from '../helpers/images.js';
 import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { astronautPng } from '../helpers/paths.js';
@@ -55,7 +54,6 @@ describe('per-key limits from a hot-reloaded keys file', () => {
   after(async () => {
     for (const p of peers) p.close();
     await server.close();
-    exitWhenDone();
   });
 
   test("the key's N+1th concurrent session gets 429 with Retry-After; another key is unaffected", async () => {

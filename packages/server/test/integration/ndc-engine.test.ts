@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
-import { exitWhenDone } from '../helpers/exit.js';
 import { readPngAsI420 } from '../helpers/images.js';
 import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { astronautPng } from '../helpers/paths.js';
@@ -11,9 +10,9 @@ const KEY = 'k';
 const astronaut = readPngAsI420(astronautPng);
 
 /**
- * The libdatachannel engine in-process, against libwebrtc clients (wrtc, which offers VP8/VP9/AV1): results carry
- * the RTP timestamp, a session resumes on a new connection (no in-place ICE restart), an offer with no codec the
- * server decodes is refused at once, and the receive path is counted in /metrics.
+ * The libdatachannel engine in-process, against Node clients (@sightline/node's publisher, VP8): results carry the
+ * RTP timestamp, a session resumes on a new connection (no in-place ICE restart), an offer with no codec the server
+ * decodes is refused at once, and the receive path is counted in /metrics.
  */
 describe('the ndc engine (node-datachannel + FFmpeg) in-process', { timeout: 120_000 }, () => {
   let server: SightlineServer;
@@ -28,12 +27,11 @@ describe('the ndc engine (node-datachannel + FFmpeg) in-process', { timeout: 120
     });
 
   before(async () => {
-    server = await createServer(loadConfig(['--engine', 'ndc', '--workers', '1', '--log-level', 'silent'], { SIGHTLINE_API_KEYS: KEY }));
+    server = await createServer(loadConfig(['--workers', '1', '--log-level', 'silent'], { SIGHTLINE_API_KEYS: KEY }));
   });
   after(async () => {
     for (const p of peers) p.close();
     await server.close();
-    exitWhenDone();
   });
 
   test('results carry rtp_timestamp; frame ids count up from 0 with the timestamps', async () => {
@@ -54,7 +52,8 @@ describe('the ndc engine (node-datachannel + FFmpeg) in-process', { timeout: 120
 
   test('an in-place ICE restart is refused (501); a new connection with session_id resumes the session', async () => {
     const { peer, id } = await open({ processor: 'stats', params: { step: 8 } });
-    const restart = await offer(await peer.offer(true), { session_id: id });
+    // A second offer from the same client connection (same DTLS fingerprint), as an in-place ICE restart would be.
+    const restart = await offer(await peer.offer(), { session_id: id });
     assert.equal(restart.statusCode, 501, restart.body);
     assert.equal(restart.json().error.code, 'not_implemented');
     assert.match(restart.json().error.message, /new connection with session_id/);
@@ -73,9 +72,7 @@ describe('the ndc engine (node-datachannel + FFmpeg) in-process', { timeout: 120
   });
 
   test('an offer with no decodable video codec: 400 unsupported_codec at once, no session left', async () => {
-    const only = await createServer(
-      loadConfig(['--engine', 'ndc', '--workers', '1', '--log-level', 'silent', '--video-codecs', 'H264,H265'], { SIGHTLINE_API_KEYS: KEY }),
-    );
+    const only = await createServer(loadConfig(['--workers', '1', '--log-level', 'silent', '--video-codecs', 'H264,H265'], { SIGHTLINE_API_KEYS: KEY }));
     try {
       const peer = new NodePeer();
       peers.push(peer);

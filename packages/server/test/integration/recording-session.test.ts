@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
-import { exitWhenDone } from '../helpers/exit.js';
 import { readPngAsI420 } from '../helpers/images.js';
 import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { astronautPng } from '../helpers/paths.js';
@@ -37,7 +36,6 @@ describe('recording sessions (opt-in per session or for all)', () => {
   after(async () => {
     for (const p of peers) p.close();
     for (const s of servers) await s.close();
-    exitWhenDone();
   });
 
   test('record: true → a playable mp4 (video + audio) and a JSONL of exactly the results the client got', async () => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
-import { exitWhenDone } from '../helpers/exit.js';
 import { iou, readPngAsI420 } from '../helpers/images.js';
 import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { ASTRONAUT_FACE, astronautPng } from '../helpers/paths.js';
@@ -28,7 +27,6 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
   after(async () => {
     for (const p of peers) p.close();
     await server.close();
-    exitWhenDone();
   });
 
   test('face results: one box on the face per frame, frame ids in decode order, timings and counters', async () => {
@@ -134,49 +132,6 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     assert.equal((await server.app.inject('/readyz')).json().workers, 2);
   });
 
-  test('ICE restart in place (wrtc) keeps the session id, processor, params and frame counters', async () => {
-    // libdatachannel cannot restart ICE on a live connection (ndc resumes from a new connection: the test below and
-    // ndc-engine.test.ts), so this runs on a wrtc server of its own.
-    const server = await createServer(loadConfig(['--engine', 'wrtc', '--workers', '1', '--log-level', 'silent'], { SIGHTLINE_API_KEYS: KEY }));
-    try {
-      const { peer, id } = await openNodeSession(server.app, KEY, peers, { processor: 'stats', params: { step: 8 } });
-      peer.startSending(astronaut, 30);
-      await sleep(1000);
-      const before = server.sessions.get(id)!.summary();
-      const lastId = Math.max(...peer.messages.filter((m) => m.type === 'result').map((m) => m.frame_id as number));
-      const r = await server.app.inject({
-        method: 'POST',
-        url: '/webrtc/offer',
-        headers: { 'content-type': 'application/json', 'api-key': KEY },
-        payload: JSON.stringify({ sdp: await peer.offer(true), type: 'offer', session_id: id }),
-      });
-      assert.equal(r.statusCode, 200, r.body);
-      assert.equal(r.json().session_id, id);
-      assert.equal(r.json().processor, 'stats');
-      assert.notEqual(/a=ice-ufrag:(.*)/.exec(r.json().sdp)?.[1], undefined);
-      await peer.accept(r.json().sdp);
-      const seen = peer.messages.length;
-      const next = await peer.waitFor((m) => m.type === 'result' && peer.messages.indexOf(m) >= seen + 5);
-      peer.stopSending();
-      assert.ok((next.frame_id as number) > lastId, 'frame ids continue');
-      assert.equal(next.processor, 'stats');
-      const after = server.sessions.get(id)!.summary();
-      assert.ok(after.frames_received > before.frames_received);
-      assert.equal(server.sessions.get(id)!.renegotiations, 1);
-      // Another key, or an ended session, cannot be renegotiated.
-      const other = await server.app.inject({
-        method: 'POST',
-        url: '/webrtc/offer',
-        headers: { 'content-type': 'application/json', 'api-key': KEY },
-        payload: JSON.stringify({ sdp: await peer.offer(true), type: 'offer', session_id: 'not-a-session' }),
-      });
-      assert.equal(other.statusCode, 404);
-      assert.equal(other.json().error.code, 'session_not_found');
-    } finally {
-      await server.close();
-    }
-  });
-
   test('a new connection offering session_id resumes the session: same id, processor, params, counters; the old one is closed', async () => {
     const { peer, id } = await open({ processor: 'stats', params: { step: 8 } });
     peer.startSending(astronaut, 30);
@@ -207,59 +162,59 @@ describe('sessions and the frame pipeline (real WebRTC peer in Node)', () => {
     assert.equal(live.renegotiations, 1);
     assert.deepEqual(live.params, { step: 8 });
     assert.equal(server.sessions.get(id), live, 'still one session');
+    // A session that does not exist cannot be resumed.
+    const stranger = new NodePeer();
+    peers.push(stranger);
+    const other = await server.app.inject({
+      method: 'POST',
+      url: '/webrtc/offer',
+      headers: { 'content-type': 'application/json', 'api-key': KEY },
+      payload: JSON.stringify({ sdp: await stranger.offer(), type: 'offer', session_id: 'not-a-session' }),
+    });
+    assert.equal(other.statusCode, 404);
+    assert.equal(other.json().error.code, 'session_not_found');
   });
 
   test('a client that opens its DataChannel late gets the results made before (the newest 32; older ones counted)', async () => {
-    // The client adds its channel by renegotiating its live connection, which only libwebrtc can: a wrtc server of its
-    // own (what is held and when it goes out is the session's, whatever the engine).
-    const server = await createServer(loadConfig(['--engine', 'wrtc', '--workers', '1', '--log-level', 'silent'], { SIGHTLINE_API_KEYS: KEY }));
-    try {
-      // Video first, no DataChannel: the session runs and its results have no reader.
-      const peer = new NodePeer({ channel: false });
-      peers.push(peer);
-      const post = async (extra: Record<string, unknown>) => {
-        const r = await server.app.inject({
-          method: 'POST',
-          url: '/webrtc/offer',
-          headers: { 'content-type': 'application/json', 'api-key': KEY },
-          payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', processor: 'face', ...extra }),
-        });
-        assert.equal(r.statusCode, 200, r.body);
-        await peer.accept(r.json().sdp);
-        return r.json().session_id as string;
-      };
-      const id = await post({});
-      peer.startSending(astronaut, 30);
-      const session = server.sessions.get(id)!;
-      const deadline = Date.now() + 15_000;
-      while (session.summary().frames_processed < 45 && Date.now() < deadline) await sleep(50);
-      const processedBefore = session.summary().frames_processed;
-      assert.ok(processedBefore >= 45, `${processedBefore} frames processed`);
-      assert.equal(session.summary().results_sent, 0);
-      // Now the client opens its channel (a new offer on the same session adds it).
-      peer.openChannel('results');
-      await post({ session_id: id });
-      await peer.channelOpen();
-      await peer.waitFor((m) => m.type === 'result' && (m.frame_id as number) >= processedBefore + 5);
-      peer.stopSending();
-      const results = peer.messages.filter((m) => m.type === 'result').map((m) => m.frame_id as number);
-      // The held ones (the newest 32 when the channel opened) come first, then the live ones, all in order. Frames made
-      // while the new offer was answered were held too, so the first is at least as new as when we looked.
-      const first = results[0]!;
-      assert.ok(first > 0 && first >= processedBefore - 32, `first result delivered: frame ${first} (${processedBefore} processed before)`);
-      assert.deepEqual(
-        results,
-        [...results].sort((a, b) => a - b),
-      );
-      const summary = session.summary();
-      assert.equal(summary.results_held, 32);
-      assert.ok(summary.results_undelivered >= processedBefore - 32, `undelivered ${summary.results_undelivered} counts the evicted`);
-      // The capture hint made before the channel opened reached it too (astronaut.png is square: BlazeFace wants 256x256).
-      const hint = peer.messages.find((m) => m.type === 'capture_hint');
-      assert.deepEqual(hint, { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
-    } finally {
-      await server.close();
-    }
+    // Video first, no DataChannel open: the session runs and its results have no reader.
+    const peer = new NodePeer({ channel: 'late' });
+    peers.push(peer);
+    const r = await server.app.inject({
+      method: 'POST',
+      url: '/webrtc/offer',
+      headers: { 'content-type': 'application/json', 'api-key': KEY },
+      payload: JSON.stringify({ sdp: await peer.offer(), type: 'offer', processor: 'face' }),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    await peer.accept(r.json().sdp);
+    const id = r.json().session_id as string;
+    peer.startSending(astronaut, 30);
+    const session = server.sessions.get(id)!;
+    const deadline = Date.now() + 15_000;
+    while (session.summary().frames_processed < 45 && Date.now() < deadline) await sleep(50);
+    const processedBefore = session.summary().frames_processed;
+    assert.ok(processedBefore >= 45, `${processedBefore} frames processed`);
+    assert.equal(session.summary().results_sent, 0);
+    // Now the client opens its channel, on the SCTP association its offer negotiated.
+    peer.openChannel('results');
+    await peer.channelOpen();
+    await peer.waitFor((m) => m.type === 'result' && (m.frame_id as number) >= processedBefore + 5);
+    peer.stopSending();
+    const results = peer.messages.filter((m) => m.type === 'result').map((m) => m.frame_id as number);
+    // The held ones (the newest 32 when the channel opened) come first, then the live ones, all in order. Frames made
+    // while the channel opened were held too, so the first is at least as new as when we looked.
+    const first = results[0]!;
+    assert.ok(first > 0 && first >= processedBefore - 32, `first result delivered: frame ${first} (${processedBefore} processed before)`);
+    assert.deepEqual(
+      results,
+      [...results].sort((a, b) => a - b),
+    );
+    const summary = session.summary();
+    assert.equal(summary.results_held, 32);
+    assert.ok(summary.results_undelivered >= processedBefore - 32, `undelivered ${summary.results_undelivered} counts the evicted`);
+    // The capture hint made before the channel opened reached it too (astronaut.png is square: BlazeFace wants 256x256).
+    const hint = peer.messages.find((m) => m.type === 'capture_hint');
+    assert.deepEqual(hint, { type: 'capture_hint', max_width: 256, max_height: 256, max_fps: 30 });
   });
 
   test("capture hints: face asks for its model's view; a session that gets video back only for the fps", async () => {

@@ -3,7 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { rgbaToI420, type I420Frame } from '../../src/models/i420.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
-import { exitWhenDone } from '../helpers/exit.js';
 import { openNodeSession, type NodePeer } from '../helpers/node-peer.js';
 import { EXPECTED, writeTestModels } from '../helpers/test-models.js';
 
@@ -46,7 +45,6 @@ describe('your own models over WebRTC: --model, discovery, batching across sessi
   after(async () => {
     for (const p of peers) p.close();
     await server.close();
-    exitWhenDone();
   });
 
   test('GET /v1/models lists built-in and user models with adapters, shapes and labels (auth required)', async () => {

@@ -50,6 +50,29 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig(['--nope', '1'], {}), ConfigError);
   });
 
+  test('--codec-device / SIGHTLINE_CODEC_DEVICE: auto by default, one of auto|cpu|vaapi|cuda|qsv, the flag winning', () => {
+    assert.equal(loadConfig([], {}).codecDevice, 'auto');
+    for (const d of ['auto', 'cpu', 'vaapi', 'cuda', 'qsv']) assert.equal(loadConfig(['--codec-device', d], {}).codecDevice, d);
+    assert.equal(loadConfig([], { SIGHTLINE_CODEC_DEVICE: 'vaapi' }).codecDevice, 'vaapi');
+    assert.equal(loadConfig(['--codec-device', 'cpu'], { SIGHTLINE_CODEC_DEVICE: 'cuda' }).codecDevice, 'cpu');
+    for (const bad of [
+      ['--codec-device', 'gpu'],
+      ['--codec-device', 'CUDA'],
+      ['--codec-device', ''],
+    ]) {
+      assert.throws(
+        () => loadConfig(bad, {}),
+        (e: Error) =>
+          e instanceof ConfigError &&
+          e.message === `--codec-device / SIGHTLINE_CODEC_DEVICE must be one of auto, cpu, vaapi, cuda, qsv (got ${JSON.stringify(bad[1])})`,
+      );
+    }
+    assert.throws(
+      () => loadConfig([], { SIGHTLINE_CODEC_DEVICE: 'nvenc' }),
+      /SIGHTLINE_CODEC_DEVICE must be one of auto, cpu, vaapi, cuda, qsv \(got "nvenc"\)/,
+    );
+  });
+
   test('base paths are normalised', () => {
     assert.equal(normaliseBasePath('skin/'), '/skin');
     assert.equal(normaliseBasePath('/a/b//'), '/a/b');

@@ -61,4 +61,11 @@ describe('lint: the layer order is enforced (protocol ← engine ← pipeline/mo
       [],
     );
   });
+
+  test('@sightline/media imports nothing of the server, the clients or the protocol', async () => {
+    for (const code of ["import { createServer } from '../../server/src/server.js';\n", "import { NodeClient } from '@sightline/node';\n"]) {
+      assert.match((await lint('packages/media/src/codecs/x.ts', `${code}export const x = 1;\n`)).join('\n'), /no-restricted-imports/, code);
+    }
+    assert.deepEqual(await lint('packages/media/src/codecs/x.ts', "import { Codec } from 'node-av/lib';\nexport const c = Codec;\n"), []);
+  });
 });

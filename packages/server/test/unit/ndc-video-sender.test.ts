@@ -5,16 +5,26 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { i420Size } from '../../src/engine/codecs/i420-size.js';
-import { VIDEO_CODECS, type VideoCodec } from '../../src/engine/codecs/video-codec.js';
-import { videoDecoderName } from '../../src/engine/codecs/video-decoder.js';
-import { videoEncoderName } from '../../src/engine/codecs/video-encoder.js';
-import type { I420Frame } from '../../src/engine/media-frames.js';
+import {
+  i420Size,
+  VIDEO_CODECS,
+  type VideoCodec,
+  videoDecoderName,
+  videoEncoderName,
+  type I420Frame,
+  evenSized,
+  ffmpegEncoder,
+  VideoSender,
+  type VideoSenderOptions,
+  buildFir,
+  buildRemb,
+  parseRtcp,
+  type SenderReport,
+  isRtcp,
+  parseRtpPacket,
+} from '@sightline/media';
 import { ffmpegDecoder } from '../../src/engine/ndc/ndc-codecs.js';
 import { VideoReceiver } from '../../src/engine/ndc/video-receiver.js';
-import { evenSized, ffmpegEncoder, VideoSender, type VideoSenderOptions } from '../../src/engine/ndc/video-sender.js';
-import { buildFir, buildRemb, parseRtcp, type SenderReport } from '../../src/engine/rtp/rtcp.js';
-import { isRtcp, parseRtpPacket } from '../../src/engine/rtp/rtp-packet.js';
 
 function pattern(width: number, height: number, i: number): I420Frame {
   const data = new Uint8Array(i420Size(width, height));

@@ -1,5 +1,4 @@
-import { OpusDecoder } from '../codecs/opus-decoder.js';
-import { isRtcp, parseRtpPacket } from '../rtp/rtp-packet.js';
+import { isRtcp, OpusDecoder, parseRtpPacket } from '@sightline/media';
 import type { AudioReceiver, AudioReceiverFactory } from './ndc-engine.js';
 
 /** Longest gap filled with silence; a longer jump is a new timeline (a paused or restarted sender). */

@@ -1,5 +1,5 @@
 import { SightlineError } from '../../errors.js';
-import { VIDEO_CODECS, type VideoCodec } from '../codecs/video-codec.js';
+import { VIDEO_CODECS, type VideoCodec } from '@sightline/media';
 import { fmtpParams, type OfferMediaSection, type PayloadFormat } from './offer-media.js';
 
 export { VIDEO_CODECS, type VideoCodec };

@@ -1,6 +1,6 @@
 import type { DataChannel } from 'node-datachannel';
 import type { EngineChannel } from '../media-engine.js';
-import { release, retain } from './native-lifetime.js';
+import { release, retain } from '@sightline/media';
 
 /** A DataChannel the client opened, as the session sees it. Binary messages arrive as ArrayBuffers of their own. */
 export class NdcChannel implements EngineChannel {

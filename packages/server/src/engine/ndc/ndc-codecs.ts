@@ -1,10 +1,12 @@
-import { VideoDecoder } from '../codecs/video-decoder.js';
-import type { VideoCodec } from '../codecs/video-codec.js';
+import { VideoDecoder, type CodecDevice, type VideoCodec } from '@sightline/media';
 import type { AccessUnitDecoder } from './video-receiver.js';
 
-/** The receive path's decoder: libavcodec in-process (low delay, no frame held), failures as a status, never thrown. */
-export function ffmpegDecoder(codec: VideoCodec): AccessUnitDecoder {
-  const d = new VideoDecoder(codec);
+/**
+ * The receive path's decoder: libavcodec in-process (low delay, no frame held), failures as a status, never thrown;
+ * on `device` (`--codec-device`) when given, else the CPU.
+ */
+export function ffmpegDecoder(codec: VideoCodec, device?: CodecDevice): AccessUnitDecoder {
+  const d = new VideoDecoder(codec, device ? { device } : {});
   return {
     decode: (au, rtpTimestamp, keyframe) => {
       const r = d.decode(au, rtpTimestamp, keyframe);

@@ -1,12 +1,11 @@
-import { videoEncoderName } from '../codecs/video-encoder.js';
-import type { AudioChunk } from '../media-frames.js';
+import { ffmpegEncoderOn, videoEncoderName, type AudioChunk, type CodecDevice, type FrameEncoderFactory } from '@sightline/media';
 import type { MediaEngine } from '../media-engine.js';
 import { DEFAULT_VIDEO_CODECS, VIDEO_CODECS, type VideoCodec } from './codec-choice.js';
 import { NdcPeer } from './ndc-peer.js';
 import type { AccessUnitDecoder } from './video-receiver.js';
-import { ffmpegEncoder, type FrameEncoderFactory } from './video-sender.js';
 
-export type VideoDecoderFactory = (codec: VideoCodec) => AccessUnitDecoder;
+/** A decoder for one received track; `device` is the engine's `codecDevice`, when it has one. */
+export type VideoDecoderFactory = (codec: VideoCodec, device?: CodecDevice) => AccessUnitDecoder;
 
 /** The receive path of one audio track: RTP in, decoded PCM out. */
 export interface AudioReceiver {
@@ -24,16 +23,20 @@ export interface NdcEngineOptions {
   /** Encoders for the video sent back and to WHEP viewers (default: libavcodec's, engine/codecs). */
   createEncoder?: FrameEncoderFactory;
   createAudioReceiver?: AudioReceiverFactory;
-  /** All sessions on one UDP port (the first of `--rtc-port-min`), as firewalls and Kubernetes like it. */
+  /** Where the FFmpeg codecs run (`--codec-device`, opened at start): given to `createDecoder` and the default encoders. */
+  codecDevice?: CodecDevice;
+  /** All sessions on one UDP port (`--rtc-port`, given as a one-port range), as firewalls and Kubernetes like it. */
   iceUdpMux?: boolean;
 }
 
 /** The libdatachannel engine: transport from node-datachannel, codecs in-process from FFmpeg. */
 export function createNdcEngine(opts: NdcEngineOptions): MediaEngine {
   const videoCodecs = opts.videoCodecs ?? DEFAULT_VIDEO_CODECS;
-  const createEncoder = opts.createEncoder ?? ffmpegEncoder;
+  const device = opts.codecDevice;
+  const createDecoder: VideoDecoderFactory = device ? (codec) => opts.createDecoder(codec, device) : opts.createDecoder;
+  const createEncoder = opts.createEncoder ?? ffmpegEncoderOn(device);
   // With the default encoders, the codecs this FFmpeg build has an encoder for; a given factory is trusted with all.
-  const encodableCodecs = opts.createEncoder ? VIDEO_CODECS : VIDEO_CODECS.filter((c) => videoEncoderName(c) !== undefined);
+  const encodableCodecs = opts.createEncoder ? VIDEO_CODECS : VIDEO_CODECS.filter((c) => videoEncoderName(c, device) !== undefined);
   return {
     name: 'ndc',
     createPeer: (peer) =>
@@ -41,7 +44,7 @@ export function createNdcEngine(opts: NdcEngineOptions): MediaEngine {
         ...peer,
         videoCodecs,
         maxBitrateBps: opts.maxBitrateBps ?? 2_500_000,
-        createDecoder: opts.createDecoder,
+        createDecoder,
         createEncoder,
         encodableCodecs,
         createAudioReceiver: opts.createAudioReceiver,

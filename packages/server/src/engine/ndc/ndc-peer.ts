@@ -1,16 +1,24 @@
 import { randomInt } from 'node:crypto';
-import nodeDataChannel, { type DataChannel, type IceServer, type PeerConnection, type Track } from 'node-datachannel';
+import nodeDataChannel, { type DataChannel, type PeerConnection, type Track } from 'node-datachannel';
 import { announceIp } from '../announce-ip.js';
-import { isRtcp } from '../rtp/rtp-packet.js';
-import type { I420Frame } from '../media-frames.js';
+import {
+  iceServersOf,
+  isRtcp,
+  peerClosed,
+  peerOpened,
+  release,
+  retain,
+  VideoSender,
+  type FrameEncoderFactory,
+  type I420Frame,
+  type VideoSenderCounters,
+} from '@sightline/media';
 import { AnswerFailedError, InvalidOfferError, type EnginePeer, type PeerOptions, type PeerState, type VideoOutput } from '../media-engine.js';
 import { chooseAudioCodec, chooseVideoCodec, offeredVideoNames, UnsupportedCodecError, type VideoCodec } from './codec-choice.js';
 import { NdcChannel } from './ndc-channel.js';
-import { release, retain } from './native-lifetime.js';
 import { parseOfferMedia } from './offer-media.js';
 import type { AudioReceiverFactory, VideoDecoderFactory } from './ndc-engine.js';
 import { VideoReceiver } from './video-receiver.js';
-import { VideoSender, type FrameEncoderFactory, type VideoSenderCounters } from './video-sender.js';
 
 export interface NdcPeerOptions extends PeerOptions {
   videoCodecs: readonly VideoCodec[];
@@ -25,28 +33,6 @@ export interface NdcPeerOptions extends PeerOptions {
 }
 
 const TICK_MS = 5;
-
-/** `{urls, username, credential}` → libdatachannel's ICE server form (one entry per URL). */
-function iceServersOf(servers: PeerOptions['iceServers']): Array<string | IceServer> {
-  const out: Array<string | IceServer> = [];
-  for (const s of servers) {
-    for (const url of Array.isArray(s.urls) ? s.urls : [s.urls]) {
-      const m = /^(stun|turns?):([^:?]+)(?::(\d+))?(?:\?transport=(udp|tcp))?$/.exec(url);
-      if (!m) continue;
-      const [, scheme, hostname, port, transport] = m;
-      if (scheme === 'stun') out.push(`stun:${hostname}:${port ?? 3478}`);
-      else
-        out.push({
-          hostname: hostname!,
-          port: Number(port ?? (scheme === 'turns' ? 5349 : 3478)),
-          ...(s.username !== undefined ? { username: s.username } : {}),
-          ...(s.credential !== undefined ? { password: s.credential } : {}),
-          relayType: scheme === 'turns' ? 'TurnTls' : transport === 'tcp' ? 'TurnTcp' : 'TurnUdp',
-        });
-    }
-  }
-  return out;
-}
 
 /**
  * One peer connection on libdatachannel. The answer is built from the offer: per video section the first codec of
@@ -85,6 +71,7 @@ export class NdcPeer implements EnginePeer {
       ...(opts.iceUdpMux ? { enableIceUdpMux: true } : {}),
       maxMessageSize: 1 << 20,
     });
+    peerOpened();
     // Registered before anything negotiates, or `complete` can be missed.
     this.#gathered = new Promise<void>((resolve) => {
       this.#pc.onGatheringStateChange((s) => {
@@ -189,6 +176,7 @@ export class NdcPeer implements EnginePeer {
     for (const t of this.#tracks) t.close();
     this.#tracks.clear();
     this.#pc.close();
+    peerClosed();
     this.onVideoFrame = this.onAudioFrame = undefined;
     this.onChannel = this.onStateChange = undefined;
   }

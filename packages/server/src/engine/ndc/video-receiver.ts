@@ -1,13 +1,26 @@
 import { randomInt } from 'node:crypto';
-import { depacketizerFor, FrameAssembler, type AssembledFrame, type DepacketizedFrame } from '../depacketize/index.js';
-import type { I420Frame } from '../media-frames.js';
-import { FrameNumbering } from '../rtp/frame-numbering.js';
-import { NackTracker } from '../rtp/nack-tracker.js';
-import { ReceiveStats } from '../rtp/receive-stats.js';
-import { ReorderBuffer, type ReorderOutput } from '../rtp/reorder-buffer.js';
-import { buildNack, buildPli, buildReceiverReport, buildRemb, concatRtcp, parseRtcp } from '../rtp/rtcp.js';
-import { isRtcp, parseRtpPacket, type RtpPacket } from '../rtp/rtp-packet.js';
-import { unwrapRtx } from '../rtp/rtx.js';
+import {
+  buildNack,
+  buildPli,
+  buildReceiverReport,
+  buildRemb,
+  concatRtcp,
+  depacketizerFor,
+  FrameAssembler,
+  FrameNumbering,
+  isRtcp,
+  NackTracker,
+  parseRtcp,
+  parseRtpPacket,
+  ReceiveStats,
+  ReorderBuffer,
+  unwrapRtx,
+  type AssembledFrame,
+  type DepacketizedFrame,
+  type I420Frame,
+  type ReorderOutput,
+  type RtpPacket,
+} from '@sightline/media';
 import type { VideoCodec } from './codec-choice.js';
 
 /** What the receive path needs of a decoder: one access unit in, the frames it gives now out; never throws. */
