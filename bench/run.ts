@@ -2,8 +2,9 @@
  * `npm run bench`: the runtime bench (inference pipeline vs raw onnxruntime, batching, event-loop delay), the media
  * bench (JPEG/WebP decoding, chunk reassembly, Sobel, VAD), the codecs bench (in-process libavcodec decode/encode per
  * codec), the WebRTC bench (per-frame RTT and server CPU with real Chromium sessions), the seed-client bench (the
- * seed's Python client as publisher) and the connect bench (offer → first result, trickle and not).
- * BENCH_ONLY=runtime|media|codecs|webrtc|seed|connect runs one.
+ * seed's Python client as publisher), the connect bench (offer → first result, trickle and not) and the recording
+ * bench (ffmpeg pipe against in-process encoding).
+ * BENCH_ONLY=runtime|media|codecs|webrtc|seed|connect|recording runs one.
  */
 import { runRuntimeBench } from './runtime-bench.js';
 import { runMediaBench } from './media-bench.js';
@@ -11,6 +12,7 @@ import { runCodecsBench } from './codecs-bench.js';
 import { runWebrtcBench } from './webrtc-bench.js';
 import { runSeedBench } from './seed-bench.js';
 import { runConnectBench } from './connect-bench.js';
+import { runRecordingBench } from './recording-bench.js';
 
 const only = process.env.BENCH_ONLY;
 if (only === undefined || only === 'runtime') await runRuntimeBench();
@@ -19,4 +21,5 @@ if (only === undefined || only === 'codecs') await runCodecsBench();
 if (only === undefined || only === 'webrtc') await runWebrtcBench();
 if (only === undefined || only === 'seed') await runSeedBench();
 if (only === undefined || only === 'connect') await runConnectBench();
+if (only === undefined || only === 'recording') await runRecordingBench();
 process.exit(0);
