@@ -1,6 +1,6 @@
 import { EncodedFrameSender, type CaptureHintMessage, type OfferResponse } from '@sightline/protocol/wire';
 import { latencyApi, SendTimeTracker } from './send-time-tracker.js';
-import { patchCandidates, postOffer, waitForGathering, type OfferBody } from './signaling.js';
+import { patchCandidates, postOffer, SightlineError, waitForGathering, type OfferBody } from './signaling.js';
 
 export interface LinkOptions {
   url: string;
@@ -16,6 +16,21 @@ export interface LinkOptions {
   window: number;
   /** Follow the server's capture hints (a hint in the answer is applied before the first frame is encoded). */
   followHints: boolean;
+  /** Video codecs offered, in order (`setCodecPreferences`); undefined: the browser's own list. */
+  videoCodecs?: string[] | undefined;
+}
+
+/**
+ * The browser's codecs named in `names` (e.g. 'H264', 'VP9'), in that order (every profile of each), followed by its
+ * retransmission and FEC entries. Throws `unsupported_codec` when the browser has none of them.
+ */
+export function preferredCodecs(capabilities: RTCRtpCodec[], names: string[]): RTCRtpCodec[] {
+  const picked = names.flatMap((n) => capabilities.filter((c) => c.mimeType.toLowerCase() === `video/${n.toLowerCase()}`));
+  if (picked.length === 0) {
+    const have = [...new Set(capabilities.map((c) => c.mimeType.replace(/^video\//, '')))].join(', ');
+    throw new SightlineError('unsupported_codec', `this browser sends none of ${names.join(', ')} (it has ${have})`);
+  }
+  return [...picked, ...capabilities.filter((c) => /\/(rtx|red|ulpfec|flexfec-03)$/i.test(c.mimeType))];
 }
 
 /**
@@ -63,6 +78,10 @@ export class PeerLink {
         if (track.kind === 'video') {
           this.tracker.attach(sender, api);
           this.videoSender = sender;
+          if (opts.videoCodecs?.length) {
+            const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
+            transceiver?.setCodecPreferences(preferredCodecs(RTCRtpReceiver.getCapabilities('video')?.codecs ?? [], opts.videoCodecs));
+          }
         }
       }
     } catch (err) {

@@ -64,6 +64,12 @@ export interface ConnectOptions {
    * `capture_hint` events).
    */
   ignoreCaptureHints?: boolean;
+  /**
+   * Video codecs to send, in order of preference (`'H264'`, `'VP8'`, `'VP9'`, `'AV1'`, `'H265'`): only these are
+   * offered (`RTCRtpTransceiver.setCodecPreferences`), so the server must decode one of them (else 400
+   * `unsupported_codec`). Default: the browser's own list, of which the server answers the first in its preference.
+   */
+  videoCodecs?: string[];
 }
 
 /** A result with the latency the SDK measured for it. */
@@ -294,6 +300,7 @@ export class SightlineSession {
       transport: this.#opts.transport ?? 'media',
       window: this.#opts.window ?? 2,
       followHints: this.#opts.ignoreCaptureHints !== true,
+      videoCodecs: this.#opts.videoCodecs,
     });
   }
 
