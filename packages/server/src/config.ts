@@ -16,6 +16,8 @@ export interface ServerConfig {
   apiKeys: string[];
   keysFile: string | undefined;
   maxSessions: number;
+  /** WHEP viewers per session. */
+  maxViewers: number;
   workers: number;
   intraOpThreads: number;
   corsOrigins: '*' | string[];
@@ -96,6 +98,13 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
     kind: 'string',
     help: 'API keys with tenants and limits (YAML/JSON, or one key a line); reloaded on change',
     default: () => '',
+  },
+  maxViewers: {
+    flag: 'max-viewers',
+    env: 'SIGHTLINE_MAX_VIEWERS',
+    kind: 'int',
+    help: 'WHEP viewers one session may have at once before 503',
+    default: () => '4',
   },
   maxSessions: { flag: 'max-sessions', env: 'SIGHTLINE_MAX_SESSIONS', kind: 'int', help: 'concurrent sessions before 503', default: () => '16' },
   workers: { flag: 'workers', env: 'SIGHTLINE_WORKERS', kind: 'int', help: 'inference worker threads', default: () => String(availableParallelism()) },
@@ -380,6 +389,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     apiKeys: list(raw('apiKeys')),
     keysFile: raw('keysFile') || undefined,
     maxSessions: int('maxSessions', 1, 100_000),
+    maxViewers: int('maxViewers', 0, 64),
     workers: int('workers', 1, 256),
     intraOpThreads: int('intraOpThreads', 1, 256),
     corsOrigins: cors === '*' ? '*' : list(cors),

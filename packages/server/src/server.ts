@@ -214,6 +214,7 @@ async function assemble(
     admissionMaxWaitMs: config.admissionMaxWaitMs,
     encodedFrames: { maxFrameBytes: config.maxFrameBytes, maxPixels: config.maxFramePixels },
     connectTimeoutMs: config.connectTimeoutMs,
+    maxViewers: config.maxViewers,
     disconnectedTimeoutMs: config.disconnectedTimeoutMs,
     earlyMessages: config.earlyMessages,
     onSessionEnd: (s) => app?.log.info({ ...s }, 'session ended'),

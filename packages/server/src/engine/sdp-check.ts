@@ -1,8 +1,16 @@
+/** Most media sections an offer may have: video, audio and a DataChannel, and one more. */
+export const MAX_MEDIA_SECTIONS = 4;
+/** Longest offer accepted, in characters (browsers' offers are 3–15 thousand). */
+export const MAX_SDP_CHARS = 64 * 1024;
+
 /**
  * Cheap structural checks of an offer SDP before it reaches the engine, so garbage gets a precise 400 rather than
- * an engine-specific failure. Returns an error message, or undefined when the SDP looks like an offer with media.
+ * an engine-specific failure, and an offer cannot make the engine build hundreds of transports: at most
+ * MAX_SDP_CHARS characters and MAX_MEDIA_SECTIONS media sections, bundled on one transport when there are several.
+ * Returns an error message, or undefined when the SDP looks like an offer with media.
  */
 export function checkOfferSdp(sdp: string): string | undefined {
+  if (sdp.length > MAX_SDP_CHARS) return `sdp is ${sdp.length} characters long; at most ${MAX_SDP_CHARS} are accepted`;
   const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
   if (lines[0] !== 'v=0') return 'sdp must start with "v=0"';
   const bad = lines.find((l) => !/^[a-z]=/.test(l));
@@ -12,6 +20,21 @@ export function checkOfferSdp(sdp: string): string | undefined {
   if (media.length === 0) return 'sdp has no media section (m= line): add a video track or a DataChannel';
   if (!lines.some((l) => l.startsWith('a=fingerprint:'))) return 'sdp has no DTLS fingerprint';
   if (!lines.some((l) => l.startsWith('a=ice-ufrag:'))) return 'sdp has no ICE credentials (a=ice-ufrag)';
+  if (media.length > MAX_MEDIA_SECTIONS) {
+    return `sdp has ${media.length} media sections; at most ${MAX_MEDIA_SECTIONS} are accepted (a video, an audio and a DataChannel section are 3)`;
+  }
+  if (media.length > 1) {
+    const group = lines.find((l) => l.startsWith('a=group:BUNDLE'));
+    if (group === undefined) return 'sdp has several media sections but no a=group:BUNDLE: bundle them on one transport';
+    const bundled = new Set(group.slice('a=group:BUNDLE'.length).trim().split(/\s+/));
+    // Each section that is not rejected (port 0) must be in the bundle.
+    for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+      if (/^\S+ 0 /.test(section)) continue;
+      const mid = /^a=mid:(\S+)/m.exec(section)?.[1];
+      if (mid === undefined || !bundled.has(mid))
+        return `sdp media section ${mid ?? '(no a=mid)'} is not in a=group:BUNDLE: bundle every section on one transport`;
+    }
+  }
   return undefined;
 }
 

@@ -40,6 +40,8 @@ export interface SessionManagerOptions {
   onSessionEnd?: (summary: SessionSummary) => void;
   /** Messages a session keeps until its client's DataChannel opens (default 32). */
   earlyMessages?: number;
+  /** WHEP viewers one session may have at once (default 4); each is a peer connection of its own. */
+  maxViewers?: number;
 }
 
 /** How long, and how many, ended sessions still answer their owner's DELETE with their final counters. */
@@ -291,14 +293,30 @@ export class SessionManager {
     return this.#opts.audio;
   }
 
-  /** Opens a WHEP viewer of a live session's annotated video; throws InvalidOfferError on a bad offer. */
+  /**
+   * Opens a WHEP viewer of a live session's annotated video; throws InvalidOfferError on a bad offer, and 503
+   * `at_capacity` when the session has `maxViewers` already. A viewer that has not connected within the connect
+   * timeout is dropped (its resource then answers 404), so viewers that never connect hold nothing.
+   */
   async addViewer(session: Session, offerSdp: string): Promise<{ viewerId: string; answerSdp: string }> {
+    const max = this.#opts.maxViewers ?? 4;
+    if (session.viewers >= max) {
+      throw new SightlineError(
+        'at_capacity',
+        `session ${session.id} has ${session.viewers} WHEP viewers, the most it may have (--max-viewers ${max}); stop one (DELETE its resource) or retry later`,
+        { 'retry-after': '5' },
+      );
+    }
     const peer = this.#opts.engine.createPeer(this.#opts.peer);
     const output = peer.addVideoOutput();
     try {
       const answerSdp = await peer.answer(offerSdp);
       const viewerId = randomUUID();
       session.addViewer(viewerId, peer, output);
+      const timer = setTimeout(() => {
+        if (peer.state !== 'connected') session.removeViewer(viewerId);
+      }, this.#opts.connectTimeoutMs);
+      timer.unref();
       return { viewerId, answerSdp };
     } catch (err) {
       output.stop();

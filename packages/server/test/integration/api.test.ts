@@ -116,12 +116,23 @@ describe('HTTP API (in-process server, real WebRTC peers and workers)', () => {
     assert.equal(foreignAgain.statusCode, 404);
   });
 
+  /** `sdp` with its first media section repeated (new mids) until it has `n` sections, all in the BUNDLE group. */
+  const withSections = (sdp: string, n: number): string => {
+    const [head, ...sections] = sdp.trimEnd().split('\r\nm=');
+    const extra = Array.from({ length: n - sections.length }, (_, i) => sections[0]!.replace(/a=mid:\S+/, `a=mid:x${i}`));
+    const all = [...sections, ...extra];
+    const mids = all.map((m) => /a=mid:(\S+)/.exec(m)![1]);
+    return `${[head!.replace(/a=group:BUNDLE[^\r\n]*/, `a=group:BUNDLE ${mids.join(' ')}`), ...all].join('\r\nm=')}\r\n`;
+  };
+
   const bad: Array<[string, () => Promise<unknown>, number, string]> = [
     ['invalid JSON', async () => '{"sdp": ', 400, 'invalid_json'],
     ['a JSON array', async () => '[1,2]', 400, 'invalid_body'],
     ['type answer', async () => ({ sdp: await newOffer(), type: 'answer' }), 400, 'not_an_offer'],
     ['SDP that is not SDP', async () => ({ sdp: 'hello', type: 'offer' }), 400, 'invalid_sdp'],
     ['SDP with no media section', async () => ({ sdp: (await newOffer()).split('\r\nm=')[0] + '\r\n', type: 'offer' }), 400, 'invalid_sdp'],
+    ['SDP with 5 media sections', async () => ({ sdp: withSections(await newOffer(), 5), type: 'offer' }), 400, 'invalid_sdp'],
+    ['SDP whose sections are not bundled', async () => ({ sdp: (await newOffer()).replace(/a=group:BUNDLE[^\r\n]*\r\n/, ''), type: 'offer' }), 400, 'invalid_sdp'],
     ['an unknown processor', async () => ({ sdp: await newOffer(), type: 'offer', processor: 'nope' }), 400, 'unknown_processor'],
     ['bad params', async () => ({ sdp: await newOffer(), type: 'offer', params: { min_score: 7 } }), 400, 'invalid_params'],
     ['unknown params', async () => ({ sdp: await newOffer(), type: 'offer', params: { colour: 'red' } }), 400, 'invalid_params'],

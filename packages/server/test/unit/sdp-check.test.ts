@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkOfferSdp } from '../../src/engine/sdp-check.js';
+import { checkOfferSdp, MAX_MEDIA_SECTIONS, MAX_SDP_CHARS } from '../../src/engine/sdp-check.js';
 
 const good = [
   'v=0',
@@ -36,6 +36,31 @@ describe('checkOfferSdp', () => {
   });
   test('rejects an offer without ICE credentials', () => {
     assert.match(checkOfferSdp(good.replace(/a=ice-ufrag:.*\r\n/, ''))!, /ice-ufrag/);
+  });
+
+  /** `good` with `n` video sections (mids 0…n-1), bundled as `bundle` says. */
+  const sections = (n: number, bundle: 'all' | 'none' | 'first' = 'all') => {
+    const [head, section] = good.split('a=group:BUNDLE 0\r\n') as [string, string];
+    const mids = [...Array(n).keys()];
+    const group = bundle === 'none' ? '' : `a=group:BUNDLE ${(bundle === 'first' ? [0] : mids).join(' ')}\r\n`;
+    return head + group + mids.map((i) => section.replace('a=mid:0', `a=mid:${i}`)).join('');
+  };
+  test('accepts up to MAX_MEDIA_SECTIONS bundled sections, refuses more (an offer of hundreds builds as many transports)', () => {
+    assert.equal(checkOfferSdp(sections(MAX_MEDIA_SECTIONS)), undefined);
+    assert.match(checkOfferSdp(sections(MAX_MEDIA_SECTIONS + 1))!, /5 media sections; at most 4/);
+    assert.match(checkOfferSdp(sections(100))!, /100 media sections/);
+  });
+  test('several sections must be bundled, every one of them', () => {
+    assert.match(checkOfferSdp(sections(2, 'none'))!, /no a=group:BUNDLE/);
+    assert.match(checkOfferSdp(sections(2, 'first'))!, /media section 1 is not in a=group:BUNDLE/);
+    // A rejected section (port 0) need not be bundled; one section needs no group at all.
+    const two = sections(2, 'first');
+    const second = two.lastIndexOf('m=video 9 ');
+    assert.equal(checkOfferSdp(`${two.slice(0, second)}m=video 0 ${two.slice(second + 'm=video 9 '.length)}`), undefined);
+    assert.equal(checkOfferSdp(sections(1, 'none')), undefined);
+  });
+  test('refuses an SDP longer than MAX_SDP_CHARS before parsing it', () => {
+    assert.match(checkOfferSdp(good + `a=x-pad:${'x'.repeat(MAX_SDP_CHARS)}\r\n`)!, /characters long; at most 65536/);
   });
 });
 
