@@ -132,7 +132,12 @@ describe('HTTP API (in-process server, real WebRTC peers and workers)', () => {
     ['SDP that is not SDP', async () => ({ sdp: 'hello', type: 'offer' }), 400, 'invalid_sdp'],
     ['SDP with no media section', async () => ({ sdp: (await newOffer()).split('\r\nm=')[0] + '\r\n', type: 'offer' }), 400, 'invalid_sdp'],
     ['SDP with 5 media sections', async () => ({ sdp: withSections(await newOffer(), 5), type: 'offer' }), 400, 'invalid_sdp'],
-    ['SDP whose sections are not bundled', async () => ({ sdp: (await newOffer()).replace(/a=group:BUNDLE[^\r\n]*\r\n/, ''), type: 'offer' }), 400, 'invalid_sdp'],
+    [
+      'SDP whose sections are not bundled',
+      async () => ({ sdp: (await newOffer()).replace(/a=group:BUNDLE[^\r\n]*\r\n/, ''), type: 'offer' }),
+      400,
+      'invalid_sdp',
+    ],
     ['an unknown processor', async () => ({ sdp: await newOffer(), type: 'offer', processor: 'nope' }), 400, 'unknown_processor'],
     ['bad params', async () => ({ sdp: await newOffer(), type: 'offer', params: { min_score: 7 } }), 400, 'invalid_params'],
     ['unknown params', async () => ({ sdp: await newOffer(), type: 'offer', params: { colour: 'red' } }), 400, 'invalid_params'],
