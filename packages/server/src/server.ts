@@ -7,7 +7,8 @@ import { buildApp } from './api/app.js';
 import { KeyStore, readKeysFile } from './auth/key-store.js';
 import { watchKeysFile } from './auth/keys-file-watcher.js';
 import type { ServerConfig } from './config.js';
-import { openCodecDevice, VIDEO_SEND_TOTALS, type CodecDevice } from '@sightline/media';
+import { openCodecDevice, openPeerCount, retainedCount, VIDEO_SEND_TOTALS, type CodecDevice } from '@sightline/media';
+import { FdBudget, threadCount } from './engine/process-resources.js';
 import type { MediaEngine } from './engine/media-engine.js';
 import { createNdcEngine } from './engine/ndc/ndc-engine.js';
 import { ffmpegDecoder } from './engine/ndc/ndc-codecs.js';
@@ -167,6 +168,7 @@ async function assemble(
     },
     videoReceive: () => VIDEO_RECEIVE_TOTALS,
     videoSend: () => VIDEO_SEND_TOTALS,
+    nativeResources: () => ({ threads: threadCount(), peers: openPeerCount(), closing: retainedCount() }),
   });
   poolEvents.died = (err) => {
     metrics.onWorkerDied('inference');
@@ -180,6 +182,8 @@ async function assemble(
     },
   });
   const audio = new AudioProcessorRegistry(builtinAudioProcessors({ vad }));
+  // Offers are refused (503) before the process runs out of file descriptors, which would abort it in native code.
+  const fdBudget = new FdBudget();
   const sessions = new SessionManager({
     audio,
     // History and metrics follow sessions the same way: as observers.
@@ -215,6 +219,7 @@ async function assemble(
     encodedFrames: { maxFrameBytes: config.maxFrameBytes, maxPixels: config.maxFramePixels },
     connectTimeoutMs: config.connectTimeoutMs,
     maxViewers: config.maxViewers,
+    admitPeer: () => fdBudget.refusal(),
     disconnectedTimeoutMs: config.disconnectedTimeoutMs,
     earlyMessages: config.earlyMessages,
     onSessionEnd: (s) => app?.log.info({ ...s }, 'session ended'),

@@ -23,6 +23,15 @@ export interface SessionSource {
   summary(): SessionSummary;
 }
 
+/** The process's native side: threads, and the media stack's live objects. */
+export interface NativeResources {
+  threads: number | undefined;
+  /** Peer connections open in the native WebRTC stack. */
+  peers: number;
+  /** Native tracks and channels closed but not yet reported closed by the stack. */
+  closing: number;
+}
+
 export interface ServerMetricsOptions {
   /** Read at scrape time for `sightline_pool_queue_*`. */
   poolQueue?: () => PoolQueueStats;
@@ -32,6 +41,8 @@ export interface ServerMetricsOptions {
   videoReceive?: () => VideoReceiveTotals;
   /** Read at scrape time: the engine's send-path totals (video back, WHEP), where it has them. */
   videoSend?: () => VideoSendTotals;
+  /** Read at scrape time for `sightline_process_threads` and `sightline_native_*`. */
+  nativeResources?: () => NativeResources;
 }
 
 /** Send-path totals of every outgoing video track since the process started (the ndc engine counts them). */
@@ -174,6 +185,22 @@ export class ServerMetrics implements SessionObserver {
     });
     if (opts.videoReceive) totalsCounters(VIDEO_COUNTERS, opts.videoReceive, registers);
     if (opts.videoSend) totalsCounters(VIDEO_SEND_COUNTERS, opts.videoSend, registers);
+    const native = opts.nativeResources;
+    if (native) {
+      const gauge = (name: string, help: string, read: (n: NativeResources) => number | undefined) =>
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect() {
+            const v = read(native());
+            if (v !== undefined) this.set(v);
+          },
+        });
+      gauge('sightline_process_threads', 'Threads of the server process (process_open_fds and process_max_fds count descriptors)', (n) => n.threads);
+      gauge('sightline_native_peers', 'Peer connections open in the native WebRTC stack (sessions and WHEP viewers)', (n) => n.peers);
+      gauge('sightline_native_objects_closing', 'Native tracks and DataChannels closed but not yet reported closed', (n) => n.closing);
+    }
     const poolQueue = opts.poolQueue;
     if (poolQueue) {
       const gauge = (name: string, help: string, read: (q: PoolQueueStats) => number) =>

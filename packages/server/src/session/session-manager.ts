@@ -42,6 +42,8 @@ export interface SessionManagerOptions {
   earlyMessages?: number;
   /** WHEP viewers one session may have at once (default 4); each is a peer connection of its own. */
   maxViewers?: number;
+  /** Asked before every new peer connection: a reason to refuse it (503 `at_capacity`), or undefined (FdBudget). */
+  admitPeer?: () => string | undefined;
 }
 
 /** How long, and how many, ended sessions still answer their owner's DELETE with their final counters. */
@@ -155,7 +157,7 @@ export class SessionManager {
     return this.#open(
       req,
       () => {
-        const peer = this.#opts.engine.createPeer(this.#opts.peer);
+        const peer = this.#newPeer();
         return { peer, signaling: peer, videoOut: req.videoBack ? peer.addVideoOutput() : undefined };
       },
       async (session) => session.answer(req.offerSdp, req.trickle ?? false),
@@ -175,8 +177,15 @@ export class SessionManager {
         "this server's media engine cannot restart ICE on a live connection: offer from a new connection with session_id to resume the session",
       );
     }
-    const peer = this.#opts.engine.createPeer(this.#opts.peer);
+    const peer = this.#newPeer();
     return session.resume(peer, offerSdp, session.videoBack ? peer.addVideoOutput() : undefined);
+  }
+
+  /** A new peer connection of the engine, unless the process is short of native resources (503 `at_capacity`). */
+  #newPeer(): EnginePeer {
+    const refusal = this.#opts.admitPeer?.();
+    if (refusal !== undefined) throw new SightlineError('at_capacity', refusal, { 'retry-after': '5' });
+    return this.#opts.engine.createPeer(this.#opts.peer);
   }
 
   /**
@@ -307,7 +316,7 @@ export class SessionManager {
         { 'retry-after': '5' },
       );
     }
-    const peer = this.#opts.engine.createPeer(this.#opts.peer);
+    const peer = this.#newPeer();
     const output = peer.addVideoOutput();
     try {
       const answerSdp = await peer.answer(offerSdp);
