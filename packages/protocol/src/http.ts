@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CaptureHintMessage } from './messages.js';
+import { storedText } from './stored-text.js';
 
 /** Processor names: lowercase words joined by '-', as registered on the server. */
 export const ProcessorName = z
@@ -18,14 +19,14 @@ export const ProcessorParams = z.record(z.string(), z.unknown());
 export const OfferRequest = z.object({
   sdp: z.string().min(1, 'sdp is empty'),
   type: z.literal('offer', { error: 'type must be "offer"' }),
-  user_id: z.string().max(256).nullish(),
+  user_id: storedText(256).nullish(),
   processor: ProcessorName.optional(),
   params: ProcessorParams.optional(),
   /**
    * Renegotiate this live session (ICE restart after a network change) instead of opening a new one: the session
    * keeps its id, processor, params and counters. Unknown or ended sessions get 404 `session_not_found`.
    */
-  session_id: z.string().min(1).max(64).optional(),
+  session_id: storedText(64).min(1).optional(),
   /**
    * Trickle ICE: answer at once, before the server's candidates are gathered. Candidates then flow both ways by
    * `PATCH {session_url}` with `application/trickle-ice-sdpfrag` (RFC 8840); each reply carries the server's new

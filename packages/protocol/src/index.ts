@@ -7,3 +7,4 @@ export * from './audio.js';
 export * from './encoded-frame-sender.js';
 export * from './percentile.js';
 export * from './zod-errors.js';
+export * from './stored-text.js';

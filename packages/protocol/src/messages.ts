@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AudioLevelMessage, SpeechEndMessage, SpeechStartMessage } from './audio.js';
 import { ErrorCode } from './errors.js';
+import { storedText } from './stored-text.js';
 
 /**
  * One detection. `box` is [x, y, width, height] in pixels of the frame as the server received it: the result's own
@@ -175,7 +176,7 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 export const HelloMessage = z.object({
   type: z.literal('hello'),
   api_key: z.string().min(1).max(512).optional(),
-  user_id: z.string().max(256).nullish(),
+  user_id: storedText(256).nullish(),
   processor: z.string().min(1).max(64).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   /** Record the session (the server must run with `--record-dir`). */

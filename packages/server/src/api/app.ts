@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import { FRAME_CHUNK_HEADER_BYTES } from '@sightline/protocol';
 import type { ReadyResponse } from '@sightline/protocol';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { InferencePool } from '../models/inference-pool.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
@@ -22,6 +22,7 @@ import { historyRoutes } from './history-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
 import { registerOpenApi } from './openapi-routes.js';
 import { useZodSchemas } from './request-validation.js';
+import { redactUrl } from './redact-url.js';
 import { countHttpErrors } from '../observability/http-error-metrics.js';
 import type { ServerMetrics } from '../observability/server-metrics.js';
 import type { SessionStore } from '../store/store.js';
@@ -64,7 +65,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     bodyLimit,
-    logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel ?? 'info', redact: ['req.headers["api-key"]', 'req.headers.authorization'] },
+    logger:
+      opts.logLevel === 'silent'
+        ? false
+        : {
+            level: opts.logLevel ?? 'info',
+            redact: ['req.headers["api-key"]', 'req.headers.authorization'],
+            // Fastify's request fields, with credentials in the query string (`?key=` of the demo page) redacted.
+            serializers: {
+              req: (req: FastifyRequest) => ({
+                method: req.method,
+                url: redactUrl(req.url),
+                host: req.host,
+                remoteAddress: req.ip,
+                remotePort: req.socket?.remotePort,
+              }),
+            },
+          },
     // Per-request lines only at debug/trace: a busy server logs sessions, not every health probe.
     logController: new LogController({ disableRequestLogging: opts.logLevel !== 'debug' && opts.logLevel !== 'trace' }),
   });

@@ -14,13 +14,22 @@ export interface DemoRoutesOptions {
 
 const isLoopback = (ip: string): boolean => ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
 
+/** A Host header naming this machine's loopback: localhost, 127.x.x.x or [::1], with any port. */
+export const isLoopbackHost = (host: string | undefined): boolean =>
+  host !== undefined && /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?$/i.test(host.trim());
+
 /**
  * The dev key goes only to the demo page itself, loaded from this machine: a same-origin fetch (browsers mark it
- * with Sec-Fetch-Site) from a loopback address. Another site's page fetching this URL gets no key.
+ * with Sec-Fetch-Site) from a loopback address, to a loopback host name, with no proxy in between. A page of another
+ * site gets no key; nor does a DNS-rebinding page (its Host is its own name, though the browser calls it
+ * same-origin), nor anything relayed by a proxy on this machine (Forwarded / X-Forwarded-* headers).
  */
-function mayHaveDevKey(req: FastifyRequest): boolean {
-  const site = req.headers['sec-fetch-site'];
-  return isLoopback(req.ip) && (site === 'same-origin' || (site === undefined && req.headers.origin === undefined));
+export function mayHaveDevKey(req: Pick<FastifyRequest, 'ip' | 'headers'>): boolean {
+  const h = req.headers;
+  if (h.forwarded !== undefined || Object.keys(h).some((name) => name.startsWith('x-forwarded-'))) return false;
+  if (!isLoopback(req.ip) || !isLoopbackHost(h.host)) return false;
+  const site = h['sec-fetch-site'];
+  return site === 'same-origin' || (site === undefined && h.origin === undefined);
 }
 
 /** The demo page at `/`, and the little config it reads at start. */

@@ -7,6 +7,7 @@ import { authenticate } from './auth.js';
 import { Errors } from './errors.js';
 import type { KeyStore } from '../auth/key-store.js';
 import { API_KEY, AUTH_ERRORS, errors, json, SessionParams } from './openapi/route-docs.js';
+import { storedText } from '@sightline/protocol';
 
 export interface HistoryRoutesOptions {
   keys: KeyStore;
@@ -17,14 +18,14 @@ const Time = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ of
 const Limit = z.coerce.number().int().min(1).max(MAX_PAGE).default(100).describe(`page size (1–${MAX_PAGE})`);
 const SessionsQuery = z
   .object({
-    user_id: z.string().max(256).optional().describe("only this user's sessions"),
+    user_id: storedText(256).optional().describe("only this user's sessions"),
     from: Time.optional().describe('started at or after (epoch ms or ISO 8601)'),
     to: Time.optional().describe('started before (epoch ms or ISO 8601)'),
     limit: Limit,
-    cursor: z.string().max(512).optional().describe('`next_cursor` of the previous page'),
+    cursor: storedText(512).optional().describe('`next_cursor` of the previous page'),
   })
   .strict();
-const InSessionQuery = z.object({ after: z.string().max(512).optional().describe('a `cursor`: only rows recorded after it'), limit: Limit }).strict();
+const InSessionQuery = z.object({ after: storedText(512).optional().describe('a `cursor`: only rows recorded after it'), limit: Limit }).strict();
 
 const badCursor = (err: unknown): never => {
   if (err instanceof InvalidCursorError) throw Errors.invalidBody(err.message);

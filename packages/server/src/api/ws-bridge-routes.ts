@@ -9,6 +9,7 @@ import { SightlineError } from './errors.js';
 import { WebSocketPeer } from '../session/websocket-peer.js';
 import type { KeyStore } from '../auth/key-store.js';
 import { API_KEY, errors, noBody, ProcessorQuery } from './openapi/route-docs.js';
+import { storedText } from '@sightline/protocol';
 
 export interface WsBridgeRoutesOptions {
   keys: KeyStore;
@@ -38,7 +39,7 @@ export const wsBridgeRoutes: FastifyPluginAsyncZod<WsBridgeRoutesOptions> = asyn
       'JPEG/WebP frames in as binary chunk messages, ClientMessage text messages in, ServerMessage out. Auth by header (session starts from the query) or a first HelloMessage within 5 s; answered by ReadyMessage. Refusals after the upgrade send an ErrorMessage and close with 4000 + the HTTP status; a malformed query is refused before it (400).',
     security: API_KEY,
     querystring: ProcessorQuery.extend({
-      user_id: z.string().max(256).optional().describe("the caller's user id"),
+      user_id: storedText(256).optional().describe("the caller's user id"),
       record: z.string().max(8).optional().describe('`1` records the session'),
     }),
     response: { 101: noBody('WebSocket upgrade'), ...errors(400) },

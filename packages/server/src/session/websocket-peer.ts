@@ -72,12 +72,16 @@ export class WebSocketPeer implements SessionPeer {
       if (isBinary) this.#channel.onMessage?.(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
       else this.#channel.onMessage?.(buf.toString('utf8'));
     });
-    socket.on('close', () => {
+    const onClose = (): void => {
       clearInterval(this.#keepAlive);
       this.#channel.onClose?.();
       this.#setState('closed');
-    });
+    };
+    socket.on('close', onClose);
     this.onChannel?.(this.#channel);
+    // The client may have gone while the session was being set up (a recording's start is awaited): its close event
+    // came before this listener, so the session ends now instead of living on with no one to end it.
+    if (socket.readyState === socket.CLOSED) onClose();
   }
 
   close(): void {

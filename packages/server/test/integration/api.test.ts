@@ -142,6 +142,9 @@ describe('HTTP API (in-process server, real WebRTC peers and workers)', () => {
     ['bad params', async () => ({ sdp: await newOffer(), type: 'offer', params: { min_score: 7 } }), 400, 'invalid_params'],
     ['unknown params', async () => ({ sdp: await newOffer(), type: 'offer', params: { colour: 'red' } }), 400, 'invalid_params'],
     ['user_id that is not a string', async () => ({ sdp: await newOffer(), type: 'offer', user_id: 5 }), 400, 'invalid_body'],
+    ['user_id with a NUL character', async () => ({ sdp: await newOffer(), type: 'offer', user_id: 'a\u0000b' }), 400, 'invalid_body'],
+    ['user_id with an unpaired surrogate', async () => ({ sdp: await newOffer(), type: 'offer', user_id: 'a\ud800b' }), 400, 'invalid_body'],
+    ['session_id with a NUL character', async () => ({ sdp: await newOffer(), type: 'offer', session_id: '\u0000' }), 400, 'invalid_body'],
   ];
   for (const [name, make, status, code] of bad) {
     test(`${name} → ${status} ${code}`, async () => {
@@ -152,6 +155,24 @@ describe('HTTP API (in-process server, real WebRTC peers and workers)', () => {
       assert.equal(server.sessions.size, 0);
     });
   }
+
+  test('history lookups with a NUL or an unpaired surrogate → 400, the same on every database', async () => {
+    for (const url of [
+      '/skin/v1/sessions?user_id=a%00b',
+      '/skin/v1/sessions?cursor=%00',
+      '/skin/v1/sessions/%00',
+      '/skin/v1/sessions/x%00/results',
+      '/skin/v1/sessions/x/results?after=%00',
+    ]) {
+      const r = await server.app.inject({ method: 'GET', url, headers: { 'api-key': KEY } });
+      assert.equal(r.statusCode, 400, `${url}: ${r.body}`);
+      assert.equal(typeof r.json().error.code, 'string', url);
+    }
+    // Invalid UTF-8 in a query decodes to U+FFFD (valid text): an empty page, as for any unknown user.
+    const r = await server.app.inject({ method: 'GET', url: '/skin/v1/sessions?user_id=%ED%A0%80', headers: { 'api-key': KEY } });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(r.json().sessions, []);
+  });
 
   test('a body over 64 KiB → 413', async () => {
     const r = await post({ sdp: 'v=0\r\n' + 'a=x\r\n'.repeat(14_000), type: 'offer' });

@@ -1,5 +1,6 @@
 import { ERROR_STATUS, ErrorBody, type ErrorCode } from '@sightline/protocol';
 import { z } from 'zod';
+import { storedText } from '@sightline/protocol';
 
 /*
  * What a route declares in its `schema` besides its input schemas: responses (serialized through their zod schema, and
@@ -82,8 +83,8 @@ export const PUBLIC: Security = [];
 export const METRICS_TOKEN: Security = [{}, { metricsToken: [] }];
 
 /** Path parameters. */
-export const SessionParams = z.object({ id: z.string().min(1).max(256).describe('session id') });
-export const ViewerParams = SessionParams.extend({ viewer: z.string().min(1).max(256).describe('WHEP viewer id (last part of its Location)') });
+export const SessionParams = z.object({ id: storedText(256).min(1).describe('session id') });
+export const ViewerParams = SessionParams.extend({ viewer: storedText(256).min(1).describe('WHEP viewer id (last part of its Location)') });
 
 /** `?processor=&params=` of transports whose body is not JSON (WHIP, the WebSocket bridge). */
 export const ProcessorQuery = z.object({
