@@ -1,4 +1,4 @@
-import { deleteSession, postOffer, SightlineError } from '@sightline/client/signaling';
+import { deleteSession, patchCandidates, postOffer, SightlineError } from '@sightline/client/signaling';
 import type { VideoCodec } from '@sightline/media';
 import { EncodedFrameSender, type CaptureHintMessage, type EncodedFrameSenderStats, type SessionSummary } from '@sightline/protocol/wire';
 import type { DataChannel } from 'node-datachannel';
@@ -91,21 +91,11 @@ export class NodeClient implements StreamClient {
     return this.#sender?.stats;
   }
 
-  /** Offers (candidates gathered), waits for the answer and the DataChannel. Refusals throw the server's `SightlineError`. */
+  /**
+   * Offers (candidates gathered, held back from the offer and trickled once the answer is applied: see
+   * `WebRtcPublisher.offer`), waits for the answer and the DataChannel. Refusals throw the server's `SightlineError`.
+   */
   static async connect(opts: NodeClientOptions, timeoutMs = 20_000): Promise<NodeClient> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await NodeClient.#connectOnce(opts, timeoutMs);
-      } catch (err) {
-        // The server's refusals and timeouts are SightlineErrors, final. An error of libdatachannel itself (seen once
-        // in CI, with four connections made at once: "Got a remote candidate without ICE transport" on applying the
-        // answer) left that connection closed and its session DELETEd: a fresh connection is tried once more.
-        if (attempt >= 2 || err instanceof SightlineError || !(err instanceof Error)) throw err;
-      }
-    }
-  }
-
-  static async #connectOnce(opts: NodeClientOptions, timeoutMs: number): Promise<NodeClient> {
     const c = new NodeClient(opts);
     const url = opts.url.replace(/\/+$/, '');
     try {
@@ -119,6 +109,8 @@ export class NodeClient implements StreamClient {
       c.sessionId = answer.session_id;
       if (answer.capture_hint) c.captureHint = answer.capture_hint;
       c.#publisher.accept(answer.sdp);
+      const held = c.#publisher.heldCandidates;
+      if (held) await patchCandidates(`${url}/webrtc/sessions/${encodeURIComponent(answer.session_id)}`, opts.apiKey, held);
       const deadline = Date.now() + timeoutMs;
       while (!c.#channel.isOpen()) {
         if (Date.now() > deadline || c.#publisher.state === 'failed') {

@@ -33,6 +33,30 @@ export interface PublisherOptions {
   maxBitrateBps?: number | undefined;
 }
 
+/**
+ * Splits an SDP into the SDP without its `a=candidate` and `a=end-of-candidates` lines and those lines as a trickle
+ * fragment (`a=mid:` before each section's candidates, `a=end-of-candidates` last when gathering had completed).
+ */
+export function holdBackCandidates(sdp: string): { offer: string; candidates: string } {
+  const kept: string[] = [];
+  const frag: string[] = [];
+  let mid: string | undefined;
+  let fragMid: string | undefined;
+  let ended = false;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) mid = undefined;
+    else if (line.startsWith('a=mid:')) mid = line.slice(6);
+    if (line.startsWith('a=candidate:')) {
+      if (mid !== undefined && mid !== fragMid) frag.push(`a=mid:${mid}`);
+      fragMid = mid;
+      frag.push(line);
+    } else if (line === 'a=end-of-candidates') ended = true;
+    else kept.push(line);
+  }
+  if (ended && frag.length > 0) frag.push('a=end-of-candidates');
+  return { offer: kept.join('\r\n'), candidates: frag.length > 0 ? `${frag.join('\r\n')}\r\n` : '' };
+}
+
 /** Payload types offered per codec (any dynamic ones would do; these are Chromium's usual). */
 const VIDEO_PT: Record<VideoCodec, number> = { VP8: 96, VP9: 98, H264: 102, AV1: 45, H265: 49 };
 const OPUS_PT = 111;
@@ -131,7 +155,17 @@ export class WebRtcPublisher {
     return dc;
   }
 
-  /** The offer, with every candidate gathered (at most `gatherTimeoutMs`). */
+  /**
+   * The offer, once candidates are gathered (at most `gatherTimeoutMs`), with the candidates held back: they are
+   * `heldCandidates`, to trickle once the answer is applied.
+   *
+   * Why: libdatachannel hands the answer's ICE credentials to its ICE agent before the PeerConnection records the
+   * answer's DTLS fingerprint. An answerer that already knows this side's address (from candidates in the offer) has
+   * sent its checks and its DTLS hello by then; ICE can connect on that peer-reflexive pair inside that window, the
+   * certificate check finds no fingerprint, DTLS fails and the connection closes ("Got a remote candidate without ICE
+   * transport"; one connect in 20 with client and server in one busy process). With no candidates in the offer, the
+   * answerer learns this side's address only from this side's own checks, which start after the answer is applied.
+   */
   async offer(gatherTimeoutMs = 3000): Promise<string> {
     this.pc.setLocalDescription('offer');
     let timer: NodeJS.Timeout | undefined;
@@ -139,8 +173,17 @@ export class WebRtcPublisher {
     clearTimeout(timer);
     const sdp = this.pc.localDescription()?.sdp;
     if (!sdp) throw new Error('libdatachannel produced no offer');
-    return sdp;
+    const { offer, candidates } = holdBackCandidates(sdp);
+    this.heldCandidates = candidates;
+    return offer;
   }
+
+  /**
+   * This side's candidates left out of the offer, as a trickle-ICE fragment (RFC 8840) for the server's PATCH route;
+   * empty before `offer()`. Sending them is optional (the server answers this side's checks either way) and helps
+   * where both sides are behind NATs.
+   */
+  heldCandidates = '';
 
   accept(answerSdp: string): void {
     this.pc.setRemoteDescription(answerSdp, 'answer');
