@@ -1,6 +1,6 @@
 import { CODEC_DEVICES, type HwDevice } from '@sightline/media';
 import { DEFAULT_VIDEO_CODECS, VIDEO_CODECS, videoCodecOf, type VideoCodec } from './engine/ndc/codec-choice.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Device } from './models/adapters/model-info.js';
 import { ADAPTERS, type AdapterName } from './models/adapters/registry.js';
@@ -24,6 +24,8 @@ export interface ServerConfig {
   iceGatheringTimeoutMs: number;
   connectTimeoutMs: number;
   disconnectedTimeoutMs: number;
+  idleTimeoutMs: number;
+  nodeId: string;
   shutdownTimeoutMs: number;
   logLevel: string;
   /** `--model` values: `path`, `name=path` or `name=path@adapter`. */
@@ -130,6 +132,20 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
     kind: 'int',
     help: 'a session disconnected this long ends',
     default: () => '10000',
+  },
+  idleTimeoutMs: {
+    flag: 'idle-timeout-ms',
+    env: 'SIGHTLINE_IDLE_TIMEOUT_MS',
+    kind: 'int',
+    help: 'a connected client that sends no media and no messages for this long is gone: its session (or WHEP viewer) ends with end_reason timeout (0: never)',
+    default: () => '5000',
+  },
+  nodeId: {
+    flag: 'node-id',
+    env: 'SIGHTLINE_NODE_ID',
+    kind: 'string',
+    help: "this server's name in the history store: at start, the sessions it left open (a crash) are closed as server_crash. Servers sharing a database need distinct ones",
+    default: () => hostname(),
   },
   drainTimeoutMs: {
     flag: 'drain-timeout-ms',
@@ -396,6 +412,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     iceGatheringTimeoutMs: int('iceGatheringTimeoutMs', 100, 60_000),
     connectTimeoutMs: int('connectTimeoutMs', 1000, 600_000),
     disconnectedTimeoutMs: int('disconnectedTimeoutMs', 0, 600_000),
+    idleTimeoutMs: int('idleTimeoutMs', 0, 600_000),
+    nodeId: nodeIdOf(raw('nodeId')),
     shutdownTimeoutMs: int('shutdownTimeoutMs', 0, 600_000),
     drainTimeoutMs: int('drainTimeoutMs', 0, 3_600_000),
     logLevel: raw('logLevel'),
@@ -464,4 +482,11 @@ export function normaliseBasePath(p: string): string {
 export function usage(): string {
   const rows = Object.values(OPTIONS).map((o) => `  --${o.flag.padEnd(26)} ${o.env.padEnd(36)} ${o.help} (default: ${o.default() || 'none'})`);
   return ['Usage: sightline serve [options]', '', '  flag                         environment variable', ...rows].join('\n');
+}
+
+function nodeIdOf(v: string): string {
+  // Stored with every session row: plain printable text, short.
+  if (!/^[\x21-\x7e]{1,128}$/.test(v))
+    throw new ConfigError(`--node-id / SIGHTLINE_NODE_ID must be 1–128 printable ASCII characters without spaces (got ${JSON.stringify(v)})`);
+  return v;
 }

@@ -102,6 +102,7 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
     store = await openStore({
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: config.db }),
       flushIntervalMs: config.dbFlushIntervalMs,
+      nodeId: config.nodeId,
       onError: rateLimitedLog('sightline: history store write failed'),
       // Debug level: what is durable so far (tests and operators checking the crash window read it).
       onFlush: (i) => onStoreFlush.log?.({ rows: i.rows, ms: Math.round(i.ms * 10) / 10, written: i.stats.written }, 'history flushed'),
@@ -116,6 +117,9 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
       store,
     );
     onStoreFlush.log = (o, msg) => server.app.log.debug(o, msg);
+    // What this server left open when it last died (no end was written) is closed now, before it serves again.
+    const crashed = await store.closeCrashedSessions(config.nodeId);
+    if (crashed > 0) server.app.log.warn({ sessions: crashed, node_id: config.nodeId }, 'sessions left open by a crash closed as server_crash');
     codecLog.to = (m) => server.app.log.info(m);
     for (const m of codecLog.early.splice(0)) codecLog.to(m);
     return server;
@@ -221,6 +225,7 @@ async function assemble(
     maxViewers: config.maxViewers,
     admitPeer: () => fdBudget.refusal(),
     disconnectedTimeoutMs: config.disconnectedTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
     earlyMessages: config.earlyMessages,
     onSessionEnd: (s) => app?.log.info({ ...s }, 'session ended'),
   });

@@ -42,6 +42,11 @@ export interface EngineChannel {
  */
 export interface SessionPeer {
   readonly state: PeerState;
+  /**
+   * performance.now() when something last came from the client (media or RTCP packets, channel messages), or when it
+   * connected if later; undefined for a transport that does not track it (then it never idles out).
+   */
+  readonly lastInboundAt?: number | undefined;
   onVideoFrame: ((frame: I420Frame) => void) | undefined;
   /**
    * Decoded audio of every remote audio track (one chunk per Opus frame, 20 ms from browsers); the samples are the receiver's own.

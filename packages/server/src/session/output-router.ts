@@ -145,6 +145,14 @@ export class OutputRouter<R extends string = string> {
     return true;
   }
 
+  /** Drops the connected viewers from which nothing (RTCP) came for `idleMs` (`now` and the peers' times: performance.now()). */
+  dropIdleViewers(now: number, idleMs: number): void {
+    for (const [id, v] of this.#viewers) {
+      const last = v.peer.lastInboundAt;
+      if (v.peer.state === 'connected' && last !== undefined && now - last > idleMs) this.removeViewer(id);
+    }
+  }
+
   viewer(id: string): Viewer | undefined {
     return this.#viewers.get(id);
   }

@@ -19,6 +19,8 @@ export interface SessionManagerOptions {
   peer: PeerOptions;
   maxSessions: number;
   disconnectedTimeoutMs: number;
+  /** A connected client silent (no media, no messages) this long is gone: its session or WHEP viewer ends (0: never). */
+  idleTimeoutMs?: number | undefined;
   connectTimeoutMs: number;
   maxBufferedBytes?: number;
   /** Limits of JPEG/WebP frames sent as chunks. */
@@ -257,6 +259,7 @@ export class SessionManager {
         signaling,
         ctx: { pool: this.#opts.pool },
         disconnectedTimeoutMs: this.#opts.disconnectedTimeoutMs,
+        idleTimeoutMs: this.#opts.idleTimeoutMs ?? 0,
         connectTimeoutMs: this.#opts.connectTimeoutMs,
         maxBufferedBytes: this.#opts.maxBufferedBytes ?? 1 << 20,
         encodedFrames: this.#opts.encodedFrames,

@@ -41,6 +41,7 @@ export class WebSocketPeer implements SessionPeer {
   readonly #socket: WebSocket;
   readonly #channel: WebSocketChannel;
   #keepAlive: NodeJS.Timeout | undefined;
+  #lastInbound = performance.now();
 
   constructor(socket: WebSocket) {
     this.#socket = socket;
@@ -49,6 +50,11 @@ export class WebSocketPeer implements SessionPeer {
 
   get state(): PeerState {
     return this.#state;
+  }
+
+  /** The last message from the client (pings answered do not count: a client that sends nothing is idle). */
+  get lastInboundAt(): number {
+    return this.#lastInbound;
   }
 
   /** Hands the channel to the session and starts relaying; call once the session has set its callbacks. */
@@ -67,7 +73,9 @@ export class WebSocketPeer implements SessionPeer {
       socket.ping();
     }, KEEPALIVE_MS);
     this.#keepAlive.unref();
+    this.#lastInbound = performance.now();
     socket.on('message', (data, isBinary) => {
+      this.#lastInbound = performance.now();
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (isBinary) this.#channel.onMessage?.(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
       else this.#channel.onMessage?.(buf.toString('utf8'));

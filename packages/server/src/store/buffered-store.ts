@@ -81,4 +81,5 @@ export abstract class BufferedStore implements SessionStore {
   abstract listResults(q: ListInSessionQuery): Promise<ResultsPage | null>;
   abstract listEvents(q: ListInSessionQuery): Promise<EventsPage | null>;
   abstract applyRetention(olderThanMs: number, now?: number): Promise<RetentionResult>;
+  abstract closeCrashedSessions(nodeId: string): Promise<number>;
 }

@@ -72,6 +72,16 @@ CREATE TABLE results ${child('BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', 
 CREATE TABLE events ${child('BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', 'JSONB', 'type TEXT NOT NULL, data JSON')};
 ${indexes}`,
   },
+  {
+    version: 2,
+    name: 'sessions.node_id: the server a session ran on (sessions it left open at a crash are closed at its restart)',
+    sqlite: `
+ALTER TABLE sessions ADD COLUMN node_id TEXT;
+CREATE INDEX sessions_open_node ON sessions (node_id) WHERE ended_at IS NULL;`,
+    postgres: `
+ALTER TABLE sessions ADD COLUMN node_id TEXT;
+CREATE INDEX sessions_open_node ON sessions (node_id) WHERE ended_at IS NULL;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

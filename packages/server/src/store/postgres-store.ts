@@ -20,6 +20,7 @@ import {
   pageOf,
   paramsHistorySql,
   retentionSql,
+  closeCrashedSql,
   sessionExistsSql,
 } from './queries.js';
 import type { EventsPage, ListInSessionQuery, ListSessionsQuery, ResultsPage, RetentionResult, SessionsPage, StoredSessionDetail } from './store.js';
@@ -45,8 +46,8 @@ const real = (n: number | null | undefined): number | null => (n === null || n =
 
 const INSERT_STARTS = `
 WITH ins AS (
-  INSERT INTO sessions (id, tenant, key_id, user_id, processor, params, transport, started_at)
-  SELECT u.id, u.tenant, u.key_id, u.user_id, u.processor, u.params::jsonb, u.transport, u.started_at
+  INSERT INTO sessions (id, tenant, key_id, user_id, processor, params, transport, started_at, node_id)
+  SELECT u.id, u.tenant, u.key_id, u.user_id, u.processor, u.params::jsonb, u.transport, u.started_at, $9::text
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
     WITH ORDINALITY AS u(id, tenant, key_id, user_id, processor, params, transport, started_at, ord)
   ORDER BY u.ord
@@ -111,7 +112,10 @@ WHERE s.id = u.id`;
 const PERMANENT_CLASSES = new Set(['22', '23', '54']);
 
 class PostgresWriter implements BatchWriter {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly nodeId: string | null,
+  ) {}
 
   async write(rows: readonly PendingRow[]): Promise<BatchOutcome> {
     const client = await this.pool.connect();
@@ -159,6 +163,7 @@ class PostgresWriter implements BatchWriter {
         s.map((x) => pgJson(x.paramsJson)),
         s.map((x) => pgText(x.s.transport)),
         s.map((x) => int(x.s.startedAt)),
+        this.nodeId,
       ]);
       written += r.rowCount ?? 0; // a start already written (a retried flush) is neither written nor orphaned
     }
@@ -217,7 +222,7 @@ export class PostgresStore extends BufferedStore {
     private readonly pool: pg.Pool,
     opts: WriteBufferOptions,
   ) {
-    super(new PostgresWriter(pool), opts);
+    super(new PostgresWriter(pool, opts.nodeId ?? null), opts);
   }
 
   /** Connects and migrates; rejects when the database cannot be reached. */
@@ -292,6 +297,11 @@ export class PostgresStore extends BufferedStore {
       }
     }
     return out;
+  }
+
+  async closeCrashedSessions(nodeId: string): Promise<number> {
+    const sql = closeCrashedSql('postgres', nodeId);
+    return (await this.pool.query(sql.text, sql.values)).rowCount ?? 0;
   }
 
   protected async closeDatabase(): Promise<void> {

@@ -174,3 +174,16 @@ export function retentionSql(dialect: Dialect, table: 'results' | 'events' | 'se
     ` LIMIT ${p.add(RETENTION_CHUNK)})`;
   return { text, values: p.values };
 }
+
+/**
+ * Closes the sessions a server left open when it died (`ended_at` null, its `node_id`, or none: rows from before
+ * node ids): `end_reason` `server_crash`, `ended_at` the last result or event they recorded (else their start).
+ */
+export function closeCrashedSql(dialect: Dialect, nodeId: string): Sql {
+  const p = new Params(dialect);
+  const text =
+    "UPDATE sessions SET end_reason = 'server_crash', ended_at = COALESCE(" +
+    '(SELECT MAX(at) FROM (SELECT MAX(r.at) AS at FROM results r WHERE r.session_id = sessions.id UNION ALL SELECT MAX(e.at) FROM events e WHERE e.session_id = sessions.id) t), ' +
+    `started_at) WHERE ended_at IS NULL AND (node_id = ${p.add(nodeId)} OR node_id IS NULL)`;
+  return { text, values: p.values };
+}

@@ -22,6 +22,7 @@ import {
   pageOf,
   paramsHistorySql,
   retentionSql,
+  closeCrashedSql,
   sessionExistsSql,
 } from './queries.js';
 import type { EventsPage, ListInSessionQuery, ListSessionsQuery, ResultsPage, RetentionResult, SessionsPage, StoredSessionDetail } from './store.js';
@@ -43,9 +44,12 @@ class SqliteWriter implements BatchWriter {
   private readonly updEnd;
   private readonly tx;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly nodeId: string | null,
+  ) {
     this.insStart = db.prepare(
-      'INSERT INTO sessions (id, tenant, key_id, user_id, processor, params, transport, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      'INSERT INTO sessions (id, tenant, key_id, user_id, processor, params, transport, started_at, node_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     );
     this.insParams = db.prepare('INSERT INTO session_params (session_id, at, processor, params) VALUES (?, ?, ?, ?)');
     this.updCurrent = db.prepare('UPDATE sessions SET processor = ?, params = ? WHERE id = ?');
@@ -73,7 +77,7 @@ class SqliteWriter implements BatchWriter {
     let written = 0;
     let orphaned = 0;
     for (const { s, paramsJson } of g.starts) {
-      if (this.insStart.run(s.id, s.tenant, s.keyId, s.userId, s.processor, paramsJson, s.transport, s.startedAt).changes === 1) {
+      if (this.insStart.run(s.id, s.tenant, s.keyId, s.userId, s.processor, paramsJson, s.transport, s.startedAt, this.nodeId).changes === 1) {
         this.insParams.run(s.id, s.startedAt, s.processor, paramsJson);
         written++;
       }
@@ -146,7 +150,7 @@ export class SqliteStore extends BufferedStore {
     private readonly db: Database.Database,
     opts: WriteBufferOptions,
   ) {
-    super(new SqliteWriter(db), opts);
+    super(new SqliteWriter(db, opts.nodeId ?? null), opts);
   }
 
   /** Opens (creating if needed) and migrates the database. */
@@ -222,6 +226,11 @@ export class SqliteStore extends BufferedStore {
       }
     }
     return out;
+  }
+
+  async closeCrashedSessions(nodeId: string): Promise<number> {
+    const sql = closeCrashedSql('sqlite', nodeId);
+    return this.db.prepare(sql.text).run(...sql.values).changes;
   }
 
   protected async closeDatabase(): Promise<void> {

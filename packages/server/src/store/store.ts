@@ -138,6 +138,12 @@ export interface SessionStore {
    * it, with no results or events left. Live sessions keep their row and their recent results.
    */
   applyRetention(olderThanMs: number, now?: number): Promise<RetentionResult>;
+
+  /**
+   * At start: the sessions this server (`nodeId`) left open when it last stopped without ending them (a crash, a
+   * kill) are closed as `server_crash`, ended at their last recorded result or event. Returns how many.
+   */
+  closeCrashedSessions(nodeId: string): Promise<number>;
 }
 
 /** A malformed `cursor`/`after` (the API answers 400). */

@@ -24,6 +24,8 @@ export interface BatchWriter {
 }
 
 export interface WriteBufferOptions {
+  /** The server writing (`--node-id`), stored with each session it starts. Default: none (null). */
+  nodeId?: string;
   /** Default 1000. */
   flushIntervalMs?: number;
   /** Buffered results+events beyond which new ones are dropped. Default 100 000. */

@@ -126,7 +126,7 @@ describe('session history and metrics through the real server', { timeout: 180_0
     });
   }
 
-  test('kill -9 mid-stream: after a restart everything up to the last flush is there and the database is consistent', async () => {
+  test('kill -9 mid-stream: after a restart everything up to the last flush is there, the session is closed as server_crash, and the database is consistent', async () => {
     const file = join(dir, 'crash.db');
     const args = ['--keys-file', keysFile, '--db-flush-interval-ms', '200', '--log-level', 'debug'];
     const first = await startServerProcess(args, { SIGHTLINE_DB: file });
@@ -144,14 +144,19 @@ describe('session history and metrics through the real server', { timeout: 180_0
     try {
       const list = await json(second, '/v1/sessions?user_id=carol');
       assert.equal(list.sessions.length, 1);
-      assert.equal(list.sessions[0].ended_at, null, 'the crash gave it no end');
       let results = 0;
+      let lastAt = 0;
       let cursor: string | null = null;
       do {
         const page: Record<string, any> = await json(second, `/v1/sessions/${id}/results?limit=1000${cursor ? `&after=${cursor}` : ''}`);
         results += page.results.length;
+        for (const r of page.results as Array<{ at: number }>) lastAt = Math.max(lastAt, r.at);
         cursor = page.next_cursor;
       } while (cursor);
+      // The restarted server closed what it left open: ended at its last stored result, as server_crash.
+      assert.equal(list.sessions[0].end_reason, 'server_crash');
+      assert.equal(list.sessions[0].ended_at, lastAt);
+      assert.match(second.output(), /sessions left open by a crash closed as server_crash/);
       // Rows written: the session, its first params and its results (no events here).
       assert.ok(results + 2 >= lastWritten, `${results} results stored, the last flush reported ${lastWritten} rows`);
     } finally {

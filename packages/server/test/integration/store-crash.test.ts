@@ -13,7 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { type OpenStoreOptions, SCHEMA_VERSION, type SessionStore, openStore } from '../../src/store/index.js';
+import { MIGRATIONS, type OpenStoreOptions, SCHEMA_VERSION, type SessionStore, openStore } from '../../src/store/index.js';
+
+/** Every migration ran, once each, up to the newest. */
+const ALL_VERSIONS = MIGRATIONS.map((m) => m.version);
+assert.equal(ALL_VERSIONS.at(-1), SCHEMA_VERSION);
 import { type TestPostgres, postgresBinDir, startPostgres } from '../helpers/postgres.js';
 
 const TENANT = 'crash-tenant';
@@ -134,7 +138,7 @@ if (process.env.SIGHTLINE_STORE_CHILD) {
               assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
               assert.deepEqual(db.pragma('foreign_key_check'), []);
               assert.equal(db.prepare('SELECT COUNT(*) FROM results r LEFT JOIN sessions s ON s.id = r.session_id WHERE s.id IS NULL').pluck().get(), 0);
-              assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').pluck().all(), [SCHEMA_VERSION]);
+              assert.deepEqual(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), ALL_VERSIONS);
             } finally {
               db.close();
             }
@@ -157,10 +161,10 @@ if (process.env.SIGHTLINE_STORE_CHILD) {
             try {
               const orphans = await c.query('SELECT COUNT(*)::int AS n FROM results r LEFT JOIN sessions s ON s.id = r.session_id WHERE s.id IS NULL');
               assert.equal(orphans.rows[0].n, 0);
-              const versions = await c.query('SELECT version FROM schema_migrations');
+              const versions = await c.query('SELECT version FROM schema_migrations ORDER BY version');
               assert.deepEqual(
                 versions.rows.map((r) => r.version),
-                [SCHEMA_VERSION],
+                ALL_VERSIONS,
               );
             } finally {
               await c.end();

@@ -374,6 +374,30 @@ for (const d of dialects) {
         await store.close();
       });
 
+      test("closeCrashedSessions: only this node's open sessions, as server_crash, ended at their last result or event", async () => {
+        const store = await d.open({ ...NO_TIMER, nodeId: 'node-a' });
+        store.recordSessionStart(start('crashed', 'A', 0));
+        store.recordResult('crashed', result(0), T0 + 10);
+        store.recordEvent('crashed', { type: 'vad', at: T0 + 40 });
+        store.recordResult('crashed', result(1), T0 + 30);
+        store.recordSessionStart(start('crashed-quiet', 'A', 1)); // nothing recorded: ends at its start
+        store.recordSessionStart(start('ended', 'A', 2));
+        store.recordSessionEnd('ended', { endedAt: T0 + 9000, endReason: 'deleted', framesReceived: 0, framesProcessed: 0, framesDropped: 0, resultsSent: 0 });
+        await store.flush();
+        assert.equal(await store.closeCrashedSessions('node-b'), 0, "another server's open sessions are not this one's to close");
+        assert.equal((await store.getSession('A', 'crashed'))!.ended_at, null);
+        assert.equal(await store.closeCrashedSessions('node-a'), 2);
+        const crashed = (await store.getSession('A', 'crashed'))!;
+        assert.equal(crashed.end_reason, 'server_crash');
+        assert.equal(crashed.ended_at, T0 + 40);
+        const quiet = (await store.getSession('A', 'crashed-quiet'))!;
+        assert.deepEqual([quiet.end_reason, quiet.ended_at], ['server_crash', T0 + 1000]);
+        const ended = (await store.getSession('A', 'ended'))!;
+        assert.deepEqual([ended.end_reason, ended.ended_at], ['deleted', T0 + 9000]);
+        assert.equal(await store.closeCrashedSessions('node-a'), 0, 'idempotent');
+        await store.close();
+      });
+
       if (d.name === 'postgres') {
         test('postgres down during a flush: error counted, rows kept and written when it is back', async () => {
           const errors: unknown[] = [];

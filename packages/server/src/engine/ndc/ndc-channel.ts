@@ -14,6 +14,8 @@ export class NdcChannel implements EngineChannel {
   constructor(
     readonly dc: DataChannel,
     forget: () => void,
+    /** Called on every message (the peer's idle clock). */
+    touched: () => void = () => undefined,
   ) {
     this.label = dc.getLabel();
     retain(dc);
@@ -30,6 +32,7 @@ export class NdcChannel implements EngineChannel {
       if (!this.#detached) this.onClose?.();
     });
     dc.onMessage((msg) => {
+      touched();
       if (this.#detached) return;
       if (typeof msg === 'string') this.onMessage?.(msg);
       else if (msg instanceof ArrayBuffer) this.onMessage?.(msg);

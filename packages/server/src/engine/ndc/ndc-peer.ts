@@ -61,6 +61,8 @@ export class NdcPeer implements EnginePeer {
   #state: PeerState = 'new';
   #timer: NodeJS.Timeout | undefined;
   #answered = false;
+  /** performance.now() of the last packet or message from the client (or of connecting): see `lastInboundAt`. */
+  #lastInbound = performance.now();
   #closed = false;
 
   constructor(opts: NdcPeerOptions) {
@@ -85,12 +87,17 @@ export class NdcPeer implements EnginePeer {
     this.#pc.onStateChange((s) => {
       const state = s as PeerState;
       if (this.#closed || state === this.#state) return;
+      if (state === 'connected') this.#lastInbound = performance.now();
       this.#state = state;
       this.onStateChange?.(state);
     });
     this.#pc.onDataChannel((dc: DataChannel) => {
       if (this.#closed) return;
-      const ch = new NdcChannel(dc, () => this.#channels.delete(ch));
+      const ch = new NdcChannel(
+        dc,
+        () => this.#channels.delete(ch),
+        () => (this.#lastInbound = performance.now()),
+      );
       this.#channels.add(ch);
       this.onChannel?.(ch);
     });
@@ -98,6 +105,10 @@ export class NdcPeer implements EnginePeer {
 
   get state(): PeerState {
     return this.#closed ? 'closed' : this.#state;
+  }
+
+  get lastInboundAt(): number {
+    return this.#lastInbound;
   }
 
   /**
@@ -247,6 +258,7 @@ export class NdcPeer implements EnginePeer {
       output.attach(sender);
     }
     track.onMessage((buf) => {
+      this.#lastInbound = performance.now();
       if (sender && isRtcp(buf)) sender.onRtcp(buf);
       receiver?.onPacket(buf);
     });
@@ -262,7 +274,10 @@ export class NdcPeer implements EnginePeer {
     const receiver = this.#opts.createAudioReceiver?.(chosen.format.pt, (chunk) => this.onAudioFrame?.(chunk));
     if (!receiver) return;
     this.#closers.add(() => receiver.close());
-    track.onMessage((buf) => receiver.onPacket(buf));
+    track.onMessage((buf) => {
+      this.#lastInbound = performance.now();
+      receiver.onPacket(buf);
+    });
   }
 }
 
