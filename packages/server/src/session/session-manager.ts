@@ -132,6 +132,8 @@ export class SessionManager {
   /** Recordings still being finished (ffmpeg flushing) after their session ended. */
   readonly #recordings = new Set<Promise<void>>();
   /** Recently ended sessions: id → owner and final counters (insertion order is end order). */
+  /** WHEP viewers of a session whose offers are being answered (counted against --max-viewers). */
+  readonly #viewersAnswering = new Map<string, number>();
   readonly #ended = new Map<string, { keyId: string; summary: SessionSummary; at: number }>();
 
   constructor(opts: SessionManagerOptions) {
@@ -312,13 +314,16 @@ export class SessionManager {
    */
   async addViewer(session: Session, offerSdp: string): Promise<{ viewerId: string; answerSdp: string }> {
     const max = this.#opts.maxViewers ?? 4;
-    if (session.viewers >= max) {
+    // Viewers being answered count too: offers that arrive together cannot all pass the check before any is added.
+    const answering = this.#viewersAnswering.get(session.id) ?? 0;
+    if (session.viewers + answering >= max) {
       throw new SightlineError(
         'at_capacity',
-        `session ${session.id} has ${session.viewers} WHEP viewers, the most it may have (--max-viewers ${max}); stop one (DELETE its resource) or retry later`,
+        `session ${session.id} has ${session.viewers + answering} WHEP viewers, the most it may have (--max-viewers ${max}); stop one (DELETE its resource) or retry later`,
         { 'retry-after': '5' },
       );
     }
+    this.#viewersAnswering.set(session.id, answering + 1);
     const peer = this.#newPeer();
     const output = peer.addVideoOutput();
     try {
@@ -334,6 +339,10 @@ export class SessionManager {
       output.stop();
       peer.close();
       throw err;
+    } finally {
+      const left = (this.#viewersAnswering.get(session.id) ?? 1) - 1;
+      if (left > 0) this.#viewersAnswering.set(session.id, left);
+      else this.#viewersAnswering.delete(session.id);
     }
   }
 

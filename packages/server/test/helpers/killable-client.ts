@@ -5,9 +5,9 @@
  * until it is killed: 15 fps of a 320x240 frame (video track, WHIP or JPEG over the WebSocket bridge); a WHEP viewer
  * receives and sends its RTCP receiver reports, as a browser does.
  */
-import nodeDataChannel from 'node-datachannel';
 import sharp from 'sharp';
-import { holdBackCandidates, NodeClient, WebRtcPublisher, WsClient } from '@sightline/node';
+import { NodeClient, WsClient } from '@sightline/node';
+import { connectWhepViewer, connectWhip } from './raw-clients.js';
 
 const [transport, url, key, sessionId] = process.argv.slice(2) as [string, string, string, string | undefined];
 const W = 320;
@@ -29,52 +29,12 @@ if (transport === 'webrtc') {
   console.log(JSON.stringify({ id: client.sessionId }));
   every(() => client.sendEncoded(jpeg));
 } else if (transport === 'whip') {
-  const pub = new WebRtcPublisher({ video: 'H264', channel: false });
-  const offer = await pub.offer();
-  const res = await fetch(`${url}/whip?processor=stats`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/sdp', authorization: `Bearer ${key}` },
-    body: offer,
-  });
-  if (res.status !== 201) throw new Error(`WHIP answered ${res.status}: ${await res.text()}`);
-  const location = new URL(res.headers.get('location')!, url).toString();
-  pub.accept(await res.text());
-  await fetch(location, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${key}` },
-    body: pub.heldCandidates,
-  });
-  await pub.waitForMedia();
-  console.log(JSON.stringify({ id: location.split('/').pop() }));
-  every(() => pub.sendVideo(frame));
+  const whip = await connectWhip(url, key);
+  console.log(JSON.stringify({ id: whip.id }));
+  every(() => whip.send(frame));
 } else if (transport === 'whep') {
-  const pc = new nodeDataChannel.PeerConnection('whep-viewer', { iceServers: [], disableAutoNegotiation: true });
-  const video = new nodeDataChannel.Video('0', 'RecvOnly');
-  video.addH264Codec(102);
-  video.addVP8Codec(96);
-  const track = pc.addTrack(video);
-  // Receiver reports, as every WebRTC receiver sends them.
-  track.setMediaHandler(new nodeDataChannel.RtcpReceivingSession());
-  let packets = 0;
-  track.onMessage(() => packets++);
-  const gathered = new Promise<void>((resolve) => pc.onGatheringStateChange((s) => s === 'complete' && resolve()));
-  pc.setLocalDescription('offer');
-  await Promise.race([gathered, new Promise((r) => setTimeout(r, 3000))]);
-  // Candidates after the answer (see WebRtcPublisher.offer: libdatachannel on both sides).
-  const { offer, candidates } = holdBackCandidates(pc.localDescription()!.sdp);
-  const res = await fetch(`${url}/sessions/${sessionId}/whep`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/sdp', authorization: `Bearer ${key}` },
-    body: offer,
-  });
-  if (res.status !== 201) throw new Error(`WHEP answered ${res.status}: ${await res.text()}`);
-  pc.setRemoteDescription(await res.text(), 'answer');
-  const viewerUrl = new URL(res.headers.get('location')!, url).toString();
-  await fetch(viewerUrl, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${key}` }, body: candidates });
-  const deadline = Date.now() + 10_000;
-  while (packets === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  if (packets === 0) throw new Error('the WHEP viewer received no video');
-  console.log(JSON.stringify({ id: viewerUrl }));
+  const viewer = await connectWhepViewer(url, key, sessionId!);
+  console.log(JSON.stringify({ id: viewer.url }));
   every(() => undefined);
 } else {
   throw new Error(`unknown transport ${transport}`);

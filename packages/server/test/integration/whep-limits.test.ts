@@ -72,6 +72,25 @@ describe('WHEP viewers are bounded: --max-viewers per session, and a viewer that
     peer.stopSending();
   });
 
+  test('offers that arrive together cannot pass --max-viewers between them (the slots being answered count)', async () => {
+    const { peer, id } = await openNodeSession(server.app, KEY, peers, { processor: 'stats' });
+    peer.startSending(readPngAsI420(astronautPng), 15);
+    const offers = await Promise.all(Array.from({ length: 5 }, () => viewerOffer(pcs)));
+    const answers = await Promise.all(
+      offers.map((payload) =>
+        server.app.inject({
+          method: 'POST',
+          url: `/sessions/${id}/whep`,
+          headers: { 'content-type': 'application/sdp', authorization: `Bearer ${KEY}` },
+          payload,
+        }),
+      ),
+    );
+    assert.deepEqual(answers.map((a) => a.statusCode).sort(), [201, 201, 503, 503, 503]);
+    assert.equal(server.sessions.get(id)!.viewers, 2);
+    peer.stopSending();
+  });
+
   test('--max-viewers is validated', () => {
     assert.throws(() => loadConfig(['--max-viewers', '-1'], {}), /max-viewers/);
     assert.equal(loadConfig(['--max-viewers', '0'], {}).maxViewers, 0);
