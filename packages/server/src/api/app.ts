@@ -2,7 +2,16 @@ import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import { FRAME_CHUNK_HEADER_BYTES } from '@sightline/protocol';
 import type { ReadyResponse } from '@sightline/protocol';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type preHandlerAsyncHookHandler,
+} from 'fastify';
 import type { InferencePool } from '../models/inference-pool.js';
 import type { ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { AudioProcessorRegistry } from '../audio/audio-registry.js';
@@ -23,7 +32,7 @@ import { metricsRoutes } from './metrics-routes.js';
 import { registerOpenApi } from './openapi-routes.js';
 import { useZodSchemas } from './request-validation.js';
 import { redactUrl } from './redact-url.js';
-import { countHttpErrors } from '../observability/http-error-metrics.js';
+import { countHttpErrors, type ErrorSink } from '../observability/http-error-metrics.js';
 import type { ServerMetrics } from '../observability/server-metrics.js';
 import type { SessionStore } from '../store/store.js';
 
@@ -59,6 +68,11 @@ export interface AppOptions {
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
+/**
+ * Longest path parameter the router matches (session and viewer ids: their schemas take 256 characters). A longer
+ * one is 414 `uri_too_long` (Fastify's default, 100, would refuse ids the schemas accept).
+ */
+export const MAX_PARAM_CHARS = 256;
 
 /** Builds the HTTP app (no listening): route groups as plugins, one error table, JSON errors everywhere. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -84,8 +98,36 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           },
     // Per-request lines only at debug/trace: a busy server logs sessions, not every health probe.
     logController: new LogController({ disableRequestLogging: opts.logLevel !== 'debug' && opts.logLevel !== 'trace' }),
+    routerOptions: { maxParamLength: MAX_PARAM_CHARS },
+    // What Fastify and Node's HTTP parser would answer with bodies of their own gets the error shape too (below).
+    frameworkErrors: (err, req, reply) => {
+      const e = frameworkError(err, req.raw.url ?? '');
+      if (e.code === 'internal') req.log.error({ err }, 'router error');
+      // This reply runs no route hooks (not even onSend): count it here.
+      opts.metrics?.onError(e.code);
+      void (reply as FastifyReply).code(e.status).headers(e.headers).send(e.body());
+    },
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, opts.metrics),
+    return503OnClosing: false,
   });
   useZodSchemas(app);
+  // While closing, requests still arriving on open connections get 503 `not_ready` (Fastify's own 503 has no error
+  // shape, hence `return503OnClosing: false`).
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new SightlineError('not_ready', 'the server is shutting down; try again (another instance)', { connection: 'close' });
+  });
+  // A WebSocket route asked for without an upgrade is 426 (@fastify/websocket would answer an empty 404), and a bad
+  // handshake is refused here in the error shape rather than by `ws` in plain text.
+  app.addHook('onRoute', (route) => {
+    if (!route.websocket) return;
+    const own = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.preHandler = [requireWebSocketUpgrade, ...own] as typeof route.preHandler;
+  });
   app.removeContentTypeParser('text/plain');
   if (opts.metrics) countHttpErrors(app, opts.metrics);
   // SDP bodies (WHIP offers, RFC 8840 trickle fragments) arrive as text; routes check which one they accept.
@@ -147,8 +189,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     sessions: opts.sessions,
     defaultProcessor: opts.defaultProcessor,
     isReady: () => opts.readiness().ready,
+    errors: opts.metrics,
   });
-  await app.register(sessionEventsRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
+  await app.register(sessionEventsRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions, errors: opts.metrics });
   await app.register(whepRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions });
   await app.register(discoveryRoutes, {
     prefix: base,
@@ -177,4 +220,89 @@ function toApiError(err: FastifyError | SightlineError, bodyLimit: number, conte
   if (err.statusCode === 400 && (err.name === 'SyntaxError' || /JSON/i.test(err.message))) return Errors.invalidJson(err.message);
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return Errors.invalidBody(err.message);
   return Errors.internal();
+}
+
+/** The error of what the router refuses before any route runs: a URL that does not decode, an over-long parameter. */
+function frameworkError(err: FastifyError, url: string): SightlineError {
+  switch (err.code) {
+    case 'FST_ERR_BAD_URL':
+      return Errors.badRequest(`the URL path ${JSON.stringify(url.split('?')[0]!.slice(0, 200))} does not decode (a %-escape that is not UTF-8?)`);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return Errors.uriTooLong(`a path parameter is longer than ${MAX_PARAM_CHARS} characters`);
+  }
+  return Errors.internal();
+}
+
+/** A token of RFC 9110 (what a Sec-WebSocket-Protocol lists). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * First hook of every WebSocket route: a plain request (no upgrade) is 426 `upgrade_required`; an upgrade that `ws`
+ * would refuse with a plain-text 400 (not `Upgrade: websocket`, a bad Sec-WebSocket-Key/-Version/-Protocol) is
+ * refused here in the error shape, with the same checks.
+ */
+const requireWebSocketUpgrade: preHandlerAsyncHookHandler = async (req) => {
+  const path = req.url.split('?')[0]!.slice(0, 200);
+  const h = req.headers;
+  if (!req.ws) throw Errors.upgradeRequired(path);
+  if (h.upgrade?.toLowerCase() !== 'websocket')
+    throw Errors.upgradeRequired(path, `the upgrade must be to "websocket" (got ${JSON.stringify(h.upgrade?.slice(0, 64))})`);
+  const version = h['sec-websocket-version'];
+  if (version !== '13' && version !== '8') throw Errors.upgradeRequired(path, 'Sec-WebSocket-Version must be 13');
+  const key = h['sec-websocket-key'];
+  if (key === undefined || !/^[+/0-9A-Za-z]{22}==$/.test(key)) throw Errors.badRequest('the Sec-WebSocket-Key header is missing or not valid');
+  const protocols = h['sec-websocket-protocol'];
+  if (protocols !== undefined) {
+    const list = protocols.split(',').map((p) => p.trim());
+    if (!list.every((p) => TOKEN.test(p)) || new Set(list).size !== list.length) {
+      throw Errors.badRequest('the Sec-WebSocket-Protocol header is not a list of distinct tokens');
+    }
+  }
+};
+
+/** Node's `clientError` when the HTTP parser gave up or a request timed out (ParserError). */
+interface ClientError extends Error {
+  code?: string;
+  bytesParsed?: number;
+  rawPacket?: unknown;
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before Fastify sees a request (Fastify's default answers with a body of its
+ * own): 431 `headers_too_large`, or 414 `uri_too_long` when the request line alone passed the header size limit (as
+ * far as the chunk that overflowed shows), 408 `request_timeout`, else 400 `bad_request`. Then the connection closes,
+ * as Node's own answer does; counted in `sightline_errors_total` like every error body.
+ */
+function answerClientError(err: ClientError, socket: Socket, sink: ErrorSink | undefined): void {
+  // A reset connection has nobody to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e = clientError(err);
+  sink?.onError(e.code);
+  // Not in the middle of a response on this connection (keep-alive): that one cannot be replaced.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(e.body());
+    socket.write(
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
+function clientError(err: ClientError): SightlineError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW': {
+      const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, err.bytesParsed ?? err.rawPacket.length) : undefined;
+      // The chunk starts with the request line and the limit was passed before its end.
+      if (raw && /^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1')) && !raw.includes(0x0a)) {
+        return Errors.uriTooLong('the request line is longer than the HTTP header size limit');
+      }
+      return Errors.headersTooLarge();
+    }
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return Errors.requestTimeout();
+    default:
+      return Errors.badRequest(`the HTTP parser refused it (${err.code ?? 'unknown'}: ${err.message.slice(0, 120)})`);
+  }
 }

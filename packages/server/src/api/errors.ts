@@ -26,5 +26,16 @@ export const Errors = {
   unsupportedMediaType: (type: string | undefined, want = 'application/json') =>
     new SightlineError('unsupported_media_type', `content-type must be ${want} (got ${type ? JSON.stringify(type) : 'none'})`),
   notReady: (message: string) => new SightlineError('not_ready', message),
+  /** A request HTTP itself cannot take: a malformed URL (bad %-encoding), or one Node's HTTP parser refused. */
+  badRequest: (detail: string) => new SightlineError('bad_request', `malformed request: ${detail}`),
+  /** A path parameter longer than the router takes, or a request line past Node's header size limit. */
+  uriTooLong: (detail: string) => new SightlineError('uri_too_long', `the URI is too long: ${detail}`),
+  /** The request headers (request line included) are past Node's header size limit (16 KiB by default). */
+  headersTooLarge: () => new SightlineError('headers_too_large', 'the request headers are too large'),
+  /** Node's `headersTimeout` / `requestTimeout`: the request did not arrive in time. */
+  requestTimeout: () => new SightlineError('request_timeout', 'the request was not received in time'),
+  /** A WebSocket route asked for by a plain request, or with an upgrade it cannot take (RFC 9110 §15.5.22). */
+  upgradeRequired: (path: string, detail = 'this route only takes a WebSocket upgrade (GET with Upgrade: websocket)') =>
+    new SightlineError('upgrade_required', `${path}: ${detail}`, { upgrade: 'websocket', 'sec-websocket-version': '13' }),
   internal: () => new SightlineError('internal', 'internal server error'),
 } as const;

@@ -13,6 +13,10 @@ const WHERE: Record<string, string> = { querystring: 'query', params: 'path', he
 export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
   ({ schema, httpPart }) =>
   (data) => {
+    if (httpPart === 'querystring') {
+      const repeated = repeatedQueryParameter(data);
+      if (repeated) return { error: Errors.invalidBody(repeated) };
+    }
     const r = schema.safeParse(data);
     if (r.success) return { value: r.data };
     if (httpPart === 'body' && schema instanceof z.ZodObject && (data === null || typeof data !== 'object' || Array.isArray(data))) {
@@ -21,6 +25,21 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
     const where = httpPart ? WHERE[httpPart] : undefined;
     return { error: Errors.invalidBody(where ? `${where}: ${describeZodError(r.error)}` : describeZodError(r.error)) };
   };
+
+/**
+ * Fastify's query-string parser makes an array of a repeated parameter (`?user_id=a&user_id=b`). No route takes one:
+ * rather than a schema's "expected string, received array" (or, for a schema that coerced, one of them taken
+ * silently), the request is refused naming the parameter. Returns the message, or undefined when none repeats.
+ */
+function repeatedQueryParameter(query: unknown): string | undefined {
+  if (query === null || typeof query !== 'object') return undefined;
+  for (const [name, value] of Object.entries(query)) {
+    if (Array.isArray(value)) {
+      return `query: parameter ${JSON.stringify(name.slice(0, 64))} is given ${value.length} times; give each parameter once`;
+    }
+  }
+  return undefined;
+}
 
 /**
  * Routes declare zod schemas: requests are validated by them, JSON responses serialized through them (and the OpenAPI

@@ -3,11 +3,14 @@ import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { ownSession } from './own-session.js';
 import type { KeyStore } from '../auth/key-store.js';
+import type { ErrorSink } from '../observability/http-error-metrics.js';
 import { API_KEY, AUTH_ERRORS, errors, noBody, SessionParams, text } from './openapi/route-docs.js';
 
 export interface SessionEventsRoutesOptions {
   keys: KeyStore;
   sessions: SessionManager;
+  /** Where WebSocket refusals are counted by code (`sightline_errors_total`), as HTTP error bodies are. */
+  errors?: ErrorSink | undefined;
 }
 
 /**
@@ -65,14 +68,16 @@ export const sessionEventsRoutes: FastifyPluginAsyncZod<SessionEventsRoutesOptio
   const ws = {
     tags,
     summary: "The session's messages over a WebSocket",
-    description: 'Each text message is a ServerMessage. An unknown session gets an error message, then close code 4404.',
+    description:
+      'Each text message is a ServerMessage. An unknown session gets an error message, then close code 4404. A request without a WebSocket upgrade is 426.',
     security: API_KEY,
     params: SessionParams,
-    response: { 101: noBody('WebSocket upgrade; then ServerMessage JSON text messages'), ...errors(...AUTH_ERRORS) },
+    response: { 101: noBody('WebSocket upgrade; then ServerMessage JSON text messages'), ...errors(...AUTH_ERRORS, 426) },
   };
   app.get('/sessions/:id/ws', { websocket: true, schema: ws }, (socket, req) => {
     const session = opts.sessions.get(req.params.id);
     if (!session || session.keyId !== req.keyId) {
+      opts.errors?.onError('not_found');
       socket.send(JSON.stringify({ type: 'error', code: 'not_found', message: `session "${req.params.id.slice(0, 64)}" not found` }));
       socket.close(4404, 'session not found');
       return;

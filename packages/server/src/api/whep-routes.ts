@@ -2,11 +2,11 @@ import { WhepViewersResponse } from '@sightline/protocol';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { checkOfferSdp } from '../engine/sdp-check.js';
-import { parseSdpFrag } from '../engine/sdpfrag.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { Errors } from './errors.js';
 import { ownSession } from './own-session.js';
+import { parseTrickle } from './trickle.js';
 import type { KeyStore } from '../auth/key-store.js';
 import { requireContentType } from './content-type.js';
 import { API_KEY, AUTH_ERRORS, errors, json, noBody, SessionParams, text, ViewerParams } from './openapi/route-docs.js';
@@ -78,12 +78,7 @@ export const whepRoutes: FastifyPluginAsyncZod<WhepRoutesOptions> = async (app, 
     },
     async (req, reply) => {
       const session = own(req.params.id, req.keyId);
-      let frag;
-      try {
-        frag = parseSdpFrag(req.body);
-      } catch (err) {
-        throw Errors.invalidSdp((err as Error).message);
-      }
+      const frag = parseTrickle(req.body);
       for (const c of frag.candidates) {
         const known = await session.addViewerCandidate(req.params.viewer, c.candidate, c.mid).catch((err: Error) => {
           throw Errors.invalidSdp(`candidate refused: ${err.message}`);

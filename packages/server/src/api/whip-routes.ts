@@ -2,13 +2,13 @@ import { SessionSummary } from '@sightline/protocol';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { checkOfferSdp } from '../engine/sdp-check.js';
-import { iceUfragOf, parseSdpFrag } from '../engine/sdpfrag.js';
+import { iceUfragOf } from '../engine/sdpfrag.js';
 import type { SessionManager } from '../session/session-manager.js';
 import { authenticate } from './auth.js';
 import { Errors, SightlineError } from './errors.js';
 import { iceServerLinks } from './ice-links.js';
 import { ownSession } from './own-session.js';
-import { exchangeCandidates } from './trickle.js';
+import { exchangeCandidates, parseTrickle } from './trickle.js';
 import type { IceRoutesOptions } from './ice-routes.js';
 import type { KeyStore } from '../auth/key-store.js';
 import { requireContentType } from './content-type.js';
@@ -136,17 +136,12 @@ export const whipRoutes: FastifyPluginAsyncZod<WhipRoutesOptions> = async (app, 
       const session = own(req.params.id, req.keyId);
       const match = req.headers['if-match'];
       if (match !== undefined && match !== '*' && match !== `"${session.id}"`) throw Errors.preconditionFailed('If-Match does not match this session');
-      let frag;
-      try {
-        frag = parseSdpFrag(req.body);
-      } catch (err) {
-        throw Errors.invalidSdp((err as Error).message);
-      }
+      const frag = parseTrickle(req.body);
       if (frag.ufrag !== undefined && frag.ufrag !== remoteUfrag.get(session.id)) {
         throw Errors.notImplemented('ICE restart by PATCH is not supported: POST {base}/webrtc/offer with session_id, or publish anew');
       }
       // The answer carried every server candidate (WHIP answers after gathering): only the client's go in here.
-      await exchangeCandidates(session, req.body);
+      await exchangeCandidates(session, frag);
       return reply.code(204).send();
     },
   );

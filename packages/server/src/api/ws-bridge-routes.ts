@@ -8,6 +8,7 @@ import { authenticate } from './auth.js';
 import { SightlineError } from './errors.js';
 import { WebSocketPeer } from '../session/websocket-peer.js';
 import type { KeyStore } from '../auth/key-store.js';
+import type { ErrorSink } from '../observability/http-error-metrics.js';
 import { API_KEY, errors, noBody, ProcessorQuery } from './openapi/route-docs.js';
 import { storedText } from '@sightline/protocol';
 
@@ -18,6 +19,8 @@ export interface WsBridgeRoutesOptions {
   isReady: () => boolean;
   /** How long an unauthenticated socket may take to send `hello`. */
   helloTimeoutMs?: number;
+  /** Where refusals are counted by code (`sightline_errors_total`), as HTTP error bodies are. */
+  errors?: ErrorSink | undefined;
 }
 
 /** WebSocket close codes of the bridge: 4000 + the HTTP status the same failure gets on POST /webrtc/offer. */
@@ -36,16 +39,18 @@ export const wsBridgeRoutes: FastifyPluginAsyncZod<WsBridgeRoutesOptions> = asyn
     tags: ['Session messages'],
     summary: 'WebSocket bridge: a whole session over one WebSocket (no UDP needed)',
     description:
-      'JPEG/WebP frames in as binary chunk messages, ClientMessage text messages in, ServerMessage out. Auth by header (session starts from the query) or a first HelloMessage within 5 s; answered by ReadyMessage. Refusals after the upgrade send an ErrorMessage and close with 4000 + the HTTP status; a malformed query is refused before it (400).',
+      'JPEG/WebP frames in as binary chunk messages, ClientMessage text messages in, ServerMessage out. Auth by header (session starts from the query) or a first HelloMessage within 5 s; answered by ReadyMessage. Refusals after the upgrade send an ErrorMessage and close with 4000 + the HTTP status; a malformed query (a repeated parameter, user_id over 256 characters, …) is refused before it (400), a request without an upgrade with 426.',
     security: API_KEY,
     querystring: ProcessorQuery.extend({
       user_id: storedText(256).optional().describe("the caller's user id"),
       record: z.string().max(8).optional().describe('`1` records the session'),
     }),
-    response: { 101: noBody('WebSocket upgrade'), ...errors(400) },
+    response: { 101: noBody('WebSocket upgrade'), ...errors(400, 426) },
   };
   app.get('/ws', { websocket: true, schema }, (socket, req) => {
+    // Every refusal, before or while the session starts (auth, hello, query, capacity, …): counted, sent, closed.
     const fail = (code: ErrorCode, message: string, status: number): void => {
+      opts.errors?.onError(code);
       socket.send(JSON.stringify({ type: 'error', code, message }));
       socket.close(closeCodeOf(status), code);
     };

@@ -2,6 +2,13 @@
 export const MAX_MEDIA_SECTIONS = 4;
 /** Longest offer accepted, in characters (browsers' offers are 3–15 thousand). */
 export const MAX_SDP_CHARS = 64 * 1024;
+/**
+ * Most ICE candidates one trickle PATCH (an RFC 8840 fragment) may carry: each goes to the engine's ICE agent, so an
+ * unbounded fragment (a 64 KiB body holds over a thousand) would make it pair and check them all. A client's whole
+ * gathering is usually well under 20 (libjuice, under NodeClient, caps it at 20); more are refused as a whole, before
+ * any is applied.
+ */
+export const MAX_TRICKLE_CANDIDATES = 32;
 
 /**
  * Cheap structural checks of an offer SDP before it reaches the engine, so garbage gets a precise 400 rather than

@@ -8,7 +8,7 @@ import { storedText } from '@sightline/protocol';
  */
 
 /** HTTP statuses answered with an ErrorBody. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 412 | 413 | 415 | 429 | 500 | 501 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 412 | 413 | 414 | 415 | 426 | 429 | 431 | 500 | 501 | 503;
 
 /** What each status means; the codes that carry it come from the protocol's one table, `ERROR_STATUS`. */
 const STATUS_TEXT: Record<ErrorStatus, string> = {
@@ -16,12 +16,15 @@ const STATUS_TEXT: Record<ErrorStatus, string> = {
   401: 'no credentials, or a bad token',
   403: 'the key is not valid, or may not do this',
   404: "unknown, ended or another key's",
-  408: 'no hello in time (WebSocket bridge)',
+  408: 'no hello in time (WebSocket bridge), or the request itself not received in time',
   409: 'the connection ended before the answer was ready',
   412: 'If-Match does not match',
   413: 'too large',
+  414: 'a path parameter or the request line is too long',
   415: 'wrong content type',
+  426: 'a WebSocket route asked for without a WebSocket upgrade',
   429: 'the key has its maximum of concurrent sessions (Retry-After)',
+  431: 'the request headers are too large',
   500: 'internal error',
   501: 'not supported (e.g. an ICE restart by WHIP PATCH)',
   503: 'try again shortly, or another instance (Retry-After where given)',
