@@ -173,6 +173,7 @@ async function assemble(
     videoReceive: () => VIDEO_RECEIVE_TOTALS,
     videoSend: () => VIDEO_SEND_TOTALS,
     nativeResources: () => ({ threads: threadCount(), peers: openPeerCount(), closing: retainedCount() }),
+    history: () => store.stats(),
   });
   poolEvents.died = (err) => {
     metrics.onWorkerDied('inference');

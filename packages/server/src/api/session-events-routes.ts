@@ -57,8 +57,11 @@ export const sessionEventsRoutes: FastifyPluginAsyncZod<SessionEventsRoutesOptio
     open.add(end);
     unwatch = session.watch({
       onMessage: (msg) => {
-        // A reader that does not keep up loses messages rather than growing a buffer; they are results of past frames.
-        if (res.writableLength < 1 << 20) res.write(`event: ${msg.type}\ndata: ${JSON.stringify(msg)}\n\n`);
+        // A reader that does not keep up loses messages rather than growing a buffer (results of past frames): a result
+        // no reader took counts as undelivered.
+        if (res.writableLength >= 1 << 20) return false;
+        res.write(`event: ${msg.type}\ndata: ${JSON.stringify(msg)}\n\n`);
+        return true;
       },
       onEnd: (reason) => end(reason),
     });
@@ -91,7 +94,9 @@ export const sessionEventsRoutes: FastifyPluginAsyncZod<SessionEventsRoutesOptio
     open.add(end);
     unwatch = session.watch({
       onMessage: (msg) => {
-        if (socket.bufferedAmount < 1 << 20) socket.send(JSON.stringify(msg));
+        if (socket.bufferedAmount >= 1 << 20) return false;
+        socket.send(JSON.stringify(msg));
+        return true;
       },
       onEnd: (reason) => end(reason),
     });

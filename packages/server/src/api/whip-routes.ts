@@ -47,8 +47,16 @@ export const whipRoutes: FastifyPluginAsyncZod<WhipRoutesOptions> = async (app, 
         response: { 204: noBody('no body', { 'accept-post': 'application/sdp', link: 'ICE servers (RFC 9725)' }) },
       },
     },
-    async (_req, reply) => {
-      const links = iceServerLinks(opts.ice, 'whip');
+    async (req, reply) => {
+      // OPTIONS needs no key (a CORS preflight has none), so TURN credentials go only to a request that shows a valid
+      // one: anyone else would get the relay for free. STUN servers are public.
+      let keyId: string | undefined;
+      try {
+        keyId = authenticate(req, opts.keys);
+      } catch {
+        keyId = undefined;
+      }
+      const links = iceServerLinks(keyId !== undefined ? opts.ice : { ...opts.ice, turnSecret: undefined }, keyId ?? 'whip');
       void reply.code(204).header('accept-post', 'application/sdp');
       if (links.length > 0) void reply.header('link', links.join(', '));
       return reply.send();

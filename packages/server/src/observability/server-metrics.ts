@@ -43,7 +43,29 @@ export interface ServerMetricsOptions {
   videoSend?: () => VideoSendTotals;
   /** Read at scrape time for `sightline_process_threads` and `sightline_native_*`. */
   nativeResources?: () => NativeResources;
+  /** Read at scrape time for `sightline_history_*`: the history store's write side. */
+  history?: () => HistoryStats;
 }
+
+/** The history store's write side (`SessionStore.stats()` fits). */
+export interface HistoryStats {
+  written: number;
+  dropped: number;
+  orphaned: number;
+  errors: number;
+  pending: number;
+}
+
+const HISTORY_COUNTERS: Array<[keyof HistoryStats, string, string]> = [
+  ['written', 'sightline_history_rows_written_total', 'History rows (sessions, params, results, events) written to the database'],
+  [
+    'dropped',
+    'sightline_history_rows_dropped_total',
+    'History rows lost: refused while the write buffer was full (database down or too slow), refused by the database, or unwritten at close',
+  ],
+  ['orphaned', 'sightline_history_rows_orphaned_total', 'History rows of a session whose start was never written (skipped)'],
+  ['errors', 'sightline_history_flush_errors_total', 'Failed history flushes (their rows stay buffered for the next)'],
+];
 
 /** Send-path totals of every outgoing video track since the process started (the ndc engine counts them). */
 export interface VideoSendTotals {
@@ -200,6 +222,18 @@ export class ServerMetrics implements SessionObserver {
       gauge('sightline_process_threads', 'Threads of the server process (process_open_fds and process_max_fds count descriptors)', (n) => n.threads);
       gauge('sightline_native_peers', 'Peer connections open in the native WebRTC stack (sessions and WHEP viewers)', (n) => n.peers);
       gauge('sightline_native_objects_closing', 'Native tracks and DataChannels closed but not yet reported closed', (n) => n.closing);
+    }
+    const history = opts.history;
+    if (history) {
+      totalsCounters(HISTORY_COUNTERS, history, registers);
+      new Gauge({
+        name: 'sightline_history_rows_pending',
+        help: 'History rows buffered or being written (bounded: beyond the bound they are dropped, and counted)',
+        registers,
+        collect() {
+          this.set(history().pending);
+        },
+      });
     }
     const poolQueue = opts.poolQueue;
     if (poolQueue) {

@@ -5,7 +5,8 @@ import { EarlyMessages, type HeldMessage } from './early-messages.js';
 
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket); `R`: why sessions end. */
 export interface OutputWatcher<R extends string = string> {
-  onMessage(msg: ServerMessage): void;
+  /** False when the watcher could not take it (a reader too slow to keep up): then it was not delivered to it. */
+  onMessage(msg: ServerMessage): boolean | void;
   onEnd(reason: R): void;
 }
 
@@ -208,8 +209,7 @@ export class OutputRouter<R extends string = string> {
     let ok = ch !== undefined && ch.bufferedAmount <= this.#opts.maxBufferedBytes && ch.send(m.text);
     for (const w of this.#watchers) {
       try {
-        w.onMessage(m.msg);
-        ok = true;
+        if (w.onMessage(m.msg) !== false) ok = true;
       } catch {
         // A broken watcher is its route's business; the others still get the message.
       }

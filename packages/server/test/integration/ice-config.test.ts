@@ -95,3 +95,37 @@ describe('--rtc-port: every session on one UDP port (ICE UDP mux)', () => {
     }
   });
 });
+
+describe('OPTIONS /whip (WHIP ICE server discovery)', () => {
+  test('STUN servers for anyone; TURN credentials only with a valid key (a preflight has none)', async () => {
+    const server = await createServer(
+      loadConfig(
+        [
+          '--workers',
+          '1',
+          '--log-level',
+          'silent',
+          '--stun-urls',
+          'stun:stun.example.org:3478',
+          '--turn-urls',
+          'turn:turn.example.org:3478',
+          '--turn-secret',
+          'shh',
+        ],
+        { SIGHTLINE_API_KEYS: 'k' },
+      ),
+    );
+    try {
+      const links = async (headers: Record<string, string>) =>
+        String((await server.app.inject({ method: 'OPTIONS', url: '/whip', headers })).headers.link ?? '');
+      for (const headers of [{}, { authorization: 'Bearer wrong' }, { origin: 'https://evil.example', 'access-control-request-method': 'POST' }]) {
+        const l = await links(headers);
+        assert.match(l, /<stun:stun\.example\.org:3478>; rel="ice-server"/);
+        assert.doesNotMatch(l, /turn:|credential/, JSON.stringify(headers));
+      }
+      assert.match(await links({ authorization: 'Bearer k' }), /<turn:turn\.example\.org:3478>; rel="ice-server"; username="\d+:[^"]+"; credential="[^"]+"/);
+    } finally {
+      await server.close();
+    }
+  });
+});

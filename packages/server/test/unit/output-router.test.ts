@@ -59,6 +59,26 @@ describe('OutputRouter', () => {
     assert.deepEqual(settled, [false, false, true, true, true, true]);
   });
 
+  test('a slow consumer loses results, counted: a channel over maxBufferedBytes, a watcher that could not take it', () => {
+    const r = new OutputRouter({ maxBufferedBytes: 1000, earlyMessages: 0 });
+    const ch = channel('results');
+    r.addChannel(ch);
+    r.deliver(result(0), true);
+    ch.bufferedAmount = 5000; // the client stopped reading: SCTP holds what was sent
+    r.deliver(result(1), true);
+    assert.deepEqual(ids(ch.sent), [0]);
+    assert.deepEqual(r.counters, { sent: 1, undelivered: 1, held: 0 });
+    r.removeChannel(ch);
+    let full = true;
+    const seen: number[] = [];
+    r.watch({ onMessage: (m) => (full ? false : (seen.push((m as { frame_id: number }).frame_id), true)), onEnd: () => undefined });
+    r.deliver(result(2), true);
+    full = false;
+    r.deliver(result(3), true);
+    assert.deepEqual(seen, [3]);
+    assert.deepEqual(r.counters, { sent: 2, undelivered: 2, held: 0 });
+  });
+
   test('"results" is preferred over other channels; a watcher is a reader; replies go where they were asked', () => {
     const r = new OutputRouter({ maxBufferedBytes: 1 << 20 });
     const other = channel('control');
