@@ -41,7 +41,8 @@ export function readKeysFile(path: string): KeyRecord[] {
       .map(plainKey);
   }
   try {
-    doc = trimmed.startsWith('[') || trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
+    // Warnings are not printed (logLevel 'error'): the yaml package's quote the file's line, keys included.
+    doc = trimmed.startsWith('[') || trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text, { logLevel: 'error' });
   } catch {
     // The parser's message may quote the file's text, keys included: name the file only.
     throw new Error(`keys file ${path} is not valid ${trimmed.startsWith('[') || trimmed.startsWith('{') ? 'JSON' : 'YAML'}`);
@@ -57,8 +58,10 @@ export function readKeysFile(path: string): KeyRecord[] {
     const parsed = Entry.safeParse(item);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
+      // An unknown field is not quoted: it may be a key written as a field name (`- sk_live_…: {name: …}`).
+      const message = issue.code === 'unrecognized_keys' ? `unknown field; the fields are ${Object.keys(Entry.shape).join(', ')}` : issue.message;
       throw new Error(
-        `keys file ${path}: at keys.${[i, ...issue.path].join('.')}: ${typeof item === 'object' ? issue.message : 'expected a key string or an object'}`,
+        `keys file ${path}: at keys.${[i, ...issue.path].join('.')}: ${typeof item === 'object' ? message : 'expected a key string or an object'}`,
       );
     }
     const e = parsed.data;

@@ -239,6 +239,9 @@ export class Session {
     this.#router.replaceVideoOut(videoOut);
     old.close();
     this.#renegotiations++;
+    // The new connection has until the connect timeout, whatever its answer: an offer the engine refuses must not
+    // leave the session live on a peer that never connects (the idle check only watches connected peers).
+    this.#arm(this.#opts.connectTimeoutMs, 'connect_timeout');
     return this.answer(offerSdp);
   }
 

@@ -71,6 +71,33 @@ describe('the ndc engine (node-datachannel + FFmpeg) in-process', { timeout: 120
     assert.deepEqual(server.sessions.get(id)!.params, { step: 8 });
   });
 
+  test('a resume offer the engine refuses (400) leaves no session live on a dead connection: it ends at the connect timeout', async () => {
+    // Found by the fuzz suite (sdp-offers): the old connection was closed, the new peer failed its answer, and with no
+    // connect timeout armed (and an idle check that only watches connected peers) the session lived on forever.
+    const quick = await createServer(loadConfig(['--workers', '1', '--log-level', 'silent', '--connect-timeout-ms', '1000'], { SIGHTLINE_API_KEYS: KEY }));
+    try {
+      const { peer, id } = await openNodeSession(quick.app, KEY, peers, { processor: 'null' });
+      assert.equal(peer.state, 'connected');
+      const next = new NodePeer();
+      peers.push(next);
+      const refused = await quick.app.inject({
+        method: 'POST',
+        url: '/webrtc/offer',
+        headers: { 'content-type': 'application/json', 'api-key': KEY },
+        payload: JSON.stringify({ sdp: (await next.offer()).replace('VP8/90000', 'FOO/90000'), type: 'offer', session_id: id }),
+      });
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.equal(refused.json().error.code, 'unsupported_codec');
+      const deadline = Date.now() + 5000;
+      while (quick.sessions.get(id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(quick.sessions.get(id), undefined, 'the session is still live');
+      const del = await quick.app.inject({ method: 'DELETE', url: `/webrtc/sessions/${id}`, headers: { 'api-key': KEY } });
+      assert.equal(del.json().end_reason, 'connect_timeout');
+    } finally {
+      await quick.close();
+    }
+  });
+
   test('an offer with no decodable video codec: 400 unsupported_codec at once, no session left', async () => {
     const only = await createServer(loadConfig(['--workers', '1', '--log-level', 'silent', '--video-codecs', 'H264,H265'], { SIGHTLINE_API_KEYS: KEY }));
     try {
