@@ -259,7 +259,12 @@ async function assemble(
     }),
   });
   const theApp = app;
-  const unwatchKeys = config.keysFile ? watchKeysFile(config.keysFile, keys, theApp.log, config.apiKeys) : () => undefined;
+  const unwatchKeys = config.keysFile
+    ? watchKeysFile(config.keysFile, keys, theApp.log, config.apiKeys, () => {
+        const ended = sessions.endRevoked((id) => keys.policy(id) !== undefined);
+        if (ended > 0) theApp.log.warn({ sessions: ended }, 'sessions of removed keys ended (key_revoked)');
+      })
+    : () => undefined;
   // Retention: hourly, and once shortly after start.
   const retain = (): void => {
     if (config.retentionDays <= 0) return;

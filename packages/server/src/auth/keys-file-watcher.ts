@@ -13,6 +13,8 @@ export function watchKeysFile(
   log: { info(o: object, m: string): void; error(o: object, m: string): void },
   /** Keys that stay whatever the file says (--api-keys). */
   fixed: ReadonlyArray<string | KeyRecord> = [],
+  /** After each reload that applied (e.g. to end the sessions of removed keys). */
+  onReloaded: () => void = () => undefined,
 ): () => void {
   let timer: NodeJS.Timeout | undefined;
   const reload = (): void => {
@@ -20,6 +22,7 @@ export function watchKeysFile(
       const records = readKeysFile(path);
       store.replace([...fixed, ...records]);
       log.info({ keys: records.length, file: path }, 'keys file reloaded');
+      onReloaded();
     } catch (err) {
       log.error({ err: err instanceof Error ? err.message : String(err), file: path }, 'keys file not reloaded; keeping the previous keys');
     }

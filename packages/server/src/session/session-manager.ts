@@ -391,6 +391,21 @@ export class SessionManager {
     return { remaining: this.#sessions.size };
   }
 
+  /**
+   * Ends the live sessions of keys that are no longer valid (`isValid(keyId)` false: removed from the keys file),
+   * with `key_revoked`: a session must not outlive its key, nor run on without the key's limits. Returns how many.
+   */
+  endRevoked(isValid: (keyId: string) => boolean): number {
+    let n = 0;
+    for (const s of [...this.#sessions.values()]) {
+      if (s.keyId !== undefined && !isValid(s.keyId)) {
+        s.close('key_revoked');
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Ends every session and refuses new ones. */
   closeAll(reason: EndReason = 'shutdown'): void {
     this.#closed = true;

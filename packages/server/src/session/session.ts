@@ -64,7 +64,7 @@ export interface SessionOptions {
 /** Something that follows a session's messages besides its DataChannel (SSE, WebSocket). */
 export type SessionWatcher = OutputWatcher<EndReason>;
 
-export type EndReason = 'client_closed' | 'failed' | 'disconnected' | 'connect_timeout' | 'timeout' | 'deleted' | 'shutdown' | 'error';
+export type EndReason = 'client_closed' | 'failed' | 'disconnected' | 'connect_timeout' | 'timeout' | 'deleted' | 'key_revoked' | 'shutdown' | 'error';
 
 /**
  * One client: its peer connection, its DataChannels and its frame pipeline. Created by SessionManager; ends once,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
+import { keyIdOf } from '../../src/session/session-manager.js';
 import { readPngAsI420 } from '../helpers/images.js';
 import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 import { astronautPng } from '../helpers/paths.js';
@@ -121,5 +122,22 @@ describe('per-key limits from a hot-reloaded keys file', () => {
     writeFileSync(keysFile, 'keys:\n  - max_fps: -3\n');
     await sleep(400);
     assert.equal((await offer('key-b')).statusCode, 200);
+  });
+
+  test("removing a key ends its live sessions (key_revoked): none outlives its key or runs on without the key's limits", async () => {
+    endAll();
+    writeFileSync(keysFile, keysYaml(2));
+    await sleep(400);
+    const a = await open('key-a');
+    const b = await open('key-b');
+    const sessionA = server.sessions.get(a.id)!;
+    writeFileSync(keysFile, keysYaml(2).replace(/  - key: key-b\n    tenant: b\n/, ''));
+    const deadline = Date.now() + 5000;
+    while (server.sessions.get(b.id) && Date.now() < deadline) await sleep(50);
+    // key-a is still in the file: its session goes on; key-b's ended.
+    assert.equal(sessionA.closed, false);
+    assert.equal(server.sessions.get(b.id), undefined);
+    assert.equal(server.sessions.endedSummary(b.id, keyIdOf('key-b'))?.end_reason, 'key_revoked');
+    assert.equal((await offer('key-b')).statusCode, 403, 'and its new requests are refused');
   });
 });
