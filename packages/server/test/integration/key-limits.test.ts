@@ -131,7 +131,7 @@ describe('per-key limits from a hot-reloaded keys file', () => {
     const a = await open('key-a');
     const b = await open('key-b');
     const sessionA = server.sessions.get(a.id)!;
-    writeFileSync(keysFile, keysYaml(2).replace(/  - key: key-b\n    tenant: b\n/, ''));
+    writeFileSync(keysFile, keysYaml(2).replace(/ {2}- key: key-b\n {4}tenant: b\n/, ''));
     const deadline = Date.now() + 5000;
     while (server.sessions.get(b.id) && Date.now() < deadline) await sleep(50);
     // key-a is still in the file: its session goes on; key-b's ended.
