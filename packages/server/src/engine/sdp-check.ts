@@ -18,8 +18,8 @@ export const MAX_TRICKLE_CANDIDATES = 32;
  */
 export function checkOfferSdp(sdp: string): string | undefined {
   if (sdp.length > MAX_SDP_CHARS) return `sdp is ${sdp.length} characters long; at most ${MAX_SDP_CHARS} are accepted`;
+  if (!sdp.startsWith('v=0')) return 'sdp must start with "v=0"';
   const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
-  if (lines[0] !== 'v=0') return 'sdp must start with "v=0"';
   const bad = lines.find((l) => !/^[a-z]=/.test(l));
   if (bad !== undefined) return `sdp line is not "<letter>=<value>": ${JSON.stringify(bad.slice(0, 40))}`;
   if (!lines.some((l) => l.startsWith('o='))) return 'sdp has no origin (o=) line';
@@ -30,10 +30,23 @@ export function checkOfferSdp(sdp: string): string | undefined {
   if (media.length > MAX_MEDIA_SECTIONS) {
     return `sdp has ${media.length} media sections; at most ${MAX_MEDIA_SECTIONS} are accepted (a video, an audio and a DataChannel section are 3)`;
   }
+  for (const m of media) {
+    // m=<media> <port> <proto> <fmt>…: RTP payload types are 0–127 (RFC 3550); a DataChannel's fmt is a name.
+    const [, , proto = '', ...fmts] = m.slice(2).split(' ');
+    if (proto.includes('RTP') && fmts.some((f) => !/^\d{1,3}$/.test(f) || Number(f) > 127))
+      return `sdp media line has a payload type outside 0–127: ${JSON.stringify(m.slice(0, 60))}`;
+  }
+  const mids = lines.filter((l) => l.startsWith('a=mid:')).map((l) => l.slice('a=mid:'.length));
+  // RFC 5888: an identification tag is a token, and unique in the session.
+  const badMid = mids.find((m) => !/^[A-Za-z0-9!#$%&'*+.^_`{|}~-]{1,32}$/.test(m));
+  if (badMid !== undefined) return `sdp a=mid must be a token of at most 32 characters: ${JSON.stringify(badMid.slice(0, 40))}`;
+  if (new Set(mids).size !== mids.length) return 'sdp has two media sections with the same a=mid';
   if (media.length > 1) {
     const group = lines.find((l) => l.startsWith('a=group:BUNDLE'));
     if (group === undefined) return 'sdp has several media sections but no a=group:BUNDLE: bundle them on one transport';
-    const bundled = new Set(group.slice('a=group:BUNDLE'.length).trim().split(/\s+/));
+    const tags = group.slice('a=group:BUNDLE'.length).trim().split(/\s+/);
+    const bundled = new Set(tags);
+    if (bundled.size !== tags.length) return 'sdp a=group:BUNDLE names a section twice';
     // Each section that is not rejected (port 0) must be in the bundle.
     for (const section of sdp.split(/\r?\nm=/).slice(1)) {
       if (/^\S+ 0 /.test(section)) continue;

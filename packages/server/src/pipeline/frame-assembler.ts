@@ -30,14 +30,16 @@ interface Partial {
 
 /**
  * Puts chunked frames (see protocol's frame-chunks.ts) back together: a pure state machine, no timers or I/O.
- * Every chunk either completes a frame, waits for the rest of its frame, or is rejected with a reason; chunks
- * that arrive for a frame already rejected are counted in `ignoredChunks`.
+ * Every chunk either completes a frame, waits for the rest of its frame, or is rejected with a reason; the chunks
+ * still to come of a frame already rejected are counted in `ignoredChunks`. After them, the frame id is free again:
+ * a client that reuses ids gets its next frame assembled (and acknowledged), not ignored.
  */
 export class FrameAssembler {
   readonly #maxBytes: number;
   readonly #maxPartial: number;
   readonly #partial = new Map<number, Partial>();
-  readonly #recentlyRejected: number[] = [];
+  /** Recently rejected frames (at most 16): id → how many of its chunks may still arrive, to be ignored. */
+  readonly #recentlyRejected = new Map<number, number>();
   #chunks = 0;
   #frames = 0;
   #rejected = 0;
@@ -58,8 +60,11 @@ export class FrameAssembler {
     const chunk = parseFrameChunk(message);
     if ('error' in chunk) return { rejected: [this.#reject(undefined, 'invalid_frame', chunk.error)] };
     const { frameId, index, count, timestampMs, payload } = chunk;
-    if (this.#recentlyRejected.includes(frameId) && !this.#partial.has(frameId)) {
+    const toIgnore = this.#partial.has(frameId) ? undefined : this.#recentlyRejected.get(frameId);
+    if (toIgnore !== undefined) {
       this.#ignoredChunks++;
+      if (toIgnore <= 1) this.#recentlyRejected.delete(frameId);
+      else this.#recentlyRejected.set(frameId, toIgnore - 1);
       return { rejected: [] };
     }
     const rejected: RejectedFrame[] = [];
@@ -72,6 +77,7 @@ export class FrameAssembler {
             oldId,
             'invalid_frame',
             `frame ${oldId} incomplete: ${old.received} of ${old.count} chunks arrived before ${this.#maxPartial} newer frames`,
+            old.count - old.received,
           ),
         );
       }
@@ -79,16 +85,18 @@ export class FrameAssembler {
       this.#partial.set(frameId, p);
     }
     if (count !== p.count) {
-      rejected.push(this.#reject(frameId, 'invalid_frame', `frame ${frameId}: chunk says ${count} chunks, an earlier chunk said ${p.count}`));
+      rejected.push(
+        this.#reject(frameId, 'invalid_frame', `frame ${frameId}: chunk says ${count} chunks, an earlier chunk said ${p.count}`, p.count - p.received),
+      );
       return { rejected };
     }
     if (p.chunks[index] !== undefined) {
-      rejected.push(this.#reject(frameId, 'invalid_frame', `frame ${frameId}: chunk ${index} arrived twice`));
+      rejected.push(this.#reject(frameId, 'invalid_frame', `frame ${frameId}: chunk ${index} arrived twice`, p.count - p.received));
       return { rejected };
     }
     p.bytes += payload.byteLength;
     if (p.bytes > this.#maxBytes) {
-      rejected.push(this.#reject(frameId, 'frame_too_large', `frame ${frameId} is over the ${this.#maxBytes}-byte limit`));
+      rejected.push(this.#reject(frameId, 'frame_too_large', `frame ${frameId} is over the ${this.#maxBytes}-byte limit`, p.count - p.received - 1));
       return { rejected };
     }
     p.chunks[index] = payload.slice();
@@ -105,12 +113,14 @@ export class FrameAssembler {
     return { frame: { frameId, timestampMs: p.timestampMs, bytes }, rejected };
   }
 
-  #reject(frameId: number | undefined, code: RejectedFrame['code'], message: string): RejectedFrame {
+  /** `remaining`: chunks of the frame that may still arrive (ignored when they do). */
+  #reject(frameId: number | undefined, code: RejectedFrame['code'], message: string, remaining = 0): RejectedFrame {
     this.#rejected++;
     if (frameId !== undefined) {
       this.#partial.delete(frameId);
-      this.#recentlyRejected.push(frameId);
-      if (this.#recentlyRejected.length > 16) this.#recentlyRejected.shift();
+      this.#recentlyRejected.delete(frameId);
+      if (remaining > 0) this.#recentlyRejected.set(frameId, remaining);
+      if (this.#recentlyRejected.size > 16) this.#recentlyRejected.delete(this.#recentlyRejected.keys().next().value!);
     }
     return { ...(frameId !== undefined ? { frameId } : {}), code, message };
   }

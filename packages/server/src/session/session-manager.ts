@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SessionSummary } from '@sightline/protocol';
-import type { EnginePeer, MediaEngine, PeerOptions, SessionPeer, VideoOutput } from '../engine/media-engine.js';
+import { AnswerFailedError, type EnginePeer, type MediaEngine, type PeerOptions, type SessionPeer, type VideoOutput } from '../engine/media-engine.js';
 import type { InferencePool } from '../models/inference-pool.js';
 import { UnknownProcessorError, type ProcessorRegistry } from '../pipeline/processor-registry.js';
 import type { KeyPolicy } from '../auth/key-policy.js';
@@ -182,7 +182,16 @@ export class SessionManager {
       );
     }
     const peer = this.#newPeer();
-    return session.resume(peer, offerSdp, session.videoBack ? peer.addVideoOutput() : undefined);
+    try {
+      return await session.resume(peer, offerSdp, session.videoBack ? peer.addVideoOutput() : undefined);
+    } catch (err) {
+      // A DELETE of the session, or a newer offer for it, closed this connection while it was being answered: the
+      // request lost a race with another of the client's (409 peer_closed), it did not meet a server failure (503).
+      if (err instanceof AnswerFailedError && peer.state === 'closed') {
+        throw new PeerClosedError(session.closed ? session.summary().end_reason : 'replaced by a newer offer for this session');
+      }
+      throw err;
+    }
   }
 
   /** A new peer connection of the engine, unless the process is short of native resources (503 `at_capacity`). */

@@ -98,6 +98,28 @@ describe('the ndc engine (node-datachannel + FFmpeg) in-process', { timeout: 120
     }
   });
 
+  test('a resume offer that a newer one (or a DELETE) overtakes is 409 peer_closed, at once: the race is not a 503', async () => {
+    // Found by the fuzz suite (races): the overtaken answer waited out the ICE gathering timeout, then was 503
+    // ice_gathering_failed ("the peer connection closed while answering").
+    const { id } = await open({ processor: 'null' });
+    const [a, b] = [new NodePeer(), new NodePeer()];
+    peers.push(a, b);
+    const t0 = performance.now();
+    const [first, second] = await Promise.all([offer(await a.offer(), { session_id: id }), offer(await b.offer(), { session_id: id })]);
+    assert.ok(performance.now() - t0 < 2000, 'no wait for the gathering timeout');
+    assert.deepEqual([first.statusCode, second.statusCode].sort(), [200, 409], `${first.body.slice(0, 200)} / ${second.body.slice(0, 200)}`);
+    assert.equal((first.statusCode === 409 ? first : second).json().error.code, 'peer_closed');
+    const c = new NodePeer();
+    peers.push(c);
+    const [resumed, deleted] = await Promise.all([
+      offer(await c.offer(), { session_id: id }),
+      server.app.inject({ method: 'DELETE', url: `/webrtc/sessions/${id}`, headers: { 'api-key': KEY } }),
+    ]);
+    assert.equal(deleted.statusCode, 200);
+    // Ended before the resume looked (404) or while it was being answered (409): never a 5xx.
+    assert.ok([404, 409].includes(resumed.statusCode), resumed.body);
+  });
+
   test('an offer with no decodable video codec: 400 unsupported_codec at once, no session left', async () => {
     const only = await createServer(loadConfig(['--workers', '1', '--log-level', 'silent', '--video-codecs', 'H264,H265'], { SIGHTLINE_API_KEYS: KEY }));
     try {

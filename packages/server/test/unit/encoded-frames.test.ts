@@ -67,6 +67,21 @@ describe('FrameAssembler', () => {
     assert.equal(a.counters.ignoredChunks, 1);
   });
 
+  test('a rejected frame id is free again once its chunks are in: a client that reuses ids gets its next frame', () => {
+    // Found by the fuzz suite (datachannel): every later frame with a rejected id was ignored, never acknowledged.
+    const a = new FrameAssembler({ maxFrameBytes: 30_000 });
+    const big = encodeFrameChunks(image, 7, 0, 20_000);
+    a.add(big[0]!);
+    assert.equal(a.add(big[1]!).rejected[0]!.code, 'frame_too_large');
+    assert.deepEqual(a.add(big[2]!), { rejected: [] }, 'the rest of the rejected frame is ignored');
+    const small = image.subarray(0, 100);
+    assert.deepEqual(a.add(encodeFrameChunks(small, 7, 5)[0]!).frame?.bytes, small);
+    // Rejected at its only chunk: nothing more of it to come.
+    assert.equal(a.add(encodeFrameChunks(image.subarray(0, 40_000), 8, 0, 40_000)[0]!).rejected[0]!.code, 'frame_too_large');
+    assert.deepEqual(a.add(encodeFrameChunks(small, 8, 6)[0]!).frame?.bytes, small);
+    assert.equal(a.counters.ignoredChunks, 1);
+  });
+
   test('duplicate chunks, inconsistent counts and too many partial frames are rejected', () => {
     const a = new FrameAssembler({ maxFrameBytes: 1 << 20, maxPartialFrames: 2 });
     const c = encodeFrameChunks(image, 1, 0, 20_000);

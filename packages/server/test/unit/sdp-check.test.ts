@@ -59,6 +59,17 @@ describe('checkOfferSdp', () => {
     assert.equal(checkOfferSdp(`${two.slice(0, second)}m=video 0 ${two.slice(second + 'm=video 9 '.length)}`), undefined);
     assert.equal(checkOfferSdp(sections(1, 'none')), undefined);
   });
+  test('payload types are 0–127, mids are unique tokens, BUNDLE names each once, v=0 comes first (found by the fuzz suite)', () => {
+    assert.match(checkOfferSdp(good.replace('SAVPF 96', 'SAVPF 2147483648'))!, /payload type outside 0–127/);
+    assert.match(checkOfferSdp(good.replace('SAVPF 96', 'SAVPF 96 128'))!, /payload type outside 0–127/);
+    assert.equal(checkOfferSdp(good.replace('SAVPF 96', 'SAVPF 96 127 0')), undefined);
+    assert.match(checkOfferSdp(good.replace('a=mid:0', 'a=mid:a b').replace('BUNDLE 0', 'BUNDLE a'))!, /a=mid must be a token/);
+    assert.match(checkOfferSdp(sections(2).replace('a=mid:1', 'a=mid:0').replace('BUNDLE 0 1', 'BUNDLE 0'))!, /same a=mid/);
+    assert.match(checkOfferSdp(sections(2).replace('BUNDLE 0 1', 'BUNDLE 0 1 1'))!, /names a section twice/);
+    assert.match(checkOfferSdp(`\r\n${good}`)!, /must start with "v=0"/);
+    // A DataChannel section's format is a name, not a payload type.
+    assert.equal(checkOfferSdp(good.replace('m=video 9 UDP/TLS/RTP/SAVPF 96', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel')), undefined);
+  });
   test('refuses an SDP longer than MAX_SDP_CHARS before parsing it', () => {
     assert.match(checkOfferSdp(good + `a=x-pad:${'x'.repeat(MAX_SDP_CHARS)}\r\n`)!, /characters long; at most 65536/);
   });

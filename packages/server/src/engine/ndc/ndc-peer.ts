@@ -57,6 +57,8 @@ export class NdcPeer implements EnginePeer {
   readonly #outputs: NdcVideoOutput[] = [];
   readonly #closers = new Set<() => void>();
   readonly #gathered: Promise<void>;
+  /** Ends the wait for gathering (on close: an answer in progress then fails at once, not at the gathering timeout). */
+  #stopGatheringWait: () => void = () => undefined;
   #pendingCandidates: Array<{ mid: string | null; candidate: string }> = [];
   #state: PeerState = 'new';
   #timer: NodeJS.Timeout | undefined;
@@ -76,6 +78,7 @@ export class NdcPeer implements EnginePeer {
     peerOpened();
     // Registered before anything negotiates, or `complete` can be missed.
     this.#gathered = new Promise<void>((resolve) => {
+      this.#stopGatheringWait = resolve;
       this.#pc.onGatheringStateChange((s) => {
         if (s === 'complete') resolve();
       });
@@ -175,6 +178,7 @@ export class NdcPeer implements EnginePeer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopGatheringWait();
     if (this.#timer) clearInterval(this.#timer);
     for (const r of this.#receivers) r.close();
     this.#receivers.clear();
