@@ -29,5 +29,15 @@ export function parseModelArg(arg: string, defaultAdapter?: AdapterName, labels?
   const file = eq > 0 ? rest.slice(eq + 1) : rest;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`model name "${name}" must be letters, digits, ".", "_" or "-"`);
   if (!file) throw new Error(`--model ${JSON.stringify(arg)} names no file`);
+  if (/^kserve\+/i.test(file)) return { name, file, adapter, labels, remote: parseKserveUrl(file) };
   return { name, file, adapter, labels };
+}
+
+/** `kserve+http://HOST:PORT[/PREFIX]/MODEL[/versions/V]` → the server's base URL, the model and its version. */
+export function parseKserveUrl(u: string): { url: string; model: string; version?: string } {
+  const m = /^kserve\+(http|https|grpc):\/\/([^/]+)((?:\/[^/]+)*?)\/([^/]+?)(?:\/versions\/([^/]+))?\/?$/i.exec(u);
+  if (!m) throw new Error(`--model ${JSON.stringify(u)}: a remote model is kserve+http://HOST:PORT/MODEL (optionally /versions/V)`);
+  const [, scheme, host, prefix, model, version] = m as unknown as [string, string, string, string, string, string | undefined];
+  if (scheme.toLowerCase() === 'grpc') throw new Error(`--model ${JSON.stringify(u)}: kserve+grpc is not supported yet; use kserve+http`);
+  return { url: `${scheme.toLowerCase()}://${host}${prefix}`, model: decodeURIComponent(model), ...(version ? { version: decodeURIComponent(version) } : {}) };
 }

@@ -30,4 +30,6 @@ export interface ModelSpec {
   adapter?: AdapterName | undefined;
   /** Class names; else from the model's metadata. */
   labels?: string[] | undefined;
+  /** A model served by a KServe v2 server (`--model NAME=kserve+http://HOST:PORT/MODEL`); `file` is then that URL. */
+  remote?: { url: string; model: string; version?: string | undefined } | undefined;
 }

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { ItemOutput, RunItem, StageTimes } from '../model-io.js';
-import { parseClassNames, readOnnxMetadata } from '../onnx-metadata.js';
+import { parseClassNames } from '../onnx-metadata.js';
 import { i420ToTensor, type InputSpec } from '../preprocess.js';
-import { readImageInput, type OutputDecoder, type ValueInfo } from './adapter.js';
+import { readImageInput, type OutputDecoder } from './adapter.js';
 import type { Device, ModelInfo, ModelSpec } from './model-info.js';
+import { openRunner, type ModelRunner } from './model-runner.js';
 import { adapterNamed, detectAdapter } from './registry.js';
 
 export interface LoadOptions {
@@ -20,15 +20,15 @@ export interface LoadOptions {
  */
 export class OnnxModel {
   readonly info: ModelInfo;
-  readonly #session: ort.InferenceSession;
+  readonly #runner: ModelRunner;
   readonly #spec: InputSpec;
   readonly #decoder: OutputDecoder;
   readonly #inputName: string;
   readonly #buffer: Float32Array | Uint8Array;
 
-  private constructor(info: ModelInfo, session: ort.InferenceSession, spec: InputSpec, decoder: OutputDecoder) {
+  private constructor(info: ModelInfo, runner: ModelRunner, spec: InputSpec, decoder: OutputDecoder) {
     this.info = info;
-    this.#session = session;
+    this.#runner = runner;
     this.#spec = spec;
     this.#decoder = decoder;
     this.#inputName = info.inputs[0]!.name;
@@ -37,17 +37,10 @@ export class OnnxModel {
   }
 
   static async load(spec: ModelSpec, opts: LoadOptions): Promise<OnnxModel> {
-    const bytes = await readFile(spec.file);
-    const session = await ort.InferenceSession.create(bytes, {
-      executionProviders: opts.device === 'cpu' ? ['cpu'] : [opts.device === 'tensorrt' ? 'tensorrt' : 'cuda', 'cpu'],
-      intraOpNumThreads: opts.intraOpNumThreads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    });
-    const meta = readOnnxMetadata(bytes);
-    const inputs = session.inputMetadata.map(valueInfo);
-    const outputs = session.outputMetadata.map(valueInfo);
+    const runner = await openRunner(spec, opts);
+    const meta = runner.meta;
+    const inputs = runner.inputs;
+    const outputs = runner.outputs;
     const adapter = adapterNamed(spec.adapter ?? detectAdapter(inputs, outputs, meta, spec.file));
     const labels = spec.labels ?? (meta.names ? parseClassNames(meta.names) : null);
     const input = inputs[0];
@@ -78,7 +71,7 @@ export class OnnxModel {
       maxBatch,
       device: opts.device,
     };
-    return new OnnxModel(info, session, inputSpec, decoder);
+    return new OnnxModel(info, runner, inputSpec, decoder);
   }
 
   /** Time spent in each stage of the last `run`, ms. */
@@ -97,7 +90,7 @@ export class OnnxModel {
     const data = this.#buffer.subarray(0, n * per);
     const tensor = this.#spec.dtype === 'uint8' ? new ort.Tensor('uint8', data as Uint8Array, dims) : new ort.Tensor('float32', data as Float32Array, dims);
     const t1 = performance.now();
-    const outputs = await this.#session.run({ [this.#inputName]: tensor });
+    const outputs = await this.#runner.run(this.#inputName, tensor);
     const t2 = performance.now();
     const decoded = items.map((it, b) => this.#decoder.decode(outputs, b, transforms[b]!, it.frame, it.params));
     this.lastStages = { preprocessMs: t1 - t0, modelMs: t2 - t1, decodeMs: performance.now() - t2 };
@@ -105,10 +98,6 @@ export class OnnxModel {
   }
 
   async close(): Promise<void> {
-    await this.#session.release();
+    await this.#runner.close();
   }
-}
-
-function valueInfo(m: ort.InferenceSession.ValueMetadata): ValueInfo {
-  return m.isTensor ? { name: m.name, shape: [...m.shape], type: m.type } : { name: m.name, shape: [], type: 'non-tensor' };
 }

@@ -1,0 +1,127 @@
+/**
+ * Where a model's graph runs, behind one interface: onnxruntime in this worker (`OnnxRunner`), or a KServe v2
+ * server (`KserveRunner`: Triton, `sightline infer-server`, …). Pre-processing and decoding stay with `OnnxModel`
+ * and its adapter either way; a runner only takes the batch tensor and returns the output tensors.
+ */
+import { readFile } from 'node:fs/promises';
+import ort from 'onnxruntime-node';
+import { KserveHttpClient, type TensorMetadata } from '../../kserve/kserve-http-client.js';
+import type { Datatype, TensorValues } from '../../kserve/tensor-data.js';
+import { readOnnxMetadata } from '../onnx-metadata.js';
+import type { ValueInfo } from './adapter.js';
+import type { Device, ModelSpec } from './model-info.js';
+
+export interface ModelRunner {
+  readonly inputs: ValueInfo[];
+  readonly outputs: ValueInfo[];
+  /** The model's metadata properties (ONNX `metadata_props`: class names…); empty for a remote model. */
+  readonly meta: Record<string, string>;
+  run(input: string, tensor: ort.Tensor): Promise<Record<string, ort.Tensor>>;
+  close(): Promise<void>;
+}
+
+export interface RunnerOptions {
+  device: Device;
+  intraOpNumThreads: number;
+}
+
+export async function openRunner(spec: ModelSpec, opts: RunnerOptions): Promise<ModelRunner> {
+  return spec.remote ? KserveRunner.open(spec.remote) : OnnxRunner.open(spec.file, opts);
+}
+
+export class OnnxRunner implements ModelRunner {
+  private constructor(
+    readonly session: ort.InferenceSession,
+    readonly meta: Record<string, string>,
+  ) {}
+
+  static async open(file: string, opts: RunnerOptions): Promise<OnnxRunner> {
+    const bytes = await readFile(file);
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: opts.device === 'cpu' ? ['cpu'] : [opts.device === 'tensorrt' ? 'tensorrt' : 'cuda', 'cpu'],
+      intraOpNumThreads: opts.intraOpNumThreads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+    return new OnnxRunner(session, readOnnxMetadata(bytes));
+  }
+
+  get inputs(): ValueInfo[] {
+    return this.session.inputMetadata.map(valueInfo);
+  }
+
+  get outputs(): ValueInfo[] {
+    return this.session.outputMetadata.map(valueInfo);
+  }
+
+  async run(input: string, tensor: ort.Tensor): Promise<Record<string, ort.Tensor>> {
+    return (await this.session.run({ [input]: tensor })) as Record<string, ort.Tensor>;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** onnxruntime's element types for the protocol's datatypes (what the adapters read), and back. */
+const ORT_TYPE: Partial<Record<Datatype, ort.Tensor.Type>> = {
+  FP32: 'float32',
+  FP64: 'float64',
+  UINT8: 'uint8',
+  INT8: 'int8',
+  UINT16: 'uint16',
+  INT16: 'int16',
+  INT32: 'int32',
+  UINT32: 'uint32',
+  INT64: 'int64',
+  UINT64: 'uint64',
+  BOOL: 'bool',
+  FP16: 'float16',
+};
+const DATATYPE = Object.fromEntries(Object.entries(ORT_TYPE).map(([k, v]) => [v, k])) as Record<string, Datatype>;
+
+export class KserveRunner implements ModelRunner {
+  readonly meta: Record<string, string> = {};
+  private constructor(
+    readonly client: KserveHttpClient,
+    readonly inputs: ValueInfo[],
+    readonly outputs: ValueInfo[],
+  ) {}
+
+  /** Reads the model's metadata from the server (it must be up when the worker starts). */
+  static async open(remote: NonNullable<ModelSpec['remote']>): Promise<KserveRunner> {
+    const client = new KserveHttpClient({ baseUrl: remote.url, model: remote.model, version: remote.version });
+    const md = await client.metadata();
+    const info = (t: TensorMetadata): ValueInfo => ({
+      name: t.name,
+      shape: t.shape.map((d, i) => (d < 0 ? `dim${i}` : d)),
+      type: ORT_TYPE[t.datatype] ?? t.datatype.toLowerCase(),
+    });
+    return new KserveRunner(client, md.inputs.map(info), md.outputs.map(info));
+  }
+
+  async run(input: string, tensor: ort.Tensor): Promise<Record<string, ort.Tensor>> {
+    const datatype = DATATYPE[tensor.type];
+    if (!datatype) throw new Error(`cannot send a ${tensor.type} tensor to a KServe server`);
+    const res = await this.client.infer({
+      inputs: [{ name: input, datatype, shape: [...tensor.dims], values: tensor.data as TensorValues }],
+      outputs: this.outputs.map((o) => ({ name: o.name, binary: true })),
+    });
+    const out: Record<string, ort.Tensor> = {};
+    for (const o of res.outputs) {
+      const type = ORT_TYPE[o.datatype];
+      if (!type || Array.isArray(o.values)) throw new Error(`output "${o.name}" is ${o.datatype}, which no adapter decodes`);
+      out[o.name] = new ort.Tensor(type, o.values as ort.Tensor.DataType, o.shape);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    // Nothing held: each call is its own HTTP request on Node's shared connection pool.
+  }
+}
+
+function valueInfo(m: ort.InferenceSession.ValueMetadata): ValueInfo {
+  return m.isTensor ? { name: m.name, shape: [...m.shape], type: m.type } : { name: m.name, shape: [], type: 'non-tensor' };
+}
