@@ -153,14 +153,7 @@ async function assemble(
   const registry = (opts.registry ?? builtinProcessors)(pool.models);
   // With your own model and no --processor, sessions run it by default.
   const firstUser = pool.models.find((m) => userModelNames.includes(m.name));
-  const defaultProcessor =
-    config.processorExplicit || !firstUser
-      ? config.processor
-      : firstUser.kind === 'classifier'
-        ? 'classify'
-        : firstUser.adapter === 'blazeface'
-          ? 'face'
-          : 'detect';
+  const defaultProcessor = config.processorExplicit || !firstUser ? config.processor : firstUser.kind === 'classifier' ? 'classify' : 'detect';
   if (!registry.has(defaultProcessor)) {
     throw new Error(`--processor "${defaultProcessor}" is not a registered processor (available: ${registry.names().join(', ')})`);
   }

@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig, usage } from '../config.js';
 import { createServer } from '../server.js';
+import { INFER_SERVER_USAGE, inferServerCommand } from './infer-server-command.js';
 import { STREAM_USAGE, streamCommand } from './stream-command.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -13,8 +14,12 @@ async function main(argv: string[]): Promise<void> {
     // Exit with the command's status now rather than when node-datachannel's threads wind down.
     process.exit(await streamCommand(rest));
   }
+  if (command === 'infer-server') {
+    const status = await inferServerCommand(rest);
+    process.exit(status ?? 0);
+  }
   if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
-    console.log(`${usage()}\n\n${STREAM_USAGE}`);
+    console.log(`${usage()}\n\n${STREAM_USAGE}\n\n${INFER_SERVER_USAGE}`);
     return;
   }
   if (command !== 'serve') {

@@ -6,7 +6,7 @@ import { BatchScheduler, type BatchStats } from './batch-scheduler.js';
 import type { DecodeParams } from './detections.js';
 import type { I420Frame } from './i420.js';
 import type { ItemOutput, RunItem, StageTimes } from './model-io.js';
-import type { InferenceProtocol, RunAnswer, WorkerInit } from './worker-messages.js';
+import type { InferenceProtocol, RawAnswer, RawTensor, RunAnswer, WorkerInit } from './worker-messages.js';
 
 export type { BatchStats } from './batch-scheduler.js';
 
@@ -174,6 +174,30 @@ export class InferencePool {
     });
   }
 
+  /**
+   * Client tensors through one model's graph alone (`sightline infer-server`), on the least busy worker. Counted
+   * against `maxPending` like frames; not batched with other requests (a client sends its own batch).
+   */
+  async runRaw(model: string, inputs: RawTensor[]): Promise<{ outputs: RawTensor[]; inferenceMs: number }> {
+    if (this.#closed) throw new PoolUnavailableError('inference pool is closed');
+    if (!this.#models.has(model)) throw new Error(`model "${model}" is not loaded`);
+    if (this.#workers.length === 0) throw new PoolUnavailableError('no inference worker is running');
+    if (this.pending >= this.#opts.maxPending) throw new PoolUnavailableError(`inference pool saturated (${this.pending} runs pending)`);
+    const w = this.#workers.reduce((a, b) => (b.inFlight.length < a.inFlight.length ? b : a));
+    const slot: Request[] = [];
+    w.inFlight.push(slot);
+    try {
+      const a = (await w.worker.request(
+        { kind: 'raw', model, inputs },
+        inputs.map((t) => t.data),
+      )) as RawAnswer;
+      return { outputs: a.outputs, inferenceMs: a.inferenceMs };
+    } finally {
+      settle(w, slot);
+      this.#pump();
+    }
+  }
+
   /** Sends the batches the scheduler says are due, and wakes up when a filling batch will be. */
   #pump(): void {
     clearTimeout(this.#timer);
@@ -195,10 +219,10 @@ export class InferencePool {
     let answer: Promise<RunAnswer>;
     try {
       try {
-        answer = w.worker.request({ model, items }, transferList(items));
+        answer = w.worker.request({ model, items }, transferList(items)) as Promise<RunAnswer>;
       } catch {
         // Some native buffers cannot be detached: fall back to copies.
-        answer = w.worker.request({ model, items: items.map((it) => ({ ...it, frame: { ...it.frame, data: it.frame.data.slice() } })) });
+        answer = w.worker.request({ model, items: items.map((it) => ({ ...it, frame: { ...it.frame, data: it.frame.data.slice() } })) }) as Promise<RunAnswer>;
       }
     } catch (err) {
       settle(w, requests);

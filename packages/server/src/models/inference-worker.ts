@@ -5,7 +5,8 @@
 import type { ToWorker } from '../workers/worker-protocol.js';
 import { WorkerPort } from '../workers/worker-port.js';
 import { OnnxModel } from './adapters/onnx-model.js';
-import type { InferenceProtocol } from './worker-messages.js';
+import ort from 'onnxruntime-node';
+import type { InferenceProtocol, RawTensor } from './worker-messages.js';
 
 const port = new WorkerPort<InferenceProtocol>('inference-worker');
 const init = port.init;
@@ -43,6 +44,22 @@ async function handle(msg: ToWorker<InferenceProtocol>): Promise<void> {
         port.fail(id, `model "${request.model}" is not loaded`);
         return;
       }
+      if ('kind' in request) {
+        try {
+          const t0 = performance.now();
+          const feeds = Object.fromEntries(request.inputs.map((t) => [t.name, rawToOrt(t)]));
+          const out = await model.runRaw(feeds);
+          const outputs = Object.entries(out).map(([name, t]) => ortToRaw(name, t));
+          port.answers(
+            [{ id, value: { kind: 'raw', outputs, inferenceMs: performance.now() - t0 } }],
+            undefined,
+            outputs.map((o) => o.data),
+          );
+        } catch (err) {
+          port.fail(id, err instanceof Error ? err.message : String(err));
+        }
+        return;
+      }
       try {
         const t0 = performance.now();
         const outputs = await model.run(request.items);
@@ -61,4 +78,33 @@ async function handle(msg: ToWorker<InferenceProtocol>): Promise<void> {
       port.close();
       return;
   }
+}
+
+const TYPED: Record<string, { new (buffer: ArrayBuffer): ort.Tensor.DataType }> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+  float16: Uint16Array,
+};
+
+function rawToOrt(t: RawTensor): ort.Tensor {
+  const ctor = TYPED[t.type];
+  if (!ctor) throw new Error(`input "${t.name}": element type ${t.type} is not supported`);
+  return new ort.Tensor(t.type as ort.Tensor.Type, new ctor(t.data), t.dims);
+}
+
+function ortToRaw(name: string, t: ort.Tensor): RawTensor {
+  const d = t.data as ArrayBufferView;
+  // A copy of exactly the tensor's bytes, to transfer.
+  const data = new Uint8Array(d.byteLength);
+  data.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  return { name, type: t.type, dims: [...t.dims], data: data.buffer };
 }

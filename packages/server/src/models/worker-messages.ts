@@ -16,6 +16,28 @@ export interface RunRequest {
   items: RunItem[];
 }
 
+/** A tensor between threads: its bytes are transferred. */
+export interface RawTensor {
+  name: string;
+  /** onnxruntime's element type (`float32`, `uint8`, `int64`…). */
+  type: string;
+  dims: number[];
+  data: ArrayBuffer;
+}
+
+/** Client tensors for the graph alone (`sightline infer-server`): no pre-processing, no decoding. */
+export interface RawRequest {
+  kind: 'raw';
+  model: string;
+  inputs: RawTensor[];
+}
+
+export interface RawAnswer {
+  kind: 'raw';
+  outputs: RawTensor[];
+  inferenceMs: number;
+}
+
 /** A batch's outputs, one per item in order, and where its time went. */
 export interface RunAnswer {
   outputs: ItemOutput[];
@@ -28,8 +50,8 @@ export interface RunAnswer {
 export interface InferenceProtocol {
   init: WorkerInit;
   ready: { models: ModelInfo[] };
-  request: RunRequest;
-  answer: RunAnswer;
+  request: RunRequest | RawRequest;
+  answer: RunAnswer | RawAnswer;
   /** Fault injection for tests and operators: die on the next batch, as an uncaught error would. */
   notice: { type: 'crash' };
   event: never;

@@ -1,13 +1,17 @@
 import { z } from 'zod';
 import type { ModelInfo } from '../models/adapters/model-info.js';
+import { BUILTIN_MODELS } from '../models/model-catalog.js';
 import { defineProcessor, modelCaptureNeed, type Processor } from '../pipeline/processor.js';
 import { classIdsOf, decodeParams, toProcessorOutput } from './model-output.js';
 
-/** Object detection with the user's YOLO/SSD models (`--model`); undefined when none is loaded. */
+/**
+ * Object detection with the user's detectors (`--model`: YOLO, SSD, or a BlazeFace-layout model of their own, local
+ * or on a KServe server); undefined when none is loaded. The built-in BlazeFace models are the `face` processor's.
+ */
 // Its params type depends on the loaded models; the registry takes any processor (see ProcessorRegistry.register).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function detectProcessor(models: readonly ModelInfo[]): Processor<any> | undefined {
-  const detectors = models.filter((m) => m.adapter === 'yolo' || m.adapter === 'ssd');
+  const detectors = models.filter((m) => m.kind === 'detector' && !BUILTIN_MODELS.some((b) => b.name === m.name));
   if (detectors.length === 0) return undefined;
   const names = detectors.map((m) => m.name) as [string, ...string[]];
   return defineProcessor({

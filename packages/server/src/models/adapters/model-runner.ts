@@ -16,7 +16,8 @@ export interface ModelRunner {
   readonly outputs: ValueInfo[];
   /** The model's metadata properties (ONNX `metadata_props`: class names…); empty for a remote model. */
   readonly meta: Record<string, string>;
-  run(input: string, tensor: ort.Tensor): Promise<Record<string, ort.Tensor>>;
+  /** Runs the graph on `feeds` (input name → tensor); every output by name. */
+  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
   close(): Promise<void>;
 }
 
@@ -55,8 +56,8 @@ export class OnnxRunner implements ModelRunner {
     return this.session.outputMetadata.map(valueInfo);
   }
 
-  async run(input: string, tensor: ort.Tensor): Promise<Record<string, ort.Tensor>> {
-    return (await this.session.run({ [input]: tensor })) as Record<string, ort.Tensor>;
+  async run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+    return (await this.session.run(feeds)) as Record<string, ort.Tensor>;
   }
 
   async close(): Promise<void> {
@@ -101,11 +102,14 @@ export class KserveRunner implements ModelRunner {
     return new KserveRunner(client, md.inputs.map(info), md.outputs.map(info));
   }
 
-  async run(input: string, tensor: ort.Tensor): Promise<Record<string, ort.Tensor>> {
-    const datatype = DATATYPE[tensor.type];
-    if (!datatype) throw new Error(`cannot send a ${tensor.type} tensor to a KServe server`);
+  async run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+    const inputs = Object.entries(feeds).map(([name, tensor]) => {
+      const datatype = DATATYPE[tensor.type];
+      if (!datatype) throw new Error(`cannot send a ${tensor.type} tensor to a KServe server`);
+      return { name, datatype, shape: [...tensor.dims], values: tensor.data as TensorValues };
+    });
     const res = await this.client.infer({
-      inputs: [{ name: input, datatype, shape: [...tensor.dims], values: tensor.data as TensorValues }],
+      inputs,
       outputs: this.outputs.map((o) => ({ name: o.name, binary: true })),
     });
     const out: Record<string, ort.Tensor> = {};

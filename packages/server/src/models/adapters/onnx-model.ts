@@ -90,11 +90,16 @@ export class OnnxModel {
     const data = this.#buffer.subarray(0, n * per);
     const tensor = this.#spec.dtype === 'uint8' ? new ort.Tensor('uint8', data as Uint8Array, dims) : new ort.Tensor('float32', data as Float32Array, dims);
     const t1 = performance.now();
-    const outputs = await this.#runner.run(this.#inputName, tensor);
+    const outputs = await this.#runner.run({ [this.#inputName]: tensor });
     const t2 = performance.now();
     const decoded = items.map((it, b) => this.#decoder.decode(outputs, b, transforms[b]!, it.frame, it.params));
     this.lastStages = { preprocessMs: t1 - t0, modelMs: t2 - t1, decodeMs: performance.now() - t2 };
     return decoded;
+  }
+
+  /** The graph alone on tensors a client sent (`sightline infer-server`): no pre-processing, no decoding. */
+  async runRaw(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+    return this.#runner.run(feeds);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,74 @@
+/**
+ * `sightline infer-server [--host H] [--port P] [--model FILE.onnx|NAME=FILE.onnx …] [--workers N]` — Sightline's own
+ * KServe v2 (Open Inference Protocol) server over HTTP/REST: the built-in BlazeFace models and the given ONNX files,
+ * on the local worker pool, for media nodes that name them as `--model NAME=kserve+http://HOST:PORT/MODEL`.
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { buildInferServer } from '../infer-server/infer-server-app.js';
+import { InferencePool } from '../models/inference-pool.js';
+import { BUILTIN_MODELS, parseModelArg } from '../models/model-catalog.js';
+
+export const INFER_SERVER_USAGE = `Usage: sightline infer-server [options]   (KServe v2 over HTTP)
+  --host H               address to listen on (default 0.0.0.0)
+  --port P               HTTP port (default 8000)
+  --model M              FILE.onnx, NAME=FILE.onnx or NAME=FILE.onnx@adapter (repeatable); the built-in
+                         blazeface-back and blazeface-front are always served
+  --workers N            inference worker threads (default one per core)
+  --intra-op-threads N   onnxruntime threads per worker (default 1)`;
+
+/** Runs until SIGTERM/SIGINT; returns an exit status for bad arguments. */
+export async function inferServerCommand(argv: string[]): Promise<number | undefined> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string', default: '0.0.0.0' },
+        port: { type: 'string', default: '8000' },
+        model: { type: 'string', multiple: true, default: [] },
+        workers: { type: 'string' },
+        'intra-op-threads': { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    console.error(`sightline infer-server: ${(err as Error).message}\n\n${INFER_SERVER_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(INFER_SERVER_USAGE);
+    return 0;
+  }
+  const int = (name: string, v: string | undefined, min: number, max: number, dflt: number): number => {
+    const n = v === undefined ? dflt : Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  let pool: InferencePool;
+  let port: number;
+  try {
+    port = int('port', values.port, 0, 65535, 8000);
+    const user = values.model.map((m) => parseModelArg(m));
+    if (user.some((m) => m.remote)) throw new Error('--model: the infer-server runs ONNX files itself, not remote models');
+    pool = await InferencePool.create({
+      models: [...BUILTIN_MODELS, ...user],
+      size: int('workers', values.workers, 1, 256, availableParallelism()),
+      intraOpNumThreads: int('intra-op-threads', values['intra-op-threads'], 1, 256, 1),
+    });
+  } catch (err) {
+    console.error(`sightline infer-server: ${(err as Error).message}`);
+    return 2;
+  }
+  const app = await buildInferServer({ pool, version: process.env.npm_package_version ?? '0.1.0' });
+  const address = await app.listen({ host: values.host, port });
+  console.log(`sightline infer-server listening on ${address} (KServe v2 HTTP; models: ${pool.models.map((m) => m.name).join(', ')})`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await app.close();
+  await pool.close();
+  return 0;
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildInferServer } from '../../src/infer-server/infer-server-app.js';
+import { KserveHttpClient } from '../../src/kserve/kserve-http-client.js';
+import { OnnxRunner } from '../../src/models/adapters/model-runner.js';
+import { BUILTIN_MODELS } from '../../src/models/model-catalog.js';
+import { InferencePool } from '../../src/models/inference-pool.js';
+import ort from 'onnxruntime-node';
+import { loadConfig } from '../../src/config.js';
+import { createServer } from '../../src/server.js';
+import { iou, readPngAsI420 } from '../helpers/images.js';
+import { type NodePeer, openNodeSession } from '../helpers/node-peer.js';
+import { ASTRONAUT_FACE, astronautPng } from '../helpers/paths.js';
+
+/**
+ * The KServe v2 client against `sightline infer-server` (HTTP): health, metadata, readiness, and inference with the
+ * binary tensor data extension and with JSON data, the outputs equal to running the same ONNX file locally.
+ */
+describe('KServe v2 over HTTP: the client against sightline infer-server', { timeout: 120_000 }, () => {
+  let pool: InferencePool;
+  let app: FastifyInstance;
+  let url: string;
+  const front = BUILTIN_MODELS.find((m) => m.name === 'blazeface-front')!;
+  before(async () => {
+    pool = await InferencePool.create({ models: BUILTIN_MODELS, size: 1 });
+    app = await buildInferServer({ pool, version: 'test' });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await app?.close();
+    await pool?.close();
+  });
+
+  test('health, server metadata, model metadata and readiness', async () => {
+    const client = new KserveHttpClient({ baseUrl: url, model: 'blazeface-front' });
+    assert.equal(await client.serverReady(), true);
+    assert.equal(await client.modelReady(), true);
+    const md = await client.metadata();
+    assert.equal(md.name, 'blazeface-front');
+    assert.deepEqual(
+      md.inputs.map((i) => [i.datatype, i.shape.length]),
+      [['FP32', 4]],
+    );
+    assert.ok(md.outputs.length >= 2);
+    assert.deepEqual(await (await fetch(`${url}/v2`)).json(), { name: 'sightline', version: 'test', extensions: ['binary_tensor_data'] });
+    const missing = new KserveHttpClient({ baseUrl: url, model: 'nope' });
+    assert.equal(await missing.modelReady(), false);
+    await assert.rejects(missing.metadata(), /404.*not served here/);
+  });
+
+  test('binary and JSON inference give what the same ONNX file gives locally', async () => {
+    const client = new KserveHttpClient({ baseUrl: url, model: 'blazeface-front' });
+    const md = await client.metadata();
+    const shape = md.inputs[0]!.shape.map((d) => (d < 0 ? 1 : d));
+    const n = shape.reduce((a, b) => a * b, 1);
+    const input = new Float32Array(n).map((_, i) => Math.sin(i) * 0.5);
+    const res = await client.infer({ inputs: [{ name: md.inputs[0]!.name, datatype: 'FP32', shape, values: input }] });
+    const local = await OnnxRunner.open(front.file, { device: 'cpu', intraOpNumThreads: 1 });
+    const expected = await local.run({ [md.inputs[0]!.name]: new ort.Tensor('float32', input, shape) });
+    await local.close();
+    for (const o of res.outputs) {
+      const e = expected[o.name]!;
+      assert.deepEqual(o.shape, [...e.dims]);
+      const got = o.values as Float32Array;
+      const want = e.data as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+      assert.ok(worst < 1e-4, `${o.name}: max difference ${worst}`);
+    }
+    // The same request as plain JSON, outputs asked as JSON.
+    const json = await fetch(`${url}/v2/models/blazeface-front/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'j', inputs: [{ name: md.inputs[0]!.name, datatype: 'FP32', shape, data: Array.from(input) }] }),
+    });
+    assert.equal(json.status, 200);
+    const body = (await json.json()) as { id: string; model_name: string; outputs: Array<{ name: string; data: number[] }> };
+    assert.equal(body.id, 'j');
+    assert.equal(body.model_name, 'blazeface-front');
+    const first = body.outputs[0]!;
+    const binFirst = res.outputs.find((o) => o.name === first.name)!.values as Float32Array;
+    assert.deepEqual(first.data.slice(0, 10), Array.from(binFirst.slice(0, 10)));
+  });
+
+  test('malformed requests are 400 with the protocol error shape; an unknown model 404', async () => {
+    const post = (model: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(`${url}/v2/models/${model}/infer`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    for (const [model, body, status, re] of [
+      ['blazeface-front', '{', 400, /not a JSON object/],
+      ['blazeface-front', '{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}', 400, /no input "x"/],
+      ['blazeface-front', '{"inputs":[{"name":"input","shape":[2],"datatype":"FP32","data":[1]}]}', 400, /./],
+      ['nope', '{"inputs":[]}', 404, /not served here/],
+    ] as const) {
+      const r = await post(model, body);
+      assert.equal(r.status, status, body);
+      const e = (await r.json()) as { error: string };
+      assert.match(e.error, re);
+    }
+  });
+
+  test('a media server with --model faces=kserve+http://…: its sessions get face boxes computed by the infer-server', async () => {
+    const media = await createServer(
+      loadConfig(['--workers', '1', '--log-level', 'silent', '--model', `faces=kserve+http://${new URL(url).host}/blazeface-back@blazeface`], {
+        SIGHTLINE_API_KEYS: 'k',
+      }),
+    );
+    const peers: NodePeer[] = [];
+    try {
+      const { peer } = await openNodeSession(media.app, 'k', peers, { processor: 'detect', params: { model: 'faces', min_score: 0.5 } });
+      peer.startSending(readPngAsI420(astronautPng), 15);
+      const deadline = Date.now() + 10_000;
+      const results = () => peer.messages.filter((m) => m.type === 'result');
+      while (results().length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      peer.stopSending();
+      const rs = results();
+      assert.ok(rs.length >= 10, `${rs.length} results`);
+      const onFace = rs.filter((m) =>
+        (m.boxes as Array<{ box: number[] }>).some((b) => {
+          const [x, y, w, h] = b.box as [number, number, number, number];
+          return iou({ x, y, w, h }, ASTRONAUT_FACE) >= 0.5;
+        }),
+      );
+      assert.ok(onFace.length / rs.length >= 0.9, `${onFace.length}/${rs.length} results box the face`);
+    } finally {
+      for (const p of peers) p.close();
+      await media.close();
+    }
+  });
+});
