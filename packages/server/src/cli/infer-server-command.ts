@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildInferServer } from '../infer-server/infer-server-app.js';
 import { InferencePool } from '../models/inference-pool.js';
+import type { ModelSpec } from '../models/adapters/model-info.js';
 import { BUILTIN_MODELS, parseModelArg } from '../models/model-catalog.js';
 
 export const INFER_SERVER_USAGE = `Usage: sightline infer-server [options]   (KServe v2 over HTTP)
@@ -17,51 +18,66 @@ export const INFER_SERVER_USAGE = `Usage: sightline infer-server [options]   (KS
   --workers N            inference worker threads (default one per core)
   --intra-op-threads N   onnxruntime threads per worker (default 1)`;
 
-/** Runs until SIGTERM/SIGINT; returns an exit status for bad arguments. */
-export async function inferServerCommand(argv: string[]): Promise<number | undefined> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        host: { type: 'string', default: '0.0.0.0' },
-        port: { type: 'string', default: '8000' },
-        model: { type: 'string', multiple: true, default: [] },
-        workers: { type: 'string' },
-        'intra-op-threads': { type: 'string', default: '1' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    console.error(`sightline infer-server: ${(err as Error).message}\n\n${INFER_SERVER_USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(INFER_SERVER_USAGE);
-    return 0;
-  }
+export interface InferServerArgs {
+  host: string;
+  port: number;
+  models: ModelSpec[];
+  workers: number;
+  intraOpThreads: number;
+}
+
+/** The command's arguments; `'help'` for --help; throws on anything wrong. */
+export function parseInferServerArgs(argv: string[]): InferServerArgs | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', default: '0.0.0.0' },
+      port: { type: 'string', default: '8000' },
+      model: { type: 'string', multiple: true, default: [] },
+      workers: { type: 'string' },
+      'intra-op-threads': { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
   const int = (name: string, v: string | undefined, min: number, max: number, dflt: number): number => {
     const n = v === undefined ? dflt : Number(v);
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}`);
     return n;
   };
-  let pool: InferencePool;
-  let port: number;
+  const models = values.model.map((m) => parseModelArg(m));
+  if (models.some((m) => m.remote)) throw new Error('--model: the infer-server runs ONNX files itself, not remote models');
+  return {
+    host: values.host,
+    port: int('port', values.port, 0, 65535, 8000),
+    models,
+    workers: int('workers', values.workers, 1, 256, availableParallelism()),
+    intraOpThreads: int('intra-op-threads', values['intra-op-threads'], 1, 256, 1),
+  };
+}
+
+/** Runs until SIGTERM/SIGINT; returns an exit status for bad arguments. */
+export async function inferServerCommand(argv: string[]): Promise<number | undefined> {
+  let args: InferServerArgs | 'help';
   try {
-    port = int('port', values.port, 0, 65535, 8000);
-    const user = values.model.map((m) => parseModelArg(m));
-    if (user.some((m) => m.remote)) throw new Error('--model: the infer-server runs ONNX files itself, not remote models');
-    pool = await InferencePool.create({
-      models: [...BUILTIN_MODELS, ...user],
-      size: int('workers', values.workers, 1, 256, availableParallelism()),
-      intraOpNumThreads: int('intra-op-threads', values['intra-op-threads'], 1, 256, 1),
-    });
+    args = parseInferServerArgs(argv);
+  } catch (err) {
+    console.error(`sightline infer-server: ${(err as Error).message}\n\n${INFER_SERVER_USAGE}`);
+    return 2;
+  }
+  if (args === 'help') {
+    console.log(INFER_SERVER_USAGE);
+    return 0;
+  }
+  let pool: InferencePool;
+  try {
+    pool = await InferencePool.create({ models: [...BUILTIN_MODELS, ...args.models], size: args.workers, intraOpNumThreads: args.intraOpThreads });
   } catch (err) {
     console.error(`sightline infer-server: ${(err as Error).message}`);
     return 2;
   }
   const app = await buildInferServer({ pool, version: process.env.npm_package_version ?? '0.1.0' });
-  const address = await app.listen({ host: values.host, port });
+  const address = await app.listen({ host: args.host, port: args.port });
   console.log(`sightline infer-server listening on ${address} (KServe v2 HTTP; models: ${pool.models.map((m) => m.name).join(', ')})`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { encodeFrameChunks, ServerMessage } from '@sightline/protocol';
 import sharp from 'sharp';
 import WebSocket from 'ws';
+import { parseInferServerArgs } from '../../src/cli/infer-server-command.js';
 import { parseStreamArgs } from '../../src/cli/stream-command.js';
 import { readKeysFile } from '../../src/auth/keys-file.js';
 import { loadConfig } from '../../src/config.js';
@@ -158,6 +159,7 @@ describe("the README's code blocks work as written", { timeout: 180_000 }, () =>
           else if (c0 === 'bash') assert.ok(existsSync(`${repoRoot}${c1}`), `${where}: no such file`);
           else if (c0 === 'npx' && c1 === 'sightline' && c2 === 'serve') assert.doesNotThrow(() => loadConfig(rest, env), where);
           else if (c0 === 'npx' && c1 === 'sightline' && c2 === 'stream') assert.notEqual(parseStreamArgs(rest, env), 'help', where);
+          else if (c0 === 'npx' && c1 === 'sightline' && c2 === 'infer-server') assert.notEqual(parseInferServerArgs(rest), 'help', where);
           else assert.fail(`${where}: this test does not know how to check this command`);
           checked.push(where);
         }
