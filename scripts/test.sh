@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything the tests need — Debian packages when missing (chromium, ffmpeg, coturn, espeak-ng, nftables, and the seed's Python
+# Installs everything the tests need — Debian packages when missing (chromium, ffmpeg, coturn, espeak-ng, nftables, redis-server, haproxy, and the seed's Python
 # client: aiortc, aiohttp, opencv, av, dotenv; GStreamer's webrtcbin and x264enc with Python bindings), the npm dependencies — builds, and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,9 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 # nftables drops packets inside the packet-loss e2e test's own network namespace (the kernel has no netem).
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+# The fleet e2e test starts its own Redis and HAProxy (and PostgreSQL, above).
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 /usr/bin/python3 -c 'import aiortc, aiohttp, cv2, av, dotenv' >/dev/null 2>&1 ||
   need+=(python3-aiortc python3-aiohttp python3-opencv python3-av python3-dotenv)
 # GStreamer's webrtcbin and x264enc, driven from Python (the H.264 publisher of the gst-h264 e2e test).

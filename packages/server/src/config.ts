@@ -66,6 +66,10 @@ export interface ServerConfig {
   db: string;
   /** PostgreSQL URL (postgres://…) from DATABASE_URL: the history store lives there instead. */
   databaseUrl: string | undefined;
+  /** Redis shared by a fleet of media nodes (node registry, session directory, per-key leases); undefined: one node. */
+  redisUrl: string | undefined;
+  /** Where the other nodes of a fleet reach this one over HTTP to forward a session's requests to it. */
+  advertiseUrl: string;
   /** How often buffered history rows are written; a crash loses at most this much. */
   dbFlushIntervalMs: number;
   /** Results, events and ended sessions older than this are deleted (hourly); 0 keeps everything. */
@@ -287,6 +291,20 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
     help: 'PostgreSQL URL (postgres://user:pass@host/db) for the session history',
     default: () => '',
   },
+  redisUrl: {
+    flag: 'redis-url',
+    env: 'SIGHTLINE_REDIS_URL',
+    kind: 'string',
+    help: 'Redis (redis://[:password@]host:port[/db]) shared by a fleet of servers: session limits per key across the fleet, and requests for a session forwarded to the server that holds it',
+    default: () => '',
+  },
+  advertiseUrl: {
+    flag: 'advertise-url',
+    env: 'SIGHTLINE_ADVERTISE_URL',
+    kind: 'string',
+    help: "where the fleet's other servers reach this one over HTTP (with --redis-url), e.g. http://10.0.0.7:8080",
+    default: () => '',
+  },
   dbFlushIntervalMs: {
     flag: 'db-flush-interval-ms',
     env: 'SIGHTLINE_DB_FLUSH_INTERVAL_MS',
@@ -440,6 +458,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     admissionMaxWaitMs: int('admissionMaxWaitMs', 0, 600_000),
     db: raw('db'),
     databaseUrl: databaseUrl(raw('databaseUrl')),
+    redisUrl: redisUrl(raw('redisUrl')),
+    advertiseUrl: advertiseUrl(raw('advertiseUrl'), int('port', 0, 65535)),
     dbFlushIntervalMs: int('dbFlushIntervalMs', 10, 600_000),
     retentionDays: int('retentionDays', 0, 36_500),
     metricsToken: raw('metricsToken') || undefined,
@@ -463,6 +483,26 @@ function healthStatus(v: string): string {
   if (v.length === 0 || v.length > 200 || /\p{Cc}/u.test(v))
     throw new ConfigError('--health-status / SIGHTLINE_HEALTH_STATUS must be 1 to 200 printable characters');
   return v;
+}
+
+function redisUrl(v: string): string | undefined {
+  if (!v) return undefined;
+  if (!/^rediss?:\/\/[^/]/.test(v)) throw new ConfigError('--redis-url / SIGHTLINE_REDIS_URL must be a redis:// or rediss:// URL');
+  return v;
+}
+
+/** Default: this host's name and port, which is what other nodes on one network (or Kubernetes pods) can reach. */
+function advertiseUrl(v: string, port: number): string {
+  if (!v) return `http://${hostname()}:${port}`;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(`--advertise-url / SIGHTLINE_ADVERTISE_URL must be an http:// URL (got ${JSON.stringify(v)})`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ConfigError(`--advertise-url / SIGHTLINE_ADVERTISE_URL must be an http:// or https:// URL (got ${JSON.stringify(v)})`);
+  return v.replace(/\/+$/, '');
 }
 
 function databaseUrl(v: string): string | undefined {
