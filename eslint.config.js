@@ -16,6 +16,8 @@ const ABOVE = {
   audio: ['processors', 'recording', 'session', 'store', 'observability', 'api', 'cli', 'stream'],
   recording: ['processors', 'session', 'store', 'observability', 'api', 'cli', 'stream'],
   auth: ['models', 'pipeline', 'processors', 'audio', 'recording', 'session', 'store', 'observability', 'api', 'cli', 'stream'],
+  // The fleet's shared state (Redis) and request forwarding: below session/ (which asks it for slots), above nothing.
+  cluster: ['models', 'pipeline', 'processors', 'audio', 'recording', 'auth', 'session', 'store', 'observability', 'api', 'cli', 'stream'],
   session: ['store', 'observability', 'api', 'cli', 'stream'],
   store: ['observability', 'api', 'cli', 'stream'],
   observability: ['store', 'api', 'cli', 'stream'],

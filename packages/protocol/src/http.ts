@@ -72,15 +72,48 @@ export type OfferResponse = z.infer<typeof OfferResponse>;
 export const HealthResponse = z.object({ status: z.string() });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
-/** GET /readyz */
+/** GET /readyz: `ready` is whether this node takes new sessions (a load balancer's health check reads it). */
 export const ReadyResponse = z.object({
   ready: z.boolean(),
+  /** Why not: models still loading (`starting`), SIGTERM received (`draining`), or `max_sessions` reached (`full`). */
+  reason: z.enum(['starting', 'draining', 'full']).optional(),
   workers: z.number().int(),
   models: z.array(z.string()),
   sessions: z.number().int(),
   max_sessions: z.number().int(),
 });
 export type ReadyResponse = z.infer<typeof ReadyResponse>;
+
+/** One media node of a fleet, as it last reported itself (GET {base}/v1/cluster). */
+export const ClusterNode = z.object({
+  node_id: z.string(),
+  /** Where the other nodes reach it (`--advertise-url`). */
+  url: z.string(),
+  /** Whether it takes new sessions (its /readyz). */
+  ready: z.boolean(),
+  draining: z.boolean(),
+  sessions: z.number().int(),
+  max_sessions: z.number().int(),
+  /** Recent wait of frames for an inference worker (ms): the node's load. */
+  inference_wait_ms: z.number(),
+  started_at: z.string(),
+  /** How long ago it last reported (ms); nodes silent for longer than their lease are gone from the list. */
+  seen_ms_ago: z.number().int(),
+});
+export type ClusterNode = z.infer<typeof ClusterNode>;
+
+/** GET {base}/v1/cluster */
+export const ClusterResponse = z.object({
+  /** The node that answered. */
+  node_id: z.string(),
+  /** `redis` when nodes share state through Redis (`--redis-url`), `single` for a lone server. */
+  mode: z.enum(['redis', 'single']),
+  nodes: z.array(ClusterNode),
+  /** Sessions across the fleet, and those of the caller's key. */
+  sessions: z.number().int(),
+  key_sessions: z.number().int(),
+});
+export type ClusterResponse = z.infer<typeof ClusterResponse>;
 
 /** Final counters of a session, returned by DELETE {base}/webrtc/sessions/:id */
 export const SessionSummary = z.object({

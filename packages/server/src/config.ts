@@ -70,6 +70,8 @@ export interface ServerConfig {
   redisUrl: string | undefined;
   /** Where the other nodes of a fleet reach this one over HTTP to forward a session's requests to it. */
   advertiseUrl: string;
+  /** How long a session's fleet lease outlives its node's last renewal (a dead node's slots come back within it). */
+  fleetLeaseMs: number;
   /** How often buffered history rows are written; a crash loses at most this much. */
   dbFlushIntervalMs: number;
   /** Results, events and ended sessions older than this are deleted (hourly); 0 keeps everything. */
@@ -305,6 +307,13 @@ export const OPTIONS: Record<Exclude<keyof ServerConfig, 'processorExplicit'>, O
     help: "where the fleet's other servers reach this one over HTTP (with --redis-url), e.g. http://10.0.0.7:8080",
     default: () => '',
   },
+  fleetLeaseMs: {
+    flag: 'fleet-lease-ms',
+    env: 'SIGHTLINE_FLEET_LEASE_MS',
+    kind: 'int',
+    help: "with --redis-url: how long a session's slot (of its key's max_sessions) outlives the last renewal by its server; a server that dies gives its slots back within this",
+    default: () => '10000',
+  },
   dbFlushIntervalMs: {
     flag: 'db-flush-interval-ms',
     env: 'SIGHTLINE_DB_FLUSH_INTERVAL_MS',
@@ -460,6 +469,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     databaseUrl: databaseUrl(raw('databaseUrl')),
     redisUrl: redisUrl(raw('redisUrl')),
     advertiseUrl: advertiseUrl(raw('advertiseUrl'), int('port', 0, 65535)),
+    fleetLeaseMs: int('fleetLeaseMs', 1000, 600_000),
     dbFlushIntervalMs: int('dbFlushIntervalMs', 10, 600_000),
     retentionDays: int('retentionDays', 0, 36_500),
     metricsToken: raw('metricsToken') || undefined,

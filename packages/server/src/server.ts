@@ -29,6 +29,9 @@ import type { SessionStore } from './store/store.js';
 import { AudioProcessorRegistry } from './audio/audio-registry.js';
 import { builtinAudioProcessors } from './audio/builtin-audio-processors.js';
 import { VadRunner } from './audio/vad-runner.js';
+import { SoloFleet, type Fleet, type NodeReport } from './cluster/fleet.js';
+import { RedisFleet } from './cluster/redis-fleet.js';
+import type { ReadyResponse } from '@sightline/protocol';
 
 export interface SightlineServer {
   app: FastifyInstance;
@@ -42,6 +45,8 @@ export interface SightlineServer {
   devKey: string | undefined;
   /** The processor for offers that name none. */
   defaultProcessor: string;
+  /** The nodes this one shares sessions limits and requests with (itself alone without --redis-url). */
+  fleet: Fleet;
   /** Where the ndc engine's video codecs run ('cpu', 'cuda', 'vaapi (/dev/dri/renderD128)', …); undefined without it. */
   codecDevice: string | undefined;
   /** Listens; resolves with the address. */
@@ -182,7 +187,36 @@ async function assemble(
   const audio = new AudioProcessorRegistry(builtinAudioProcessors({ vad }));
   // Offers are refused (503) before the process runs out of file descriptors, which would abort it in native code.
   const fdBudget = new FdBudget();
+  let closing = false;
+  // What /readyz answers (a load balancer's health check): not ready while starting, draining, or full.
+  const readiness = (): ReadyResponse => {
+    const loaded = !pool.closed && pool.size > 0;
+    const reason = closing ? 'draining' : !loaded ? 'starting' : sessions.size >= sessions.maxSessions ? 'full' : undefined;
+    return {
+      ready: reason === undefined,
+      ...(reason ? { reason } : {}),
+      workers: pool.size,
+      models: pool.models.map((m) => m.name),
+      sessions: sessions.size,
+      max_sessions: sessions.maxSessions,
+    };
+  };
+  const report = (): NodeReport => {
+    const r = readiness();
+    return { ready: r.ready, draining: closing, sessions: r.sessions, maxSessions: r.max_sessions, inferenceWaitMs: pool.load().waitMs };
+  };
+  const fleet: Fleet = config.redisUrl
+    ? await RedisFleet.open({
+        url: config.redisUrl,
+        nodeId: config.nodeId,
+        advertiseUrl: config.advertiseUrl,
+        leaseMs: config.fleetLeaseMs,
+        report,
+        onError: (err) => app?.log.error({ err: err.message }, 'fleet heartbeat failed (Redis unreachable?): new sessions are refused until it is back'),
+      })
+    : new SoloFleet(config.nodeId, config.advertiseUrl, report);
   const sessions = new SessionManager({
+    fleet,
     audio,
     // History and metrics follow sessions the same way: as observers.
     observers: [storeObserver(store, (id) => keys.policy(id)), metrics],
@@ -223,8 +257,8 @@ async function assemble(
     earlyMessages: config.earlyMessages,
     onSessionEnd: (s) => app?.log.info({ ...s }, 'session ended'),
   });
-  let closing = false;
   app = await buildApp({
+    fleet,
     keys,
     sessions,
     basePath: config.basePath,
@@ -243,13 +277,7 @@ async function assemble(
     healthStatus: config.healthStatus,
     ...(devKey ? { devKey } : {}),
     ice: { stunUrls: config.stunUrls, turnUrls: config.turnUrls, turnSecret: config.turnSecret, turnTtlSeconds: config.turnTtl },
-    readiness: () => ({
-      ready: !closing && !pool.closed && pool.size > 0,
-      workers: pool.size,
-      models: pool.models.map((m) => m.name),
-      sessions: sessions.size,
-      max_sessions: sessions.maxSessions,
-    }),
+    readiness,
   });
   const theApp = app;
   const unwatchKeys = config.keysFile
@@ -279,6 +307,7 @@ async function assemble(
     registry,
     devKey,
     defaultProcessor,
+    fleet,
     codecDevice: codecDevice?.description,
     listen: () => theApp.listen({ port: config.port, host: config.host }),
     drain: (deadlineMs) => {
@@ -294,6 +323,7 @@ async function assemble(
         await theApp.close();
         await sessions.recordingsDone();
         await vad.close();
+        await fleet.close();
         await pool.close();
         codecDevice?.close();
         // Last: every session's end (and results) is buffered by now.

@@ -35,6 +35,9 @@ import { redactUrl } from './redact-url.js';
 import { countHttpErrors, type ErrorSink } from '../observability/http-error-metrics.js';
 import type { ServerMetrics } from '../observability/server-metrics.js';
 import type { SessionStore } from '../store/store.js';
+import type { Fleet } from '../cluster/fleet.js';
+import { forwardToOwner, isSessionRoute } from '../cluster/session-forwarding.js';
+import { clusterRoutes } from './cluster-routes.js';
 
 export interface AppOptions {
   keys: KeyStore;
@@ -65,6 +68,8 @@ export interface AppOptions {
   version?: string;
   /** `status` of `GET {base}/webrtc/health`; default "WebRTC API healthy". */
   healthStatus?: string;
+  /** The nodes sharing this one's state: requests for their sessions are forwarded to them; `GET /v1/cluster` lists them. */
+  fleet: Fleet;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -128,6 +133,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const own = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
     route.preHandler = [requireWebSocketUpgrade, ...own] as typeof route.preHandler;
   });
+  // A request for a session another node of the fleet holds is answered by that node (after this one's auth and before
+  // any validation, so the owner sees the body as sent).
+  const forward = forwardToOwner(opts.fleet, (id) => opts.sessions.get(id) !== undefined);
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'HEAD' || !isSessionRoute(route.url, opts.basePath)) return;
+    const own = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+    route.preValidation = [forward, ...own] as typeof route.preValidation;
+  });
   app.removeContentTypeParser('text/plain');
   if (opts.metrics) countHttpErrors(app, opts.metrics);
   // SDP bodies (WHIP offers, RFC 8840 trickle fragments) arrive as text; routes check which one they accept.
@@ -160,9 +173,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: opts.maxFrameBytes + FRAME_CHUNK_HEADER_BYTES } });
 
   const base = opts.basePath;
+  // Offers are refused (503 not_ready) while starting or draining; a full node answers them itself (503 at_capacity).
+  const isReady = (): boolean => {
+    const r = opts.readiness();
+    return r.ready || r.reason === 'full';
+  };
   const healthStatus = opts.healthStatus ?? 'WebRTC API healthy';
   await registerOpenApi(app, { version: opts.version ?? '0.0.0', healthStatus });
   await app.register(healthRoutes, { readiness: opts.readiness });
+  await app.register(clusterRoutes, { prefix: base, keys: opts.keys, fleet: opts.fleet });
   if (opts.metrics) await app.register(metricsRoutes, { metrics: opts.metrics, metricsToken: opts.metricsToken });
   if (opts.store) await app.register(historyRoutes, { prefix: base, keys: opts.keys, store: opts.store });
   await app.register(webrtcRoutes, {
@@ -171,7 +190,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     sessions: opts.sessions,
     defaultProcessor: opts.defaultProcessor,
     healthStatus,
-    isReady: () => opts.readiness().ready,
+    isReady,
   });
   const ice = opts.ice ?? { stunUrls: [], turnUrls: [], turnSecret: undefined, turnTtlSeconds: 3600 };
   await app.register(iceRoutes, { prefix: base, keys: opts.keys, ...ice });
@@ -180,7 +199,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     keys: opts.keys,
     sessions: opts.sessions,
     defaultProcessor: opts.defaultProcessor,
-    isReady: () => opts.readiness().ready,
+    isReady,
     ice,
   });
   await app.register(wsBridgeRoutes, {
@@ -188,7 +207,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     keys: opts.keys,
     sessions: opts.sessions,
     defaultProcessor: opts.defaultProcessor,
-    isReady: () => opts.readiness().ready,
+    isReady,
     errors: opts.metrics,
   });
   await app.register(sessionEventsRoutes, { prefix: base, keys: opts.keys, sessions: opts.sessions, errors: opts.metrics });

@@ -11,6 +11,7 @@ import type { EncodedFrameLimits } from './encoded-frame-input.js';
 import { Session, type EndReason } from './session.js';
 import { SessionRecorder } from '../recording/session-recorder.js';
 import { SightlineError } from '../errors.js';
+import type { Fleet } from '../cluster/fleet.js';
 
 export interface SessionManagerOptions {
   engine: MediaEngine;
@@ -46,6 +47,11 @@ export interface SessionManagerOptions {
   maxViewers?: number;
   /** Asked before every new peer connection: a reason to refuse it (503 `at_capacity`), or undefined (FdBudget). */
   admitPeer?: () => string | undefined;
+  /**
+   * Where each key's sessions are counted against its `max_sessions`: this server alone (`SoloFleet`, the default)
+   * or every server sharing Redis (`RedisFleet`). A session holds its slot from before its answer until it ends.
+   */
+  fleet: Fleet;
 }
 
 /** How long, and how many, ended sessions still answer their owner's DELETE with their final counters. */
@@ -127,7 +133,6 @@ export class SessionManager {
   readonly #sessions = new Map<string, Session>();
   #starting = 0;
   readonly #observers: SessionObserver[];
-  readonly #startingByKey = new Map<string, number>();
   #closed = false;
   /** Recordings still being finished (ffmpeg flushing) after their session ended. */
   readonly #recordings = new Set<Promise<void>>();
@@ -233,11 +238,6 @@ export class SessionManager {
       policy,
       audio.map((a) => a.processor.name),
     );
-    if (policy?.maxSessions !== undefined) {
-      let mine = 0;
-      for (const s of this.#sessions.values()) if (s.keyId === req.keyId) mine++;
-      if (mine + (this.#startingByKey.get(req.keyId) ?? 0) >= policy.maxSessions) throw new SessionLimitError(policy.maxSessions, policy.name);
-    }
     const maxWait = this.#opts.admissionMaxWaitMs ?? 0;
     if (maxWait > 0) {
       const { waitMs } = this.#opts.pool.load();
@@ -246,12 +246,16 @@ export class SessionManager {
     if (this.#sessions.size + this.#starting >= this.#opts.maxSessions) throw new AtCapacityError(this.#opts.maxSessions);
     const rec = this.#opts.recording;
     if (req.record && !rec) throw new RecordingUnavailableError('this server does not record sessions (start it with --record-dir)');
+    const id = randomUUID();
+    const fleet = this.#opts.fleet;
     this.#starting++;
-    this.#startingByKey.set(req.keyId, (this.#startingByKey.get(req.keyId) ?? 0) + 1);
     let session: Session | undefined;
     let recorder: SessionRecorder | undefined;
-    const id = randomUUID();
+    let admitted = false;
     try {
+      // Last of the checks, as it takes the key's slot (fleet-wide with Redis); released below if the start fails.
+      admitted = await fleet.admit(req.keyId, id, policy?.maxSessions);
+      if (!admitted) throw new SessionLimitError(policy!.maxSessions!, policy!.name);
       if (rec && (rec.all || req.record)) {
         recorder = await SessionRecorder.create({ dir: rec.dir, sessionId: id, audio: req.sendsAudio ?? false }).catch((err: unknown) => {
           throw new RecordingUnavailableError(`the recording could not start: ${err instanceof Error ? err.message : String(err)}`, true);
@@ -291,6 +295,7 @@ export class SessionManager {
       notifyObservers(this.#observers, (o) => o.sessionStarted?.(live.info, live));
       session.onEnd((s) => {
         this.#sessions.delete(s.id);
+        fleet.release(s.keyId, s.id);
         const summary = s.summary();
         this.#remember(s.id, s.keyId, summary);
         this.#opts.onSessionEnd?.(summary);
@@ -302,12 +307,10 @@ export class SessionManager {
     } catch (err) {
       session?.close('error');
       void recorder?.close();
+      if (admitted) fleet.release(req.keyId, id);
       throw err;
     } finally {
       this.#starting--;
-      const n = (this.#startingByKey.get(req.keyId) ?? 1) - 1;
-      if (n > 0) this.#startingByKey.set(req.keyId, n);
-      else this.#startingByKey.delete(req.keyId);
     }
   }
 

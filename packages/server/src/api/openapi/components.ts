@@ -12,6 +12,8 @@ export const COMPONENT_SCHEMAS = {
   OfferResponse: P.OfferResponse,
   HealthResponse: P.HealthResponse,
   ReadyResponse: P.ReadyResponse,
+  ClusterNode: P.ClusterNode,
+  ClusterResponse: P.ClusterResponse,
   SessionSummary: P.SessionSummary,
   // DataChannel / WebSocket messages, server → client.
   Box: P.Box,
