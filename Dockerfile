@@ -86,6 +86,7 @@ COPY --from=build /app/packages/node/dist packages/node/dist
 COPY --from=build /app/packages/server/dist packages/server/dist
 COPY --from=build /app/packages/server/bin packages/server/bin
 COPY --from=build /app/packages/server/models packages/server/models
+COPY --from=build /app/packages/server/proto packages/server/proto
 COPY --from=build /app/packages/demo/dist packages/demo/dist
 COPY LICENSE ./
 USER node

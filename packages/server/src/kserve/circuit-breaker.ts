@@ -11,7 +11,10 @@ export interface CircuitBreakerOptions {
   failures?: number;
   /** How long it stays open the first time (default 1000 ms); doubled on each failed probe. */
   openMs?: number;
-  /** The longest it stays open (default 10 000 ms). */
+  /**
+   * The longest it stays open (default 2000 ms): a backend that comes back is tried within this, so sessions get
+   * results again within about 2 s of its return; a probe every 2 s costs a dead backend nothing.
+   */
   maxOpenMs?: number;
   now?: () => number;
 }
@@ -29,7 +32,7 @@ export class CircuitBreaker {
   constructor(opts: CircuitBreakerOptions = {}) {
     this.#threshold = opts.failures ?? 3;
     this.#baseOpenMs = opts.openMs ?? 1000;
-    this.#maxOpenMs = opts.maxOpenMs ?? 10_000;
+    this.#maxOpenMs = opts.maxOpenMs ?? 2000;
     this.#openMs = this.#baseOpenMs;
     this.#now = opts.now ?? (() => performance.now());
   }

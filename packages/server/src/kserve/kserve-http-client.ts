@@ -8,52 +8,20 @@
 import { CircuitBreaker } from './circuit-breaker.js';
 import { HEADER_LENGTH } from './infer-body.js';
 import { decodeInferResponse, encodeInferRequest, type InferRequest, type InferResponse } from './infer-messages.js';
-import { isDatatype, TensorDataError, type Datatype } from './tensor-data.js';
+import { KserveError, readModelMetadata, type KserveClient, type KserveClientOptions, type ModelMetadata } from './kserve-client.js';
+import { TensorDataError } from './tensor-data.js';
 
-export interface KserveHttpClientOptions {
+// Where they were first defined: importers of this module keep finding them here.
+export { KserveError, type ModelMetadata, type TensorMetadata } from './kserve-client.js';
+
+export interface KserveHttpClientOptions extends KserveClientOptions {
   /** `http://host:port` (a path prefix is kept). */
   baseUrl: string;
-  model: string;
-  version?: string | undefined;
-  /** Per attempt (default 2000 ms). */
-  timeoutMs?: number;
-  /** Attempts after the first for failures that may pass (default 1). */
-  retries?: number;
-  /** Wait before the first retry, doubled for each next one (default 50 ms). */
-  backoffMs?: number;
-  breaker?: CircuitBreaker;
-}
-
-/** `unavailable`: the server could not be reached or is down (retried, or the breaker is open); `refused`: it answered with an error. */
-export class KserveError extends Error {
-  constructor(
-    readonly kind: 'unavailable' | 'refused' | 'invalid_response',
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'KserveError';
-  }
-}
-
-export interface TensorMetadata {
-  name: string;
-  datatype: Datatype;
-  /** -1 for a dynamic dimension. */
-  shape: number[];
-}
-
-export interface ModelMetadata {
-  name: string;
-  versions: string[];
-  platform: string;
-  inputs: TensorMetadata[];
-  outputs: TensorMetadata[];
 }
 
 const RETRYABLE = new Set([502, 503, 504]);
 
-export class KserveHttpClient {
+export class KserveHttpClient implements KserveClient {
   readonly breaker: CircuitBreaker;
   readonly #opts: Required<Omit<KserveHttpClientOptions, 'version' | 'breaker'>> & { version: string | undefined };
   readonly #modelPath: string;
@@ -77,23 +45,7 @@ export class KserveHttpClient {
   /** `GET /v2/models/{m}`: the model's inputs and outputs. */
   async metadata(): Promise<ModelMetadata> {
     const res = await this.#call('GET', this.#modelPath);
-    const body = (await this.#json(res)) as Partial<ModelMetadata> | null;
-    const tensors = (list: unknown, what: string): TensorMetadata[] => {
-      if (!Array.isArray(list)) throw new KserveError('invalid_response', `model metadata has no ${what} list`);
-      return list.map((t: { name?: unknown; datatype?: unknown; shape?: unknown }, i) => {
-        if (typeof t.name !== 'string' || !isDatatype(t.datatype) || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d))) {
-          throw new KserveError('invalid_response', `model metadata ${what}[${i}] is not {name, datatype, shape}`);
-        }
-        return { name: t.name, datatype: t.datatype, shape: t.shape as number[] };
-      });
-    };
-    return {
-      name: typeof body?.name === 'string' ? body.name : this.#opts.model,
-      versions: Array.isArray(body?.versions) ? body.versions.map(String) : [],
-      platform: typeof body?.platform === 'string' ? body.platform : '',
-      inputs: tensors(body?.inputs, 'inputs'),
-      outputs: tensors(body?.outputs, 'outputs'),
-    };
+    return readModelMetadata(await this.#json(res), this.#opts.model);
   }
 
   /** `POST /v2/models/{m}/infer` with binary tensor data, outputs asked as binary data. */
@@ -106,6 +58,10 @@ export class KserveHttpClient {
     } catch (err) {
       throw new KserveError('invalid_response', `inference response: ${err instanceof TensorDataError ? err.message : String(err)}`);
     }
+  }
+
+  close(): void {
+    // Nothing held: each call is its own request on Node's shared connection pool.
   }
 
   /**

@@ -33,11 +33,23 @@ export function parseModelArg(arg: string, defaultAdapter?: AdapterName, labels?
   return { name, file, adapter, labels };
 }
 
-/** `kserve+http://HOST:PORT[/PREFIX]/MODEL[/versions/V]` → the server's base URL, the model and its version. */
-export function parseKserveUrl(u: string): { url: string; model: string; version?: string } {
+/**
+ * `kserve+http://HOST:PORT[/PREFIX]/MODEL[/versions/V]` (or `kserve+https://`) → the server's base URL, the model and
+ * its version; `kserve+grpc://HOST:PORT/MODEL[/versions/V]` → the gRPC target `HOST:PORT` and the same.
+ */
+export function parseKserveUrl(u: string): NonNullable<ModelSpec['remote']> {
   const m = /^kserve\+(http|https|grpc):\/\/([^/]+)((?:\/[^/]+)*?)\/([^/]+?)(?:\/versions\/([^/]+))?\/?$/i.exec(u);
-  if (!m) throw new Error(`--model ${JSON.stringify(u)}: a remote model is kserve+http://HOST:PORT/MODEL (optionally /versions/V)`);
+  if (!m) {
+    throw new Error(`--model ${JSON.stringify(u)}: a remote model is kserve+http://HOST:PORT/MODEL or kserve+grpc://HOST:PORT/MODEL (optionally /versions/V)`);
+  }
   const [, scheme, host, prefix, model, version] = m as unknown as [string, string, string, string, string, string | undefined];
-  if (scheme.toLowerCase() === 'grpc') throw new Error(`--model ${JSON.stringify(u)}: kserve+grpc is not supported yet; use kserve+http`);
-  return { url: `${scheme.toLowerCase()}://${host}${prefix}`, model: decodeURIComponent(model), ...(version ? { version: decodeURIComponent(version) } : {}) };
+  const named = { model: decodeURIComponent(model), ...(version ? { version: decodeURIComponent(version) } : {}) };
+  if (scheme.toLowerCase() === 'grpc') {
+    // gRPC names its methods by path (/inference.GRPCInferenceService/ModelInfer): there is no prefix to put before
+    // them; and without a port grpc-js would dial 443, which no KServe server listens on in the clear.
+    if (prefix) throw new Error(`--model ${JSON.stringify(u)}: kserve+grpc://HOST:PORT/MODEL takes no path before the model`);
+    if (!/:\d+$/.test(host)) throw new Error(`--model ${JSON.stringify(u)}: kserve+grpc://HOST:PORT/MODEL needs the port (Triton's is 8001)`);
+    return { url: host, ...named, protocol: 'grpc' };
+  }
+  return { url: `${scheme.toLowerCase()}://${host}${prefix}`, ...named, protocol: 'http' };
 }

@@ -7,11 +7,7 @@ import { OnnxRunner } from '../../src/models/adapters/model-runner.js';
 import { BUILTIN_MODELS } from '../../src/models/model-catalog.js';
 import { InferencePool } from '../../src/models/inference-pool.js';
 import ort from 'onnxruntime-node';
-import { loadConfig } from '../../src/config.js';
-import { createServer } from '../../src/server.js';
-import { iou, readPngAsI420 } from '../helpers/images.js';
-import { type NodePeer, openNodeSession } from '../helpers/node-peer.js';
-import { ASTRONAUT_FACE, astronautPng } from '../helpers/paths.js';
+import { faceResultsThroughRemoteModel } from '../helpers/remote-model-session.js';
 
 /**
  * The KServe v2 client against `sightline infer-server` (HTTP): health, metadata, readiness, and inference with the
@@ -100,31 +96,8 @@ describe('KServe v2 over HTTP: the client against sightline infer-server', { tim
   });
 
   test('a media server with --model faces=kserve+http://…: its sessions get face boxes computed by the infer-server', async () => {
-    const media = await createServer(
-      loadConfig(['--workers', '1', '--log-level', 'silent', '--model', `faces=kserve+http://${new URL(url).host}/blazeface-back@blazeface`], {
-        SIGHTLINE_API_KEYS: 'k',
-      }),
-    );
-    const peers: NodePeer[] = [];
-    try {
-      const { peer } = await openNodeSession(media.app, 'k', peers, { processor: 'detect', params: { model: 'faces', min_score: 0.5 } });
-      peer.startSending(readPngAsI420(astronautPng), 15);
-      const deadline = Date.now() + 10_000;
-      const results = () => peer.messages.filter((m) => m.type === 'result');
-      while (results().length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      peer.stopSending();
-      const rs = results();
-      assert.ok(rs.length >= 10, `${rs.length} results`);
-      const onFace = rs.filter((m) =>
-        (m.boxes as Array<{ box: number[] }>).some((b) => {
-          const [x, y, w, h] = b.box as [number, number, number, number];
-          return iou({ x, y, w, h }, ASTRONAUT_FACE) >= 0.5;
-        }),
-      );
-      assert.ok(onFace.length / rs.length >= 0.9, `${onFace.length}/${rs.length} results box the face`);
-    } finally {
-      for (const p of peers) p.close();
-      await media.close();
-    }
+    const { results, onFace } = await faceResultsThroughRemoteModel(`kserve+http://${new URL(url).host}/blazeface-back`);
+    assert.ok(results >= 10, `${results} results`);
+    assert.ok(onFace / results >= 0.9, `${onFace}/${results} results box the face`);
   });
 });

@@ -30,6 +30,9 @@ export interface ModelSpec {
   adapter?: AdapterName | undefined;
   /** Class names; else from the model's metadata. */
   labels?: string[] | undefined;
-  /** A model served by a KServe v2 server (`--model NAME=kserve+http://HOST:PORT/MODEL`); `file` is then that URL. */
-  remote?: { url: string; model: string; version?: string | undefined } | undefined;
+  /**
+   * A model served by a KServe v2 server (`--model NAME=kserve+http://HOST:PORT/MODEL`, or `kserve+grpc://`); `file`
+   * is then that URL. `url` is the HTTP base URL (`http://host:port/prefix`), or the gRPC target (`host:port`).
+   */
+  remote?: { url: string; model: string; version?: string | undefined; protocol: 'http' | 'grpc' } | undefined;
 }

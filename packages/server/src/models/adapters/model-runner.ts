@@ -1,11 +1,13 @@
 /**
  * Where a model's graph runs, behind one interface: onnxruntime in this worker (`OnnxRunner`), or a KServe v2
- * server (`KserveRunner`: Triton, `sightline infer-server`, …). Pre-processing and decoding stay with `OnnxModel`
- * and its adapter either way; a runner only takes the batch tensor and returns the output tensors.
+ * server over HTTP or gRPC (`KserveRunner`: Triton, `sightline infer-server`, …). Pre-processing and decoding stay
+ * with `OnnxModel` and its adapter either way; a runner only takes the batch tensor and returns the output tensors.
  */
 import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
-import { KserveHttpClient, type TensorMetadata } from '../../kserve/kserve-http-client.js';
+import type { KserveClient, TensorMetadata } from '../../kserve/kserve-client.js';
+import { KserveGrpcClient } from '../../kserve/kserve-grpc-client.js';
+import { KserveHttpClient } from '../../kserve/kserve-http-client.js';
 import type { Datatype, TensorValues } from '../../kserve/tensor-data.js';
 import { readOnnxMetadata } from '../onnx-metadata.js';
 import type { ValueInfo } from './adapter.js';
@@ -85,15 +87,27 @@ const DATATYPE = Object.fromEntries(Object.entries(ORT_TYPE).map(([k, v]) => [v,
 export class KserveRunner implements ModelRunner {
   readonly meta: Record<string, string> = {};
   private constructor(
-    readonly client: KserveHttpClient,
+    readonly client: KserveClient,
     readonly inputs: ValueInfo[],
     readonly outputs: ValueInfo[],
   ) {}
 
-  /** Reads the model's metadata from the server (it must be up when the worker starts). */
+  /**
+   * Reads the model's metadata from the server (it must be up when the worker starts), over the protocol its URL
+   * names (`kserve+http`, `kserve+https`, `kserve+grpc`).
+   */
   static async open(remote: NonNullable<ModelSpec['remote']>): Promise<KserveRunner> {
-    const client = new KserveHttpClient({ baseUrl: remote.url, model: remote.model, version: remote.version });
-    const md = await client.metadata();
+    const client: KserveClient =
+      remote.protocol === 'grpc'
+        ? new KserveGrpcClient({ target: remote.url, model: remote.model, version: remote.version })
+        : new KserveHttpClient({ baseUrl: remote.url, model: remote.model, version: remote.version });
+    let md;
+    try {
+      md = await client.metadata();
+    } catch (err) {
+      client.close();
+      throw err;
+    }
     const info = (t: TensorMetadata): ValueInfo => ({
       name: t.name,
       shape: t.shape.map((d, i) => (d < 0 ? `dim${i}` : d)),
@@ -122,7 +136,7 @@ export class KserveRunner implements ModelRunner {
   }
 
   async close(): Promise<void> {
-    // Nothing held: each call is its own HTTP request on Node's shared connection pool.
+    this.client.close();
   }
 }
 
