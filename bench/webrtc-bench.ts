@@ -16,7 +16,7 @@ const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3000);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
 const pct = (xs: number[], p: number): number => percentile(xs, p) ?? NaN;
 
-interface Row {
+export interface Row {
   processor: string;
   sessions: number;
   resultsPerSec: number;
@@ -32,6 +32,16 @@ interface Row {
   dropped: number;
   inferenceP50: number;
   serverP50: number;
+  /** CPU of the processes in `MeasureOptions.alsoCpuOf` (an infer-server…), % per stream. */
+  otherCpuPerStream: number;
+}
+
+/** What the remote bench adds to a measurement. */
+export interface MeasureOptions {
+  /** More `sightline serve` flags (`--model NAME=kserve+http://…`). */
+  serverArgs?: string[];
+  /** Other processes whose CPU counts for these sessions (an infer-server), measured over the same window. */
+  alsoCpuOf?: number[];
 }
 
 /** Server flags per codec row: H.264 is first in the server's preference (Chromium sends it); VP8 is offered alone. */
@@ -40,8 +50,9 @@ const CODEC_ARGS: Record<string, string[]> = {
   VP8: ['--video-codecs', 'VP8'],
 };
 
-async function measure(processor: string, sessions: number, clip: string, hints = true, codec = 'H264'): Promise<Row> {
-  const server = await startServerProcess(['--processor', processor, '--max-sessions', '8', ...CODEC_ARGS[codec]!], {
+/** `sessions` Chromium sessions of `processor` on a fresh server process: RTT, results, CPU over WINDOW_MS. */
+export async function measure(processor: string, sessions: number, clip: string, hints = true, codec = 'H264', more: MeasureOptions = {}): Promise<Row> {
+  const server = await startServerProcess(['--processor', processor, '--max-sessions', '8', ...CODEC_ARGS[codec]!, ...(more.serverArgs ?? [])], {
     SIGHTLINE_API_KEYS: KEY,
     SIGHTLINE_LOG_LEVEL: 'warn',
   });
@@ -69,10 +80,12 @@ async function measure(processor: string, sessions: number, clip: string, hints 
     const pids = pidsMatching(browser.userDataDir);
     const cpu0 = cpuSeconds(server.proc.pid!);
     const b0 = cpuOf(pids);
+    const o0 = cpuOf(more.alsoCpuOf ?? []);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     const cpu1 = cpuSeconds(server.proc.pid!);
     const b1 = cpuOf(pids);
+    const o1 = cpuOf(more.alsoCpuOf ?? []);
     const wall = (performance.now() - t0) / 1000;
     const data = await Promise.all(
       pages.map((p) =>
@@ -107,6 +120,7 @@ async function measure(processor: string, sessions: number, clip: string, hints 
       p50: pct(rtts, 50),
       p95: pct(rtts, 95),
       cpuPerStream: ((cpu1 - cpu0) / wall / sessions) * 100,
+      otherCpuPerStream: ((o1 - o0) / wall / sessions) * 100,
       dropped: lastDropped.reduce((a, b, i) => a + b - firstDropped[i]!, 0),
       inferenceP50: pct(
         results.map((r) => r.inf),

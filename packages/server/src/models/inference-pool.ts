@@ -6,9 +6,11 @@ import { BatchScheduler, type BatchStats } from './batch-scheduler.js';
 import type { DecodeParams } from './detections.js';
 import type { I420Frame } from './i420.js';
 import type { ItemOutput, RunItem, StageTimes } from './model-io.js';
+import { aloneKey, concatRows, RawBatcher, rawBatchKey, rowsSplittable, splitRows, type RawBatchStats } from './raw-batcher.js';
 import type { InferenceProtocol, RawAnswer, RawTensor, RunAnswer, WorkerInit } from './worker-messages.js';
 
 export type { BatchStats } from './batch-scheduler.js';
+export type { RawBatchStats } from './raw-batcher.js';
 
 export interface InferencePoolOptions {
   /** Worker threads; default one per core. */
@@ -17,9 +19,12 @@ export interface InferencePoolOptions {
   /** onnxruntime intra-op threads per worker; default 1. */
   intraOpNumThreads?: number;
   device?: Device;
-  /** Largest cross-session batch for models with a dynamic batch dimension; default 8. */
+  /**
+   * Largest cross-session batch for models with a dynamic batch dimension, and the most rows of client tensors
+   * (`runRaw`) concatenated into one run; default 8.
+   */
   maxBatch?: number;
-  /** How long a request may wait for a batch to fill while a worker is idle; default 0 (never wait). */
+  /** How long a request (frame or client tensors) may wait for a batch to fill while a worker is idle; default 0 (never wait). */
   maxDelayMs?: number;
   /** Requests waiting or in flight before `run()` refuses more; default 16 per worker. */
   maxPending?: number;
@@ -47,9 +52,18 @@ export interface RunResult {
   batchSize: number;
 }
 
+/** What `runRaw` gives: the model's outputs for the request's rows. */
+export interface RawRunResult {
+  outputs: RawTensor[];
+  /** The whole run in the worker. */
+  inferenceMs: number;
+  /** How many requests shared the run (1: it ran alone). */
+  batchSize: number;
+}
+
 /** How loaded the pool is, for admission control and metrics. */
 export interface PoolLoad {
-  /** Requests waiting for a worker. */
+  /** Requests waiting for a worker (frames and client tensors). */
   queued: number;
   /** Waiting plus running. */
   pending: number;
@@ -62,13 +76,27 @@ export interface PoolLoad {
   waitMs: number;
 }
 
-interface Request {
+interface FrameRequest {
+  kind: 'frame';
   item: RunItem;
   resolve: (r: RunResult) => void;
   reject: (err: Error) => void;
   /** When `run` was called (performance.now()). */
   at: number;
 }
+
+/** Client tensors (`runRaw`); `rows`: their dim 0. */
+interface RawRequest {
+  kind: 'raw';
+  model: string;
+  inputs: RawTensor[];
+  rows: number;
+  resolve: (r: RawRunResult) => void;
+  reject: (err: Error) => void;
+  at: number;
+}
+
+type Request = FrameRequest | RawRequest;
 
 /** One worker thread and the batches it holds (see BatchScheduler's `workerDepth`). */
 interface PoolWorker {
@@ -80,15 +108,20 @@ const INFERENCE_WORKER = workerEntry(import.meta.url, './inference-worker');
 
 /**
  * Worker threads that each hold every model, and a scheduler in front of them (BatchScheduler: per-model queues,
- * cross-session batches, round-robin across sessions). Frames are transferred, not copied. A worker that dies fails
- * its in-flight batches with an error (never silently) and is replaced.
+ * cross-session batches, round-robin across sessions). Frames are transferred, not copied. Client tensors
+ * (`runRaw`) queue beside the frames in a RawBatcher (requests that fit one run concatenated by row); frames are
+ * planned first, the raw batches get the workers left. A worker that dies fails its in-flight batches with an error
+ * (never silently) and is replaced.
  */
 export class InferencePool {
   readonly #init: WorkerInit;
   readonly #opts: InferencePoolOptions & { maxPending: number; startTimeoutMs: number };
   readonly #workers: PoolWorker[] = [];
   readonly #models = new Map<string, ModelInfo>();
-  readonly #scheduler: BatchScheduler<Request>;
+  readonly #scheduler: BatchScheduler<FrameRequest>;
+  readonly #raw: RawBatcher<RawRequest>;
+  /** Models whose outputs once did not split by row: their requests run alone from then on. */
+  readonly #rawAlone = new Set<string>();
   readonly #target: number;
   #closed = false;
   #restarts = 0;
@@ -99,6 +132,7 @@ export class InferencePool {
     this.#target = size;
     this.#opts = { ...opts, maxPending: opts.maxPending ?? size * 16, startTimeoutMs: opts.startTimeoutMs ?? 60_000 };
     this.#scheduler = new BatchScheduler({ maxBatch: (model) => this.#models.get(model)!.maxBatch, maxDelayMs: opts.maxDelayMs ?? 0 });
+    this.#raw = new RawBatcher({ maxDelayMs: opts.maxDelayMs ?? 0 });
   }
 
   /** Starts every worker; resolves once all have loaded their models. */
@@ -137,7 +171,7 @@ export class InferencePool {
 
   /** Requests waiting or in flight. */
   get pending(): number {
-    let n = this.#scheduler.queued;
+    let n = this.#scheduler.queued + this.#raw.queued;
     for (const w of this.#workers) for (const b of w.inFlight) n += b.length;
     return n;
   }
@@ -149,12 +183,19 @@ export class InferencePool {
 
   /** Current load: queue depth and age, and the recent wait (see PoolLoad). */
   load(): PoolLoad {
-    const { queued, oldestQueuedMs, waitMs } = this.#scheduler.load(performance.now());
-    return { queued, pending: this.pending, oldestQueuedMs, waitMs };
+    const now = performance.now();
+    const { queued, oldestQueuedMs, waitMs } = this.#scheduler.load(now);
+    return { queued: queued + this.#raw.queued, pending: this.pending, oldestQueuedMs: Math.max(oldestQueuedMs, this.#raw.oldestQueuedMs(now)), waitMs };
   }
 
+  /** Frame batches (`run`). */
   get batchStats(): BatchStats {
     return this.#scheduler.stats;
+  }
+
+  /** Client tensor runs (`runRaw`): worker runs against the requests and rows they held. */
+  get rawBatchStats(): RawBatchStats {
+    return this.#raw.stats;
   }
 
   /**
@@ -169,33 +210,36 @@ export class InferencePool {
     }
     return new Promise<RunResult>((resolve, reject) => {
       const at = performance.now();
-      this.#scheduler.push(model, session, { item: { frame, params }, resolve, reject, at }, at);
+      this.#scheduler.push(model, session, { kind: 'frame', item: { frame, params }, resolve, reject, at }, at);
       this.#pump();
     });
   }
 
   /**
-   * Client tensors through one model's graph alone (`sightline infer-server`), on the least busy worker. Counted
-   * against `maxPending` like frames; not batched with other requests (a client sends its own batch).
+   * Client tensors through one model's graph (`sightline infer-server`), counted against `maxPending` like frames.
+   * Requests of a model whose dim 0 is a dynamic batch dimension (every input and output), with the same input
+   * names, types and other dims, are concatenated along dim 0 up to `maxBatch` rows (on the same `maxDelayMs` rule
+   * as frames) and each gets its own rows of the outputs; any other request runs alone. The input buffers are
+   * transferred to a worker when the request runs alone: do not use them afterwards.
    */
-  async runRaw(model: string, inputs: RawTensor[]): Promise<{ outputs: RawTensor[]; inferenceMs: number }> {
-    if (this.#closed) throw new PoolUnavailableError('inference pool is closed');
-    if (!this.#models.has(model)) throw new Error(`model "${model}" is not loaded`);
-    if (this.#workers.length === 0) throw new PoolUnavailableError('no inference worker is running');
-    if (this.pending >= this.#opts.maxPending) throw new PoolUnavailableError(`inference pool saturated (${this.pending} runs pending)`);
-    const w = this.#workers.reduce((a, b) => (b.inFlight.length < a.inFlight.length ? b : a));
-    const slot: Request[] = [];
-    w.inFlight.push(slot);
-    try {
-      const a = (await w.worker.request(
-        { kind: 'raw', model, inputs },
-        inputs.map((t) => t.data),
-      )) as RawAnswer;
-      return { outputs: a.outputs, inferenceMs: a.inferenceMs };
-    } finally {
-      settle(w, slot);
-      this.#pump();
+  runRaw(model: string, inputs: RawTensor[]): Promise<RawRunResult> {
+    if (this.#closed) return Promise.reject(new PoolUnavailableError('inference pool is closed'));
+    const info = this.#models.get(model);
+    if (!info) return Promise.reject(new Error(`model "${model}" is not loaded`));
+    if (this.#workers.length === 0) return Promise.reject(new PoolUnavailableError('no inference worker is running'));
+    if (this.pending >= this.#opts.maxPending) {
+      return Promise.reject(new PoolUnavailableError(`inference pool saturated (${this.pending} runs pending)`));
     }
+    const batchable = this.#init.maxBatch > 1 && !this.#rawAlone.has(model) && rowsSplittable(info);
+    const key = batchable ? rawBatchKey(model, inputs) : undefined;
+    return new Promise<RawRunResult>((resolve, reject) => {
+      const at = performance.now();
+      const rows = key?.rows ?? Math.max(1, Number(inputs[0]?.dims[0]) || 1);
+      const request: RawRequest = { kind: 'raw', model, inputs, rows, resolve, reject, at };
+      if (key) this.#raw.push(key.key, this.#init.maxBatch, request, rows, at);
+      else this.#raw.push(aloneKey(model), 1, request, rows, at);
+      this.#pump();
+    });
   }
 
   /** Sends the batches the scheduler says are due, and wakes up when a filling batch will be. */
@@ -210,10 +254,18 @@ export class InferencePool {
       now,
     );
     for (const b of plan.batches) this.#dispatch(workers[b.worker]!, b.model, b.items);
-    if (plan.wakeAt !== undefined) this.#timer = setTimeout(() => this.#pump(), Math.max(0, plan.wakeAt - now));
+    // Client tensors get the room the frames left (a pool serves one or the other in practice: a media server
+    // frames, an infer-server client tensors).
+    const raw = this.#raw.plan(
+      workers.map((w) => w.inFlight.length),
+      now,
+    );
+    for (const b of raw.batches) this.#dispatchRaw(workers[b.worker]!, b.items);
+    const wakeAt = Math.min(plan.wakeAt ?? Infinity, raw.wakeAt ?? Infinity);
+    if (wakeAt < Infinity) this.#timer = setTimeout(() => this.#pump(), Math.max(0, wakeAt - now));
   }
 
-  #dispatch(w: PoolWorker, model: string, requests: Request[]): void {
+  #dispatch(w: PoolWorker, model: string, requests: FrameRequest[]): void {
     w.inFlight.push(requests);
     const items = requests.map((r) => r.item);
     let answer: Promise<RunAnswer>;
@@ -242,6 +294,60 @@ export class InferencePool {
         // An error answer, the worker's death, or close: the batch fails, the others go on.
         settle(w, requests);
         for (const r of requests) r.reject(err);
+        this.#pump();
+      },
+    );
+  }
+
+  /**
+   * One request's tensors as they are (transferred), or several concatenated by row (a copy: the originals stay, in
+   * case the outputs do not split and each must run again alone).
+   */
+  #dispatchRaw(w: PoolWorker, requests: RawRequest[]): void {
+    w.inFlight.push(requests);
+    const model = requests[0]!.model;
+    const alone = requests.length === 1;
+    const fail = (err: Error): void => {
+      settle(w, requests);
+      for (const r of requests) r.reject(err);
+    };
+    let answer: Promise<RawAnswer>;
+    try {
+      const inputs = alone ? requests[0]!.inputs : concatRows(requests.map((r) => r.inputs));
+      answer = w.worker.request({ kind: 'raw', model, inputs }, [...new Set(inputs.map((t) => t.data))]) as Promise<RawAnswer>;
+    } catch (err) {
+      fail(err instanceof Error ? err : new Error(String(err)));
+      queueMicrotask(() => this.#pump());
+      return;
+    }
+    answer.then(
+      (a) => {
+        settle(w, requests);
+        let parts: RawTensor[][];
+        try {
+          parts = alone
+            ? [a.outputs]
+            : splitRows(
+                a.outputs,
+                requests.map((r) => r.rows),
+              );
+        } catch {
+          // An output without one row per input row although the model's metadata said so: these requests run
+          // again one by one, and so does every later request of the model.
+          this.#rawAlone.add(model);
+          if (this.#closed) for (const r of requests) r.reject(new PoolUnavailableError('inference pool closed'));
+          else for (const r of requests) this.#raw.push(aloneKey(model), 1, r, r.rows, r.at);
+          this.#pump();
+          return;
+        }
+        const now = performance.now();
+        for (const r of requests) this.#scheduler.noteWait(now - r.at - a.inferenceMs, now);
+        requests.forEach((r, i) => r.resolve({ outputs: parts[i]!, inferenceMs: a.inferenceMs, batchSize: requests.length }));
+        this.#pump();
+      },
+      (err: Error) => {
+        // An error answer (the run's, so each of its requests'), the worker's death, or close.
+        fail(err);
         this.#pump();
       },
     );
@@ -282,6 +388,7 @@ export class InferencePool {
 
   #failQueued(err: Error): void {
     for (const r of this.#scheduler.drain()) r.reject(err);
+    for (const r of this.#raw.drain()) r.reject(err);
   }
 
   async #replace(): Promise<void> {
