@@ -1,6 +1,9 @@
 import type { ClusterNode } from '@sightline/protocol';
 import { SightlineError } from '../errors.js';
 
+/** How long a node answers a DELETE of a session that ended with its final counters (and is named its owner). */
+export const ENDED_SESSION_KEEP_MS = 10 * 60_000;
+
 /** What a node says of itself at every heartbeat (and what `/v1/cluster` lists). */
 export interface NodeReport {
   ready: boolean;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { ClusterNode } from '@sightline/protocol';
-import { clusterNode, FleetUnavailableError, type Fleet, type NodeReport, type SessionOwner } from './fleet.js';
+import { clusterNode, ENDED_SESSION_KEEP_MS, FleetUnavailableError, type Fleet, type NodeReport, type SessionOwner } from './fleet.js';
 
 export interface RedisFleetOptions {
   url: string;
@@ -137,12 +137,14 @@ export class RedisFleet implements Fleet {
 
   release(keyId: string, sessionId: string): void {
     if (!this.#mine.delete(sessionId)) return;
+    // The slot is free at once. The directory entry stays for as long as this node answers a DELETE of the ended
+    // session with its final counters (10 minutes), so that such a DELETE reaching another node is forwarded here.
     // Best effort: if Redis is away now, the lease expires by itself.
     this.#redis
       .multi()
       .zrem(keySessions(keyId), sessionId)
       .zrem(ALL_SESSIONS, sessionId)
-      .del(sessionKey(sessionId))
+      .set(sessionKey(sessionId), this.nodeId, 'PX', ENDED_SESSION_KEEP_MS)
       .exec()
       .catch(() => undefined);
   }

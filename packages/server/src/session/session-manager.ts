@@ -11,7 +11,7 @@ import type { EncodedFrameLimits } from './encoded-frame-input.js';
 import { Session, type EndReason } from './session.js';
 import { SessionRecorder } from '../recording/session-recorder.js';
 import { SightlineError } from '../errors.js';
-import type { Fleet } from '../cluster/fleet.js';
+import { ENDED_SESSION_KEEP_MS, type Fleet } from '../cluster/fleet.js';
 
 export interface SessionManagerOptions {
   engine: MediaEngine;
@@ -55,7 +55,7 @@ export interface SessionManagerOptions {
 }
 
 /** How long, and how many, ended sessions still answer their owner's DELETE with their final counters. */
-const ENDED_KEEP_MS = 10 * 60_000;
+const ENDED_KEEP_MS = ENDED_SESSION_KEEP_MS;
 const ENDED_KEEP_MAX = 2048;
 
 export class AtCapacityError extends SightlineError {

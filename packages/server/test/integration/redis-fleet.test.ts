@@ -55,6 +55,9 @@ describe('RedisFleet (real Redis)', () => {
     assert.equal(await b.ownerOf('no-such-session'), undefined);
     a.release('k', 'sess-dir');
     await sleep(50);
+    // Ended: still named, so that a DELETE reaching b gets a2's final counters; gone with its node.
+    assert.deepEqual(await b.ownerOf('sess-dir'), { nodeId: 'a2', url: 'http://a2.test:8080' });
+    await a.close();
     assert.equal(await b.ownerOf('sess-dir'), undefined);
   });
 
