@@ -1,3 +1,4 @@
+import { planDue, type QueueState } from './batch-plan.js';
 import { BatchQueue } from './batch-queue.js';
 import { DecayingAverage } from './decaying-average.js';
 
@@ -82,38 +83,17 @@ export class BatchScheduler<T> {
    * already counted in the stats and gone from the queues.
    */
   plan(inFlight: readonly number[], now: number): Plan<T> {
-    const held = [...inFlight];
-    const batches: Array<Assignment<T>> = [];
-    let wakeAt = Infinity;
-    const nextDue = (): string | undefined => {
-      let chosen: string | undefined;
-      let chosenAt = Infinity;
-      for (const [model, q] of this.#queues) {
-        const oldest = q.oldest();
-        if (oldest === undefined) continue;
-        const due = q.size >= this.#opts.maxBatch(model) || this.#opts.maxDelayMs <= 0 || now - oldest >= this.#opts.maxDelayMs;
-        if (!due) {
-          wakeAt = Math.min(wakeAt, oldest + this.#opts.maxDelayMs);
-          continue;
-        }
-        if (oldest < chosenAt) {
-          chosen = model;
-          chosenAt = oldest;
-        }
-      }
-      return chosen;
-    };
-    outer: for (let depth = 0; depth < this.#opts.workerDepth; depth++) {
-      for (let w = 0; w < held.length; w++) {
-        if (held[w] !== depth) continue;
-        const model = nextDue();
-        if (model === undefined) break outer;
-        batches.push({ worker: w, model, items: this.#take(model) });
-        held[w]!++;
-      }
-    }
-    // A batch still filling needs a wake-up only while some worker sits idle; a busy worker's answer replans anyway.
-    return { batches, wakeAt: wakeAt < Infinity && held.some((n) => n === 0) ? wakeAt : undefined };
+    return planDue(
+      () => this.#states(),
+      inFlight,
+      this.#opts,
+      now,
+      (model, worker) => ({ worker, model, items: this.#take(model) }),
+    );
+  }
+
+  *#states(): Iterable<[string, QueueState]> {
+    for (const [model, q] of this.#queues) yield [model, { oldest: q.oldest(), full: q.size >= this.#opts.maxBatch(model) }];
   }
 
   /** A request waited `ms` (in the queues and behind its worker's running batch) before its run; finished at `now`. */

@@ -5,6 +5,7 @@
  * and the outputs split back by row. A request that cannot share a run gets a key of its own model's "alone" group,
  * taken one at a time, so that it still waits in the pool (counted, at most two batches per worker) like the others.
  */
+import { planDue, type QueueState } from './batch-plan.js';
 import type { ValueInfo } from './adapters/adapter.js';
 import type { RawTensor } from './worker-messages.js';
 
@@ -163,36 +164,17 @@ export class RawBatcher<T> {
 
   /** The batches to send now (gone from the queues, counted in the stats) and when to look again (see BatchScheduler). */
   plan(inFlight: readonly number[], now: number): { batches: Array<RawAssignment<T>>; wakeAt: number | undefined } {
-    const held = [...inFlight];
-    const batches: Array<RawAssignment<T>> = [];
-    let wakeAt = Infinity;
-    const nextDue = (): string | undefined => {
-      let chosen: string | undefined;
-      let chosenAt = Infinity;
-      for (const [key, g] of this.#groups) {
-        const oldest = g.items[0]!.at;
-        if (!(g.rows >= g.maxRows || this.#opts.maxDelayMs <= 0 || now - oldest >= this.#opts.maxDelayMs)) {
-          wakeAt = Math.min(wakeAt, oldest + this.#opts.maxDelayMs);
-          continue;
-        }
-        if (oldest < chosenAt) {
-          chosen = key;
-          chosenAt = oldest;
-        }
-      }
-      return chosen;
-    };
-    outer: for (let depth = 0; depth < this.#opts.workerDepth; depth++) {
-      for (let w = 0; w < held.length; w++) {
-        if (held[w] !== depth) continue;
-        const key = nextDue();
-        if (key === undefined) break outer;
-        batches.push({ worker: w, key, items: this.#take(key) });
-        held[w]!++;
-      }
-    }
-    // As in BatchScheduler: a filling batch needs a wake-up only while a worker sits idle.
-    return { batches, wakeAt: wakeAt < Infinity && held.some((n) => n === 0) ? wakeAt : undefined };
+    return planDue(
+      () => this.#states(),
+      inFlight,
+      this.#opts,
+      now,
+      (key, worker) => ({ worker, key, items: this.#take(key) }),
+    );
+  }
+
+  *#states(): Iterable<[string, QueueState]> {
+    for (const [key, g] of this.#groups) yield [key, { oldest: g.items[0]?.at, full: g.rows >= g.maxRows }];
   }
 
   /** Age of the oldest waiting request, ms (0 when none waits). */

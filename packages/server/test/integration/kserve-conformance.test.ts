@@ -3,10 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildInferServer } from '../../src/infer-server/infer-server-app.js';
 import { KserveHttpClient } from '../../src/kserve/kserve-http-client.js';
-import { OnnxRunner } from '../../src/models/adapters/model-runner.js';
 import { BUILTIN_MODELS } from '../../src/models/model-catalog.js';
 import { InferencePool } from '../../src/models/inference-pool.js';
-import ort from 'onnxruntime-node';
+import { assertSameAsLocalOnnx, patternInput } from '../helpers/onnx-compare.js';
 import { faceResultsThroughRemoteModel } from '../helpers/remote-model-session.js';
 
 /**
@@ -49,21 +48,9 @@ describe('KServe v2 over HTTP: the client against sightline infer-server', { tim
     const client = new KserveHttpClient({ baseUrl: url, model: 'blazeface-front' });
     const md = await client.metadata();
     const shape = md.inputs[0]!.shape.map((d) => (d < 0 ? 1 : d));
-    const n = shape.reduce((a, b) => a * b, 1);
-    const input = new Float32Array(n).map((_, i) => Math.sin(i) * 0.5);
+    const input = patternInput(shape);
     const res = await client.infer({ inputs: [{ name: md.inputs[0]!.name, datatype: 'FP32', shape, values: input }] });
-    const local = await OnnxRunner.open(front.file, { device: 'cpu', intraOpNumThreads: 1 });
-    const expected = await local.run({ [md.inputs[0]!.name]: new ort.Tensor('float32', input, shape) });
-    await local.close();
-    for (const o of res.outputs) {
-      const e = expected[o.name]!;
-      assert.deepEqual(o.shape, [...e.dims]);
-      const got = o.values as Float32Array;
-      const want = e.data as Float32Array;
-      let worst = 0;
-      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
-      assert.ok(worst < 1e-4, `${o.name}: max difference ${worst}`);
-    }
+    await assertSameAsLocalOnnx(front.file, md.inputs[0]!.name, input, shape, res);
     // The same request as plain JSON, outputs asked as JSON.
     const json = await fetch(`${url}/v2/models/blazeface-front/infer`, {
       method: 'POST',

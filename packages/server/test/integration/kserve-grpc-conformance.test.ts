@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { credentials, loadPackageDefinition, status, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import ort from 'onnxruntime-node';
 import { startInferGrpcServer, type InferGrpcServer } from '../../src/infer-server/infer-grpc-server.js';
 import { PROTO_FILE } from '../../src/kserve/grpc-proto.js';
 import type { InferRequest } from '../../src/kserve/infer-messages.js';
 import { KserveError } from '../../src/kserve/kserve-client.js';
 import { KserveGrpcClient } from '../../src/kserve/kserve-grpc-client.js';
-import { OnnxRunner } from '../../src/models/adapters/model-runner.js';
 import { InferencePool } from '../../src/models/inference-pool.js';
 import { BUILTIN_MODELS } from '../../src/models/model-catalog.js';
+import { assertSameAsLocalOnnx, patternInput } from '../helpers/onnx-compare.js';
 import { faceResultsThroughRemoteModel } from '../helpers/remote-model-session.js';
 
 /**
@@ -66,23 +65,11 @@ describe('KServe v2 over gRPC: the client against sightline infer-server', { tim
     const c = client('blazeface-front');
     const md = await c.metadata();
     const shape = md.inputs[0]!.shape.map((d) => (d < 0 ? 1 : d));
-    const n = shape.reduce((a, b) => a * b, 1);
-    const input = new Float32Array(n).map((_, i) => Math.sin(i) * 0.5);
+    const input = patternInput(shape);
     const res = await c.infer({ id: 'g', inputs: [{ name: md.inputs[0]!.name, datatype: 'FP32', shape, values: input }] });
     assert.deepEqual([res.model_name, res.model_version, res.id], ['blazeface-front', '1', 'g']);
     assert.deepEqual(res.outputs.map((o) => o.name).sort(), md.outputs.map((o) => o.name).sort());
-    const local = await OnnxRunner.open(front.file, { device: 'cpu', intraOpNumThreads: 1 });
-    const expected = await local.run({ [md.inputs[0]!.name]: new ort.Tensor('float32', input, shape) });
-    await local.close();
-    for (const o of res.outputs) {
-      const e = expected[o.name]!;
-      assert.deepEqual(o.shape, [...e.dims]);
-      const got = o.values as Float32Array;
-      const want = e.data as Float32Array;
-      let worst = 0;
-      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
-      assert.ok(worst < 1e-4, `${o.name}: max difference ${worst}`);
-    }
+    await assertSameAsLocalOnnx(front.file, md.inputs[0]!.name, input, shape, res);
     // Only the outputs asked for.
     const one = await c.infer({
       inputs: [{ name: 'input:0', datatype: 'FP32', shape, values: input }],
