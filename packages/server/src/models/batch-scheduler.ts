@@ -1,4 +1,4 @@
-import { planDue, type QueueState } from './batch-plan.js';
+import { planDue, type QueueView } from './batch-plan.js';
 import { BatchQueue } from './batch-queue.js';
 import { DecayingAverage } from './decaying-average.js';
 
@@ -84,7 +84,8 @@ export class BatchScheduler<T> {
    */
   plan(inFlight: readonly number[], now: number): Plan<T> {
     return planDue(
-      () => this.#states(),
+      () => this.#queues,
+      this.#view,
       inFlight,
       this.#opts,
       now,
@@ -92,9 +93,10 @@ export class BatchScheduler<T> {
     );
   }
 
-  *#states(): Iterable<[string, QueueState]> {
-    for (const [model, q] of this.#queues) yield [model, { oldest: q.oldest(), full: q.size >= this.#opts.maxBatch(model) }];
-  }
+  readonly #view: QueueView<string, BatchQueue<T>> = {
+    oldest: (q) => q.oldest(),
+    full: (model, q) => q.size >= this.#opts.maxBatch(model),
+  };
 
   /** A request waited `ms` (in the queues and behind its worker's running batch) before its run; finished at `now`. */
   noteWait(ms: number, now: number): void {

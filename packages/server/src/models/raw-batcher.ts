@@ -5,7 +5,7 @@
  * and the outputs split back by row. A request that cannot share a run gets a key of its own model's "alone" group,
  * taken one at a time, so that it still waits in the pool (counted, at most two batches per worker) like the others.
  */
-import { planDue, type QueueState } from './batch-plan.js';
+import { planDue, type QueueView } from './batch-plan.js';
 import type { ValueInfo } from './adapters/adapter.js';
 import type { RawTensor } from './worker-messages.js';
 
@@ -124,6 +124,9 @@ interface Group<T> {
   items: Array<{ item: T; rows: number; at: number }>;
 }
 
+/** How the batch planner reads a group. */
+const RAW_VIEW: QueueView<string, Group<unknown>> = { oldest: (g) => g.items[0]?.at, full: (_key, g) => g.rows >= g.maxRows };
+
 /**
  * The raw requests' queues, one per key, first in first out, and BatchScheduler's rules over them: idle workers
  * first, then a second batch per worker; a group is due when it holds `maxRows` rows, when `maxDelayMs` is 0, or
@@ -165,16 +168,13 @@ export class RawBatcher<T> {
   /** The batches to send now (gone from the queues, counted in the stats) and when to look again (see BatchScheduler). */
   plan(inFlight: readonly number[], now: number): { batches: Array<RawAssignment<T>>; wakeAt: number | undefined } {
     return planDue(
-      () => this.#states(),
+      () => this.#groups,
+      RAW_VIEW,
       inFlight,
       this.#opts,
       now,
       (key, worker) => ({ worker, key, items: this.#take(key) }),
     );
-  }
-
-  *#states(): Iterable<[string, QueueState]> {
-    for (const [key, g] of this.#groups) yield [key, { oldest: g.items[0]?.at, full: g.rows >= g.maxRows }];
   }
 
   /** Age of the oldest waiting request, ms (0 when none waits). */
