@@ -469,7 +469,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     databaseUrl: databaseUrl(raw('databaseUrl')),
     redisUrl: redisUrl(raw('redisUrl')),
     advertiseUrl: advertiseUrl(raw('advertiseUrl'), int('port', 0, 65535)),
-    fleetLeaseMs: int('fleetLeaseMs', 1000, 600_000),
+    fleetLeaseMs: int('fleetLeaseMs', 3000, 600_000),
     dbFlushIntervalMs: int('dbFlushIntervalMs', 10, 600_000),
     retentionDays: int('retentionDays', 0, 36_500),
     metricsToken: raw('metricsToken') || undefined,

@@ -259,6 +259,8 @@ async function assemble(
   });
   app = await buildApp({
     fleet,
+    // A forwarded offer (resume, WHEP) may wait out the owner's ICE gathering.
+    forwardTimeoutMs: config.iceGatheringTimeoutMs + 10_000,
     keys,
     sessions,
     basePath: config.basePath,

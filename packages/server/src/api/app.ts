@@ -70,6 +70,8 @@ export interface AppOptions {
   healthStatus?: string;
   /** The nodes sharing this one's state: requests for their sessions are forwarded to them; `GET /v1/cluster` lists them. */
   fleet: Fleet;
+  /** Longest wait for another node's answer to a forwarded request (default 10 s; above its ICE gathering timeout). */
+  forwardTimeoutMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -135,11 +137,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   // A request for a session another node of the fleet holds is answered by that node (after this one's auth and before
   // any validation, so the owner sees the body as sent).
-  const forward = forwardToOwner(opts.fleet, (id) => opts.sessions.get(id) !== undefined);
+  const forward = forwardToOwner(opts.fleet, (id) => opts.sessions.get(id) !== undefined, opts.forwardTimeoutMs);
+  // A relayed SSE stream or WebSocket lasts as long as another node's session: it must not hold this server's close.
+  app.addHook('preClose', (done) => {
+    forward.closeAll();
+    done();
+  });
   app.addHook('onRoute', (route) => {
     if (route.method === 'HEAD' || !isSessionRoute(route.url, opts.basePath)) return;
     const own = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
-    route.preValidation = [forward, ...own] as typeof route.preValidation;
+    route.preValidation = [forward.hook, ...own] as typeof route.preValidation;
   });
   app.removeContentTypeParser('text/plain');
   if (opts.metrics) countHttpErrors(app, opts.metrics);

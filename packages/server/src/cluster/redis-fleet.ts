@@ -31,7 +31,7 @@ const ALL_SESSIONS = `${PREFIX}sessions`;
  * Takes a key's slot atomically: drops expired leases, refuses at the limit, else adds the lease and the directory
  * entry. Redis's clock, not the nodes', dates every lease, so nodes with skewed clocks agree on what has expired.
  * KEYS: the key's lease set, the fleet's lease set, the session's directory entry.
- * ARGV: session id, max sessions (-1: no limit), node id, lease ms.
+ * ARGV: session id, max sessions (-1: no limit), the directory entry (JSON), lease ms.
  */
 const ADMIT = `
 local t = redis.call('TIME')
@@ -48,7 +48,7 @@ redis.call('SET', KEYS[3], ARGV[3], 'PX', lease)
 return 1`;
 
 /**
- * Renews this node's leases: ARGV = node id, lease ms, then (key lease set, session id) pairs. A lease that expired
+ * Renews this node's leases: ARGV = its directory entry (JSON), lease ms, then (key lease set, session id) pairs. A lease that expired
  * meanwhile (Redis unreachable for longer than a lease) is taken again, even over the key's limit: the session is live.
  */
 const RENEW = `
@@ -68,6 +68,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return { redis.call('ZCOUNT', KEYS[1], now, '+inf'), redis.call('ZCOUNT', KEYS[2], now, '+inf') }`;
 
+/** `sightline:session:{id}`: the node holding the session, where it is reached, and whether the session ended. */
+interface DirectoryEntry {
+  node: string;
+  url: string;
+  ended?: true;
+}
+
 interface StoredNode {
   url: string;
   startedAt: string;
@@ -78,7 +85,7 @@ interface StoredNode {
 /**
  * Media nodes sharing one Redis. Each node writes `sightline:node:{id}` (its URL and load) every heartbeat with a TTL
  * of three heartbeats; each session holds a lease in its key's sorted set (`sightline:key:{key}:sessions`, member =
- * session id, score = expiry) and a directory entry (`sightline:session:{id}` → node id), both renewed by its node.
+ * session id, score = expiry) and a directory entry (`sightline:session:{id}` → the node and its URL), both renewed by its node.
  * Nothing is ever deleted by another node: what a dead node held expires.
  */
 export class RedisFleet implements Fleet {
@@ -114,6 +121,9 @@ export class RedisFleet implements Fleet {
       connectTimeout: 3000,
       lazyConnect: true,
       retryStrategy: (n) => Math.min(2000, 100 * n),
+      // A command cut off by a dropped connection fails; sent again after the reconnect, an admission the caller was
+      // told had failed could take a slot after all.
+      autoResendUnfulfilledCommands: false,
     });
     redis.on('error', () => undefined);
     try {
@@ -127,12 +137,41 @@ export class RedisFleet implements Fleet {
   }
 
   async admit(keyId: string, sessionId: string, maxSessions: number | undefined): Promise<boolean> {
-    const ok = await this.#call(() =>
-      this.#redis.eval(ADMIT, 3, keySessions(keyId), ALL_SESSIONS, sessionKey(sessionId), sessionId, maxSessions ?? -1, this.nodeId, this.#opts.leaseMs),
-    );
+    let ok: unknown;
+    try {
+      ok = await this.#call(() =>
+        this.#redis.eval(
+          ADMIT,
+          3,
+          keySessions(keyId),
+          ALL_SESSIONS,
+          sessionKey(sessionId),
+          sessionId,
+          maxSessions ?? -1,
+          this.#entry(false),
+          this.#opts.leaseMs,
+        ),
+      );
+    } catch (err) {
+      // A timed-out call may still run on Redis (a reply that came too late): give back what it may have taken, so the
+      // key's slot is not held for a lease by a session that never started.
+      this.#forget(keyId, sessionId).catch(() => undefined);
+      throw err;
+    }
     if (ok !== 1) return false;
     this.#mine.set(sessionId, keyId);
     return true;
+  }
+
+  /** Takes a session's lease off its key and the fleet, and its directory entry. */
+  #forget(keyId: string, sessionId: string): Promise<unknown> {
+    return this.#redis.multi().zrem(keySessions(keyId), sessionId).zrem(ALL_SESSIONS, sessionId).del(sessionKey(sessionId)).exec();
+  }
+
+  /** A directory entry naming this node: its URL (so that forwarding needs no other lookup) and whether the session ended. */
+  #entry(ended: boolean): string {
+    const e: DirectoryEntry = { node: this.nodeId, url: this.#opts.advertiseUrl, ...(ended ? { ended: true } : {}) };
+    return JSON.stringify(e);
   }
 
   release(keyId: string, sessionId: string): void {
@@ -144,17 +183,23 @@ export class RedisFleet implements Fleet {
       .multi()
       .zrem(keySessions(keyId), sessionId)
       .zrem(ALL_SESSIONS, sessionId)
-      .set(sessionKey(sessionId), this.nodeId, 'PX', ENDED_SESSION_KEEP_MS)
+      .set(sessionKey(sessionId), this.#entry(true), 'PX', ENDED_SESSION_KEEP_MS)
       .exec()
       .catch(() => undefined);
   }
 
+  /**
+   * The node named by the session's directory entry. A live session's owner is named even when its report lapsed (a
+   * stalled event loop, a blip in its Redis connection): forwarding then finds out, and a dead node's refusal is a
+   * retryable 503, not a 404 for a session that may well be live. An ended session's entry counts only while its
+   * node reports: a DELETE for the final counters of a dead node's session is a 404.
+   */
   async ownerOf(sessionId: string): Promise<SessionOwner | undefined> {
-    const nodeId = await this.#call(() => this.#redis.get(sessionKey(sessionId)));
-    if (!nodeId || nodeId === this.nodeId) return undefined;
-    const raw = await this.#call(() => this.#redis.get(nodeKey(nodeId)));
-    if (!raw) return undefined;
-    return { nodeId, url: (JSON.parse(raw) as StoredNode).url };
+    const raw = await this.#call(() => this.#redis.get(sessionKey(sessionId)));
+    const entry = raw ? (JSON.parse(raw) as DirectoryEntry) : undefined;
+    if (!entry || entry.node === this.nodeId) return undefined;
+    if (entry.ended && (await this.#call(() => this.#redis.exists(nodeKey(entry.node)))) === 0) return undefined;
+    return { nodeId: entry.node, url: entry.url };
   }
 
   async nodes(): Promise<ClusterNode[]> {
@@ -199,12 +244,14 @@ export class RedisFleet implements Fleet {
       .sadd(NODES, this.nodeId);
     const now = Date.now();
     if (now - this.#lastRenew >= this.#opts.leaseMs / 5 && this.#mine.size > 0) {
-      const args: (string | number)[] = [this.nodeId, this.#opts.leaseMs];
+      const args: (string | number)[] = [this.#entry(false), this.#opts.leaseMs];
       for (const [sessionId, keyId] of this.#mine) args.push(keySessions(keyId), sessionId);
       m.eval(RENEW, 1, ALL_SESSIONS, ...args);
     }
     try {
-      await m.exec();
+      // EXEC resolves with each command's own outcome: a script refused inside it (OOM under maxmemory) is a failure.
+      const failed = (await m.exec())?.find(([err]) => err);
+      if (failed) throw failed[0];
       if (now - this.#lastRenew >= this.#opts.leaseMs / 5) this.#lastRenew = now;
       this.#failing = false;
     } catch (err) {

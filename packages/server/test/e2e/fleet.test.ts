@@ -427,6 +427,19 @@ describe('a fleet: three media nodes behind HAProxy, an inference node, Redis an
     const session = await stream(draining.url);
     live.push(session);
     await until('results', () => session.results.length > 0, 5000);
+    // It also relays the other node's session to a reader (SSE) and a WebSocket: streams that outlive its own sessions
+    // must not hold its exit.
+    const elsewhere = await stream(alive[1]!.url);
+    live.push(elsewhere);
+    const relayed = await fetch(`${draining.url}/sessions/${elsewhere.client.sessionId}/events`, { headers: auth });
+    assert.equal(relayed.status, 200);
+    const relayedDone = relayed.body!.pipeTo(new WritableStream()).then(
+      () => 'ended',
+      () => 'ended',
+    );
+    const ws = new WebSocket(`${draining.url.replace('http', 'ws')}/sessions/${elsewhere.client.sessionId}/ws`, { headers: auth });
+    await new Promise((resolve, reject) => ws.once('message', resolve).once('error', reject));
+    const wsClosed = new Promise((r) => ws.once('close', r));
     draining.proc.kill('SIGTERM');
     await until('its /readyz says draining', async () => (await fetch(`${draining.url}/readyz`).catch(() => undefined))?.status === 503, 3000);
     const ready = (await (await fetch(`${draining.url}/readyz`)).json()) as { reason?: string };
@@ -442,6 +455,11 @@ describe('a fleet: three media nodes behind HAProxy, an inference node, Redis an
       draining.proc.exitCode !== null ? r(draining.proc.exitCode) : draining.proc.once('exit', (c) => r(c)),
     );
     assert.equal(code, 0, draining.output().slice(-2000));
+    assert.equal(await relayedDone, 'ended');
+    await wsClosed;
+    // The session it relayed lives on, on its own node.
+    const n = elsewhere.results.length;
+    await until('the relayed session still gets results on its node', () => elsewhere.results.length > n + 5, 10_000);
     assert.match(draining.output(), /"end_reason":"(shutdown|client_closed)"/);
   });
 });
