@@ -6,7 +6,7 @@
  * INVALID_ARGUMENT / UNAVAILABLE).
  */
 import type { InferRequest, InferResponse, Tensor } from '../kserve/infer-messages.js';
-import { valuesFromBinary, valuesToBinary, type Datatype } from '../kserve/tensor-data.js';
+import { DATATYPE_OF_ORT, ORT_TYPE_OF, valuesFromBinary, valuesToBinary} from '../kserve/tensor-data.js';
 import type { ValueInfo } from '../models/adapters/adapter.js';
 import type { ModelInfo } from '../models/adapters/model-info.js';
 import { PoolUnavailableError, type InferencePool } from '../models/inference-pool.js';
@@ -31,21 +31,7 @@ export const SERVER_NAME = 'sightline';
 export const MODEL_VERSION = '1';
 export const PLATFORM = 'onnxruntime_onnx';
 
-const DATATYPE: Record<string, Datatype> = {
-  float32: 'FP32',
-  float64: 'FP64',
-  uint8: 'UINT8',
-  int8: 'INT8',
-  uint16: 'UINT16',
-  int16: 'INT16',
-  int32: 'INT32',
-  uint32: 'UINT32',
-  int64: 'INT64',
-  uint64: 'UINT64',
-  bool: 'BOOL',
-  float16: 'FP16',
-};
-const ORT_TYPE = Object.fromEntries(Object.entries(DATATYPE).map(([k, v]) => [v, k])) as Record<Datatype, string>;
+const DATATYPE = DATATYPE_OF_ORT;
 
 export interface TensorMetadataJson {
   name: string;
@@ -114,7 +100,7 @@ export async function inferOnPool(pool: ServedPool, m: ModelInfo, request: Infer
     const bytes = valuesToBinary(t.datatype, t.values);
     const data = new Uint8Array(bytes.byteLength);
     data.set(bytes);
-    return { name: t.name, type: ORT_TYPE[t.datatype], dims: t.shape, data: data.buffer };
+    return { name: t.name, type: ORT_TYPE_OF[t.datatype]!, dims: t.shape, data: data.buffer };
   });
   let answer;
   try {

@@ -38,6 +38,26 @@ const FIXED: Record<Exclude<Datatype, 'BYTES'>, FixedCtor> = {
   FP64: Float64Array,
 };
 
+/**
+ * onnxruntime's element type name for each datatype (BYTES has none: strings are not run here), and back: what a
+ * media node's adapters read from a remote model and what the infer-server's workers are given.
+ */
+export const ORT_TYPE_OF: Readonly<Partial<Record<Datatype, string>>> = {
+  FP32: 'float32',
+  FP64: 'float64',
+  UINT8: 'uint8',
+  INT8: 'int8',
+  UINT16: 'uint16',
+  INT16: 'int16',
+  INT32: 'int32',
+  UINT32: 'uint32',
+  INT64: 'int64',
+  UINT64: 'uint64',
+  BOOL: 'bool',
+  FP16: 'float16',
+};
+export const DATATYPE_OF_ORT: Readonly<Record<string, Datatype>> = Object.fromEntries(Object.entries(ORT_TYPE_OF).map(([k, v]) => [v, k as Datatype]));
+
 export function isDatatype(v: unknown): v is Datatype {
   return typeof v === 'string' && (DATATYPES as readonly string[]).includes(v);
 }

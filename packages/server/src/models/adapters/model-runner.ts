@@ -8,7 +8,7 @@ import ort from 'onnxruntime-node';
 import type { KserveClient, TensorMetadata } from '../../kserve/kserve-client.js';
 import { KserveGrpcClient } from '../../kserve/kserve-grpc-client.js';
 import { KserveHttpClient } from '../../kserve/kserve-http-client.js';
-import type { Datatype, TensorValues } from '../../kserve/tensor-data.js';
+import { DATATYPE_OF_ORT, ORT_TYPE_OF, type Datatype, type TensorValues } from '../../kserve/tensor-data.js';
 import { readOnnxMetadata } from '../onnx-metadata.js';
 import type { ValueInfo } from './adapter.js';
 import type { Device, ModelSpec } from './model-info.js';
@@ -68,21 +68,8 @@ export class OnnxRunner implements ModelRunner {
 }
 
 /** onnxruntime's element types for the protocol's datatypes (what the adapters read), and back. */
-const ORT_TYPE: Partial<Record<Datatype, ort.Tensor.Type>> = {
-  FP32: 'float32',
-  FP64: 'float64',
-  UINT8: 'uint8',
-  INT8: 'int8',
-  UINT16: 'uint16',
-  INT16: 'int16',
-  INT32: 'int32',
-  UINT32: 'uint32',
-  INT64: 'int64',
-  UINT64: 'uint64',
-  BOOL: 'bool',
-  FP16: 'float16',
-};
-const DATATYPE = Object.fromEntries(Object.entries(ORT_TYPE).map(([k, v]) => [v, k])) as Record<string, Datatype>;
+const ORT_TYPE = ORT_TYPE_OF as Partial<Record<Datatype, ort.Tensor.Type>>;
+const DATATYPE = DATATYPE_OF_ORT;
 
 export class KserveRunner implements ModelRunner {
   readonly meta: Record<string, string> = {};
