@@ -6,7 +6,7 @@
  * INVALID_ARGUMENT / UNAVAILABLE).
  */
 import type { InferRequest, InferResponse, Tensor } from '../kserve/infer-messages.js';
-import { DATATYPE_OF_ORT, ORT_TYPE_OF, valuesFromBinary, valuesToBinary} from '../kserve/tensor-data.js';
+import { DATATYPE_OF_ORT, ORT_TYPE_OF, valuesFromBinary, valuesToBinary } from '../kserve/tensor-data.js';
 import type { ValueInfo } from '../models/adapters/adapter.js';
 import type { ModelInfo } from '../models/adapters/model-info.js';
 import { PoolUnavailableError, type InferencePool } from '../models/inference-pool.js';

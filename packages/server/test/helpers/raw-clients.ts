@@ -99,3 +99,21 @@ export async function connectWhepViewer(url: string, key: string, sessionId: str
     throw err;
   }
 }
+
+/**
+ * A recvonly WHEP offer (H.264 and VP8) from a libdatachannel peer that never applies the answer: a viewer that never
+ * connects. Its peer and track go into `keep`, for the test to close at its end (a track collected before its close
+ * crashes node-datachannel).
+ */
+export async function unansweredWhepOffer(keep: { pcs: nodeDataChannel.PeerConnection[]; tracks: nodeDataChannel.Track[] }): Promise<string> {
+  const pc = new nodeDataChannel.PeerConnection('viewer', { iceServers: [], disableAutoNegotiation: true });
+  keep.pcs.push(pc);
+  const video = new nodeDataChannel.Video('0', 'RecvOnly');
+  video.addH264Codec(102);
+  video.addVP8Codec(96);
+  keep.tracks.push(pc.addTrack(video));
+  const gathered = new Promise<void>((resolve) => pc.onGatheringStateChange((st) => st === 'complete' && resolve()));
+  pc.setLocalDescription('offer');
+  await Promise.race([gathered, new Promise((r) => setTimeout(r, 2000))]);
+  return pc.localDescription()!.sdp;
+}

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ERROR_STATUS, ErrorBody, type ErrorCode } from '@sightline/protocol';
-import nodeDataChannel from 'node-datachannel';
+import type nodeDataChannel from 'node-datachannel';
 import WebSocket from 'ws';
 import { MAX_PARAM_CHARS } from '../../src/api/app.js';
 import { loadConfig } from '../../src/config.js';
 import { MAX_TRICKLE_CANDIDATES } from '../../src/engine/sdp-check.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
+import { unansweredWhepOffer } from '../helpers/raw-clients.js';
 import { NodePeer, openNodeSession } from '../helpers/node-peer.js';
 
 const KEY = 'shape-key';
@@ -118,18 +119,7 @@ function refusedUpgrade(url: string, headers: Record<string, string> = {}): Prom
 /** Tracks are kept until the end: node-datachannel crashes if one is collected before it closed. */
 const tracks: nodeDataChannel.Track[] = [];
 
-/** A recvonly WHEP offer from a libdatachannel peer that never applies the answer. */
-async function viewerOffer(pcs: nodeDataChannel.PeerConnection[]): Promise<string> {
-  const pc = new nodeDataChannel.PeerConnection('viewer', { iceServers: [], disableAutoNegotiation: true });
-  pcs.push(pc);
-  const video = new nodeDataChannel.Video('0', 'RecvOnly');
-  video.addVP8Codec(96);
-  tracks.push(pc.addTrack(video));
-  const gathered = new Promise<void>((resolve) => pc.onGatheringStateChange((s) => s === 'complete' && resolve()));
-  pc.setLocalDescription('offer');
-  await Promise.race([gathered, new Promise((r) => setTimeout(r, 2000))]);
-  return pc.localDescription()!.sdp;
-}
+const viewerOffer = (pcs: nodeDataChannel.PeerConnection[]): Promise<string> => unansweredWhepOffer({ pcs, tracks });
 
 describe('every error has the error shape: router and HTTP-parser refusals, WebSocket routes, query strings, trickle bounds', () => {
   let server: SightlineServer;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import nodeDataChannel from 'node-datachannel';
+import type nodeDataChannel from 'node-datachannel';
 import { loadConfig } from '../../src/config.js';
 import { createServer, type SightlineServer } from '../../src/server.js';
 import { readPngAsI420 } from '../helpers/images.js';
 import { type NodePeer, openNodeSession } from '../helpers/node-peer.js';
+import { unansweredWhepOffer } from '../helpers/raw-clients.js';
 import { astronautPng } from '../helpers/paths.js';
 
 const KEY = 'k';
@@ -13,19 +14,7 @@ const CONNECT_TIMEOUT_MS = 1500;
 /** Tracks are kept until the end: node-datachannel crashes if one is collected before it closed. */
 const tracks: nodeDataChannel.Track[] = [];
 
-/** A recvonly WHEP offer from a libdatachannel peer that will never apply the answer (a viewer that never connects). */
-async function viewerOffer(pcs: nodeDataChannel.PeerConnection[]): Promise<string> {
-  const pc = new nodeDataChannel.PeerConnection('viewer', { iceServers: [], disableAutoNegotiation: true });
-  pcs.push(pc);
-  const video = new nodeDataChannel.Video('0', 'RecvOnly');
-  video.addH264Codec(102);
-  video.addVP8Codec(96);
-  tracks.push(pc.addTrack(video));
-  const gathered = new Promise<void>((resolve) => pc.onGatheringStateChange((s) => s === 'complete' && resolve()));
-  pc.setLocalDescription('offer');
-  await Promise.race([gathered, new Promise((r) => setTimeout(r, 2000))]);
-  return pc.localDescription()!.sdp;
-}
+const viewerOffer = (pcs: nodeDataChannel.PeerConnection[]): Promise<string> => unansweredWhepOffer({ pcs, tracks });
 
 describe('WHEP viewers are bounded: --max-viewers per session, and a viewer that never connects is dropped', () => {
   let server: SightlineServer;
